@@ -1,0 +1,63 @@
+package vitess
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// VitessShard is one shard of a keyspace: a key range and the tablets that hold it.
+// A VitessKeyspace's shards are the union of its partitionings, one per distinct key range.
+type VitessShard struct {
+	metav1.TypeMeta  
+	metav1.ObjectMeta
+
+	Spec   VitessShardSpec  
+	Status VitessShardStatus
+}
+
+// VitessShardSpec is a shard as its keyspace declares it.
+type VitessShardSpec struct {
+	VitessShardTemplate
+	// Name of the shard as Vitess knows it, e.g. "-80" or "-". Immutable.
+	Name string
+	// KeyspaceName is the keyspace the shard belongs to. Immutable.
+	KeyspaceName string
+	// KeyRange of the shard. Immutable.
+	KeyRange VitessKeyRange
+	// Cluster is the name of the owning VitessCluster.
+	Cluster string
+	// DurabilityPolicy of the keyspace.
+	DurabilityPolicy string
+	// GlobalLockserver is how the shard's components reach the global topology.
+	GlobalLockserver VitessLockserverParams
+	// Images of the shard's components.
+	Images VitessImages
+	// ZoneMap maps each cell to its zone.
+	ZoneMap map[string]string
+	// ExtraVitessFlags are passed to every Vitess component of the shard.
+	ExtraVitessFlags map[string]string
+}
+
+// VitessShardStatus is the observed state of a shard.
+type VitessShardStatus struct {
+	// ObservedGeneration is the generation this status describes.
+	ObservedGeneration int64
+	// Conditions: Ready, Progressing, Degraded.
+	Conditions []metav1.Condition
+	// Tablets counts the shard's tablets: desired and ready.
+	Tablets ReadyCount
+	// PrimaryAlias is the tablet alias of the shard's primary, when one is elected.
+	PrimaryAlias string
+	// Serving is true while the shard serves the primary tablet type.
+	Serving bool
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// VitessShardList is a list of VitessShards.
+type VitessShardList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+	Items           []VitessShard
+}

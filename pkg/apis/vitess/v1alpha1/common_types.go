@@ -1,0 +1,71 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// SecretSource names one key of a Secret in the object's namespace.
+type SecretSource struct {
+	// Name of the Secret.
+	Name string `json:"name"`
+	// Key within the Secret's data.
+	Key string `json:"key"`
+	// VolumeName overrides the name of the volume the Secret is mounted as.
+	// +optional
+	VolumeName string `json:"volumeName,omitempty"`
+}
+
+// VitessKeyRange is a range of keyspace IDs, as hex strings. An empty start or end is unbounded.
+type VitessKeyRange struct {
+	// Start is the inclusive lower bound, hex encoded. Empty means the beginning of the keyspace.
+	// +optional
+	Start string `json:"start"`
+	// End is the exclusive upper bound, hex encoded. Empty means the end of the keyspace.
+	// +optional
+	End string `json:"end"`
+}
+
+// ComponentSpec holds the deployment settings every Vitess component shares.
+type ComponentSpec struct {
+	// Resources reserved for each container of the component.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// ExtraFlags are passed to the Vitess binary as --key=value, overriding the defaults.
+	// +optional
+	ExtraFlags map[string]string `json:"extraFlags,omitempty"`
+	// ExtraEnv adds or overrides environment variables.
+	// +optional
+	// +listType=atomic
+	ExtraEnv []corev1.EnvVar `json:"extraEnv,omitempty"`
+	// ExtraVolumes adds volumes to the Pod.
+	// +optional
+	// +listType=atomic
+	ExtraVolumes []corev1.Volume `json:"extraVolumes,omitempty"`
+	// ExtraVolumeMounts adds mounts to the main container.
+	// +optional
+	// +listType=atomic
+	ExtraVolumeMounts []corev1.VolumeMount `json:"extraVolumeMounts,omitempty"`
+	// Affinity replaces the default scheduling rules.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+	// Annotations are added to the component's Pods.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// ExtraLabels are added to the component's Pods.
+	// +optional
+	ExtraLabels map[string]string `json:"extraLabels,omitempty"`
+	// Tolerations are added to the component's Pods.
+	// +optional
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+}
+
+// Condition types reported by every kind.
+const (
+	// ConditionReady is True when the object's components are all serving.
+	ConditionReady = "Ready"
+	// ConditionProgressing is True while the object is converging on its spec.
+	ConditionProgressing = "Progressing"
+	// ConditionDegraded is True when something stops the object from converging.
+	ConditionDegraded = "Degraded"
+)

@@ -1,0 +1,131 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// LockserverSpec selects either an etcd cluster deployed for Vitess or an existing lockserver.
+type LockserverSpec struct {
+	// External connects to an existing lockserver instead of deploying one.
+	// +optional
+	External *VitessLockserverParams `json:"external,omitempty"`
+	// Etcd deploys an etcd cluster as the lockserver.
+	// +optional
+	Etcd *EtcdLockserverTemplate `json:"etcd,omitempty"`
+}
+
+// VitessLockserverParams is what Vitess needs to reach a lockserver.
+type VitessLockserverParams struct {
+	// Implementation is the Vitess topo plugin, e.g. "etcd2".
+	Implementation string `json:"implementation"`
+	// Address is the host:port of the lockserver's client endpoint.
+	Address string `json:"address"`
+	// RootPath prefixes every key this cluster stores in the lockserver.
+	RootPath string `json:"rootPath"`
+}
+
+// EtcdLockserverTemplate configures an etcd cluster deployed as a Vitess lockserver.
+type EtcdLockserverTemplate struct {
+	// Image is the etcd container image.
+	// +optional
+	Image string `json:"image,omitempty"`
+	// ImagePullPolicy for the etcd image.
+	// +optional
+	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
+	// ImagePullSecrets for the etcd image.
+	// +optional
+	// +listType=atomic
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	// Resources reserved for each etcd member.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// DataVolumeClaimTemplate is the PVC spec of each member's data volume.
+	// +optional
+	DataVolumeClaimTemplate *corev1.PersistentVolumeClaimSpec `json:"dataVolumeClaimTemplate,omitempty"`
+	// ExtraFlags are passed to etcd as --key=value.
+	// +optional
+	ExtraFlags map[string]string `json:"extraFlags,omitempty"`
+	// ExtraEnv adds environment variables to etcd.
+	// +optional
+	// +listType=atomic
+	ExtraEnv []corev1.EnvVar `json:"extraEnv,omitempty"`
+	// ExtraVolumes adds volumes to each member's Pod.
+	// +optional
+	// +listType=atomic
+	ExtraVolumes []corev1.Volume `json:"extraVolumes,omitempty"`
+	// ExtraVolumeMounts adds mounts to the etcd container.
+	// +optional
+	// +listType=atomic
+	ExtraVolumeMounts []corev1.VolumeMount `json:"extraVolumeMounts,omitempty"`
+	// Affinity replaces the default scheduling rules.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+	// Annotations are added to each member's Pod.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// ExtraLabels are added to each member's Pod.
+	// +optional
+	ExtraLabels map[string]string `json:"extraLabels,omitempty"`
+	// Tolerations are added to each member's Pod.
+	// +optional
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+	// CreatePDB creates a PodDisruptionBudget that keeps a quorum. Default: true.
+	// +optional
+	CreatePDB *bool `json:"createPDB,omitempty"`
+	// CreateClientService creates the Service clients use. Default: true.
+	// +optional
+	CreateClientService *bool `json:"createClientService,omitempty"`
+	// CreatePeerService creates the headless Service members use to find each other. Default: true.
+	// +optional
+	CreatePeerService *bool `json:"createPeerService,omitempty"`
+}
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// EtcdLockserver is an etcd cluster that serves as a Vitess lockserver.
+// A VitessCluster creates and owns one for its global lockserver.
+type EtcdLockserver struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   EtcdLockserverSpec   `json:"spec,omitempty"`
+	Status EtcdLockserverStatus `json:"status,omitempty"`
+}
+
+// EtcdLockserverSpec is the desired etcd cluster.
+type EtcdLockserverSpec struct {
+	EtcdLockserverTemplate `json:",inline"`
+	// Zone confines the members to one failure domain (topology.kubernetes.io/zone).
+	// +optional
+	Zone string `json:"zone,omitempty"`
+}
+
+// EtcdLockserverStatus is the observed state of an etcd cluster.
+type EtcdLockserverStatus struct {
+	// ObservedGeneration is the generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready, Progressing, Degraded.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// ClientServiceName is the Service that Vitess connects to.
+	// +optional
+	ClientServiceName string `json:"clientServiceName,omitempty"`
+	// ReadyMembers counts members that pass their readiness probe.
+	// +optional
+	ReadyMembers int32 `json:"readyMembers,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// EtcdLockserverList is a list of EtcdLockservers.
+type EtcdLockserverList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []EtcdLockserver `json:"items"`
+}
