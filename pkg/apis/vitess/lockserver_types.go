@@ -86,8 +86,8 @@ type EtcdLockserverStatus struct {
 	Conditions []metav1.Condition
 	// ClientServiceName is the Service that Vitess connects to.
 	ClientServiceName string
-	// ReadyMembers counts members that pass their readiness probe.
-	ReadyMembers int32
+	// Members counts etcd members: deployed and passing their readiness probe.
+	Members ReadyCount
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

@@ -209,6 +209,7 @@ func (in *EtcdLockserverStatus) DeepCopyInto(out *EtcdLockserverStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	out.Members = in.Members
 	return
 }
 

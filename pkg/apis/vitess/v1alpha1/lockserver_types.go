@@ -116,9 +116,9 @@ type EtcdLockserverStatus struct {
 	// ClientServiceName is the Service that Vitess connects to.
 	// +optional
 	ClientServiceName string `json:"clientServiceName,omitempty"`
-	// ReadyMembers counts members that pass their readiness probe.
+	// Members counts etcd members: deployed and passing their readiness probe.
 	// +optional
-	ReadyMembers int32 `json:"readyMembers,omitempty"`
+	Members ReadyCount `json:"members,omitempty"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

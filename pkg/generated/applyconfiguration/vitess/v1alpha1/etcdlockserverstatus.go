@@ -33,8 +33,8 @@ type EtcdLockserverStatusApplyConfiguration struct {
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// ClientServiceName is the Service that Vitess connects to.
 	ClientServiceName *string `json:"clientServiceName,omitempty"`
-	// ReadyMembers counts members that pass their readiness probe.
-	ReadyMembers *int32 `json:"readyMembers,omitempty"`
+	// Members counts etcd members: deployed and passing their readiness probe.
+	Members *ReadyCountApplyConfiguration `json:"members,omitempty"`
 }
 
 // EtcdLockserverStatusApplyConfiguration constructs a declarative configuration of the EtcdLockserverStatus type for use with
@@ -72,10 +72,10 @@ func (b *EtcdLockserverStatusApplyConfiguration) WithClientServiceName(value str
 	return b
 }
 
-// WithReadyMembers sets the ReadyMembers field in the declarative configuration to the given value
+// WithMembers sets the Members field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
-// If called multiple times, the ReadyMembers field is set to the value of the last call.
-func (b *EtcdLockserverStatusApplyConfiguration) WithReadyMembers(value int32) *EtcdLockserverStatusApplyConfiguration {
-	b.ReadyMembers = &value
+// If called multiple times, the Members field is set to the value of the last call.
+func (b *EtcdLockserverStatusApplyConfiguration) WithMembers(value *ReadyCountApplyConfiguration) *EtcdLockserverStatusApplyConfiguration {
+	b.Members = value
 	return b
 }

@@ -1,0 +1,48 @@
+# vitess-apiserver. `make run` brings up a local control plane with the server and the example
+# cluster; `make test` runs every test tier.
+SHELL := /usr/bin/env bash
+GO ?= go
+BIN := .local/bin
+
+.PHONY: all build tools generate verify test test-unit test-integration run bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/vitess-apiserver ./cmd/apiserver
+
+# Control-plane binaries (kube-apiserver, controller manager, scheduler, kubectl, etcd, kwok),
+# built once per version into ~/.cache/vitess-apiserver.
+tools:
+	hack/build-tools.sh
+
+generate:
+	hack/update-codegen.sh
+
+verify:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	hack/verify-codegen.sh
+
+# Every tier: static checks, unit tests, then the integration tests against a real control plane.
+test: verify test-unit test-integration
+
+test-unit:
+	$(GO) test ./pkg/... ./cmd/...
+
+test-integration: tools
+	mkdir -p .local
+	VITESS_APISERVER_INTEGRATION=1 $(GO) test -count=1 -timeout 40m -v ./test/... 2>&1 | tee .local/test-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
+run: tools
+	$(GO) run ./hack/local-cluster
+
+bench:
+	hack/bench.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseKeyRange -fuzztime 30s ./pkg/apis/vitess/
+	$(GO) test -run '^$$' -fuzz FuzzValidateVitessCluster -fuzztime 30s ./pkg/apis/vitess/validation/
+
+clean:
+	rm -rf .local

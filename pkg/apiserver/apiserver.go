@@ -1,0 +1,110 @@
+// Package apiserver assembles the aggregated API server for vitess.planetscale.com: the scheme,
+// the generic server configuration and the storage of every resource.
+package apiserver
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/install"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/etcdlockserver"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesscell"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesscluster"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesskeyspace"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitessshard"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitessworkflow"
+)
+
+var (
+	// Scheme knows the internal and versioned types of the group, plus the meta types every
+	// API server serves.
+	Scheme = runtime.NewScheme()
+	// Codecs encodes and decodes the group's objects.
+	Codecs = serializer.NewCodecFactory(Scheme)
+)
+
+func init() {
+	install.Install(Scheme)
+
+	// Options types (ListOptions, GetOptions, ...) are registered unversioned, as in every
+	// Kubernetes API server, so that query parameters decode.
+	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	unversioned := schema.GroupVersion{Group: "", Version: "v1"}
+	Scheme.AddUnversionedTypes(unversioned,
+		&metav1.Status{},
+		&metav1.APIVersions{},
+		&metav1.APIGroupList{},
+		&metav1.APIGroup{},
+		&metav1.APIResourceList{},
+	)
+}
+
+// Config is the generic server configuration plus what this server adds to it.
+type Config struct {
+	GenericConfig *genericapiserver.RecommendedConfig
+}
+
+// CompletedConfig is a Config whose defaults are filled in.
+type CompletedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+}
+
+// Complete fills in the defaults the generic server needs.
+func (c *Config) Complete() CompletedConfig {
+	return CompletedConfig{GenericConfig: c.GenericConfig.Complete()}
+}
+
+// VitessServer is the running aggregated server.
+type VitessServer struct {
+	GenericAPIServer *genericapiserver.GenericAPIServer
+}
+
+// New builds the server and installs the vitess.planetscale.com group.
+func (c CompletedConfig) New() (*VitessServer, error) {
+	generic, err := c.GenericConfig.New("vitess-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return nil, err
+	}
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter)
+	if err != nil {
+		return nil, err
+	}
+	group := genericapiserver.NewDefaultAPIGroupInfo(vitess.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group.NegotiatedSerializer = NegotiatedSerializer
+	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
+	if err := generic.InstallAPIGroup(&group); err != nil {
+		return nil, fmt.Errorf("installing %s: %w", vitess.GroupName, err)
+	}
+	return &VitessServer{GenericAPIServer: generic}, nil
+}
+
+// newStorage builds the storage of every resource of v1alpha1, keyed by resource path.
+func newStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+	storage := map[string]rest.Storage{}
+	builders := map[string]func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error){
+		"vitessclusters":   vitesscluster.NewStorage,
+		"etcdlockservers":  etcdlockserver.NewStorage,
+		"vitesscells":      vitesscell.NewStorage,
+		"vitesskeyspaces":  vitesskeyspace.NewStorage,
+		"vitessshards":     vitessshard.NewStorage,
+		"vitessworkflows":  vitessworkflow.NewStorage,
+	}
+	for resource, build := range builders {
+		main, status, err := build(Scheme, optsGetter)
+		if err != nil {
+			return nil, err
+		}
+		storage[resource] = main
+		storage[resource+"/status"] = status
+	}
+	return storage, nil
+}

@@ -1,0 +1,138 @@
+// Package server holds the vitess-apiserver command: its options and how they become a running
+// server, in the Complete → Validate → Config → Run order of Kubernetes' own servers.
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/spf13/cobra"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	"k8s.io/klog/v2"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apiserver"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/embeddedetcd"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/openapi"
+)
+
+// etcdPathPrefix is where the server keeps its objects in etcd.
+const etcdPathPrefix = "/registry/vitess.planetscale.com"
+
+// Options are the command-line options of vitess-apiserver.
+type Options struct {
+	RecommendedOptions *genericoptions.RecommendedOptions
+	// DataDir holds the embedded etcd's data when no --etcd-servers are given.
+	DataDir string
+
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// NewOptions returns the defaults: delegated authentication and authorisation, audit,
+// admission and priority-and-fairness as every aggregated server has them.
+func NewOptions(out, errOut io.Writer) *Options {
+	o := &Options{
+		RecommendedOptions: genericoptions.NewRecommendedOptions(etcdPathPrefix, apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		DataDir:            "/var/lib/vitess-apiserver",
+		Stdout:             out,
+		Stderr:             errOut,
+	}
+	// The types have no protobuf marshalling: store JSON.
+	o.RecommendedOptions.Etcd.DefaultStorageMediaType = "application/json"
+	// Embedded etcd is the default, so --etcd-servers is optional.
+	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = nil
+	return o
+}
+
+// NewCommand returns the cobra command that runs the server until ctx is done.
+func NewCommand(ctx context.Context, o *Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "vitess-apiserver",
+		Short: "Serves vitess.planetscale.com as a Kubernetes aggregated API",
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.SetContext(ctx)
+	flags := cmd.Flags()
+	o.RecommendedOptions.AddFlags(flags)
+	flags.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory of the embedded etcd, used when --etcd-servers is not set.")
+	return cmd
+}
+
+// Complete fills in what the flags leave open.
+func (o *Options) Complete() error {
+	// The serving certificate is generated on the fly only when none is given, e.g. for a quick
+	// local run; a real deployment passes one valid for the Service DNS name.
+	return o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{net.ParseIP("127.0.0.1")})
+}
+
+// Validate reports every invalid option at once.
+func (o *Options) Validate() error {
+	errs := o.RecommendedOptions.Validate()
+	if o.usesEmbeddedEtcd() && o.DataDir == "" {
+		errs = append(errs, fmt.Errorf("--data-dir is required when --etcd-servers is not set"))
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+func (o *Options) usesEmbeddedEtcd() bool {
+	return len(o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList) == 0
+}
+
+// Config builds the server configuration. With no --etcd-servers it starts the embedded etcd,
+// whose Stop the caller must run once the server is done.
+func (o *Options) Config() (*apiserver.Config, func(), error) {
+	stop := func() {}
+	if o.usesEmbeddedEtcd() {
+		etcd, err := embeddedetcd.Start(o.DataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		klog.InfoS("Started embedded etcd", "dataDir", o.DataDir, "url", etcd.ClientURL)
+		o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{etcd.ClientURL}
+		stop = etcd.Stop
+	}
+
+	config := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	config.Serializer = apiserver.NegotiatedSerializer
+	config.EffectiveVersion = compatibility.DefaultBuildEffectiveVersion()
+	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
+	config.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
+	config.OpenAPIConfig.Info.Title = "vitess-apiserver"
+	config.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
+	config.OpenAPIV3Config.Info.Title = "vitess-apiserver"
+
+	if err := o.RecommendedOptions.ApplyTo(config); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return &apiserver.Config{GenericConfig: config}, stop, nil
+}
+
+// Run serves until ctx is done.
+func (o *Options) Run(ctx context.Context) error {
+	config, stop, err := o.Config()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	server, err := config.Complete().New()
+	if err != nil {
+		return err
+	}
+	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+}

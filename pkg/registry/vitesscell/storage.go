@@ -1,0 +1,29 @@
+package vitesscell
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
+)
+
+// NewStorage returns the storage of vitesscells and vitesscells/status.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
+	main, status, err := registry.NewStores(scheme, optsGetter, registry.Kind{
+		Resource:         "vitesscells",
+		Singular:         "vitesscell",
+		ShortNames:       []string{"vtcell"},
+		NewFunc:          func() runtime.Object { return &vitess.VitessCell{} },
+		NewList:          func() runtime.Object { return &vitess.VitessCellList{} },
+		Strategy:         NewStrategy(scheme),
+		StatusStrategy:   NewStatusStrategy(scheme),
+		Table:            table,
+		SelectableFields: selectableFields,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return main, status, nil
+}

@@ -1,0 +1,28 @@
+package vitesscluster
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
+)
+
+// NewStorage returns the storage of vitessclusters and vitessclusters/status.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
+	main, status, err := registry.NewStores(scheme, optsGetter, registry.Kind{
+		Resource:       "vitessclusters",
+		Singular:       "vitesscluster",
+		ShortNames:     []string{"vtcl"},
+		NewFunc:        func() runtime.Object { return &vitess.VitessCluster{} },
+		NewList:        func() runtime.Object { return &vitess.VitessClusterList{} },
+		Strategy:       NewStrategy(scheme),
+		StatusStrategy: NewStatusStrategy(scheme),
+		Table:          table,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return main, status, nil
+}
