@@ -20,7 +20,9 @@ kube::codegen::gen_openapi \
 	--output-pkg "$module/pkg/generated/openapi" \
 	--report-filename api/api-rules-violations.list \
 	--update-report \
+	--output-model-name-file zz_generated.model_name.go \
 	--extra-pkgs k8s.io/api/core/v1 \
+	--extra-pkgs k8s.io/apimachinery/pkg/util/intstr \
 	--boilerplate "$boilerplate" \
 	pkg/apis
 

@@ -91,12 +91,12 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 func newStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 	storage := map[string]rest.Storage{}
 	builders := map[string]func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error){
-		"vitessclusters":   vitesscluster.NewStorage,
-		"etcdlockservers":  etcdlockserver.NewStorage,
-		"vitesscells":      vitesscell.NewStorage,
-		"vitesskeyspaces":  vitesskeyspace.NewStorage,
-		"vitessshards":     vitessshard.NewStorage,
-		"vitessworkflows":  vitessworkflow.NewStorage,
+		"vitessclusters":  vitesscluster.NewStorage,
+		"etcdlockservers": etcdlockserver.NewStorage,
+		"vitesscells":     vitesscell.NewStorage,
+		"vitesskeyspaces": vitesskeyspace.NewStorage,
+		"vitessshards":    vitessshard.NewStorage,
+		"vitessworkflows": vitessworkflow.NewStorage,
 	}
 	for resource, build := range builders {
 		main, status, err := build(Scheme, optsGetter)

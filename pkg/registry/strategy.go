@@ -38,7 +38,7 @@ func (s SpecStrategy[T]) PrepareForCreate(_ context.Context, obj runtime.Object)
 
 func (s SpecStrategy[T]) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	copyHalf(obj, old, "Status")
-	if !apiequality.Semantic.DeepEqual(half(obj, "Spec"), half(old, "Spec")) {
+	if !apiequality.Semantic.DeepEqual(half(obj, "Spec").Interface(), half(old, "Spec").Interface()) {
 		obj.(T).SetGeneration(old.(T).GetGeneration() + 1)
 	}
 }

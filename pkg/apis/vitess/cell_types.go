@@ -44,10 +44,10 @@ type VitessGatewayStaticAuthentication struct {
 // VitessCell is one cell of a VitessCluster: its vtgate and its entry in the Vitess topology.
 // The owning VitessCluster writes its spec.
 type VitessCell struct {
-	metav1.TypeMeta  
+	metav1.TypeMeta
 	metav1.ObjectMeta
 
-	Spec   VitessCellSpec  
+	Spec   VitessCellSpec
 	Status VitessCellStatus
 }
 
@@ -82,5 +82,5 @@ type VitessCellStatus struct {
 type VitessCellList struct {
 	metav1.TypeMeta
 	metav1.ListMeta
-	Items           []VitessCell
+	Items []VitessCell
 }

@@ -11,10 +11,10 @@ import (
 // All user configuration lives here; the VitessCell, VitessKeyspace, VitessShard and
 // EtcdLockserver objects it owns are derived from it.
 type VitessCluster struct {
-	metav1.TypeMeta  
+	metav1.TypeMeta
 	metav1.ObjectMeta
 
-	Spec   VitessClusterSpec  
+	Spec   VitessClusterSpec
 	Status VitessClusterStatus
 }
 
@@ -45,33 +45,33 @@ type VitessClusterSpec struct {
 
 // VitessImages are the container images (with tags) of the Vitess components.
 type VitessImages struct {
-	Vtctld string
-	Vtgate string
+	Vtctld   string
+	Vtgate   string
 	Vttablet string
-	Vtorc string
+	Vtorc    string
 	Vtbackup string
 	// Mysqld is the mysqld image, keyed by the Vitess MySQL flavor it is compatible with.
-	Mysqld *MysqldImage
+	Mysqld         *MysqldImage
 	MysqldExporter string
 }
 
 // MysqldImage is a mysqld image and the MySQL flavor it speaks. Set exactly one field.
 type MysqldImage struct {
-	Mysql56Compatible string
-	Mysql80Compatible string
-	Mysql84Compatible string
-	MariadbCompatible string
+	Mysql56Compatible    string
+	Mysql80Compatible    string
+	Mysql84Compatible    string
+	MariadbCompatible    string
 	Mariadb103Compatible string
 }
 
 // VitessImagePullPolicies are the pull policies of the Vitess component images.
 type VitessImagePullPolicies struct {
-	Vtctld corev1.PullPolicy
-	Vtgate corev1.PullPolicy
-	Vttablet corev1.PullPolicy
-	Vtorc corev1.PullPolicy
-	Vtbackup corev1.PullPolicy
-	Mysqld corev1.PullPolicy
+	Vtctld         corev1.PullPolicy
+	Vtgate         corev1.PullPolicy
+	Vttablet       corev1.PullPolicy
+	Vtorc          corev1.PullPolicy
+	Vtbackup       corev1.PullPolicy
+	Mysqld         corev1.PullPolicy
 	MysqldExporter corev1.PullPolicy
 }
 
@@ -107,19 +107,19 @@ type VitessBackupLocation struct {
 
 // GCSBackupLocation is a Google Cloud Storage bucket.
 type GCSBackupLocation struct {
-	Bucket string
-	KeyPrefix string
+	Bucket     string
+	KeyPrefix  string
 	AuthSecret *SecretSource
 }
 
 // S3BackupLocation is an S3-compatible bucket.
 type S3BackupLocation struct {
-	Region string
-	Bucket string
-	Endpoint string
-	KeyPrefix string
+	Region         string
+	Bucket         string
+	Endpoint       string
+	KeyPrefix      string
 	ForcePathStyle bool
-	AuthSecret *SecretSource
+	AuthSecret     *SecretSource
 }
 
 // VitessDashboardSpec deploys vtctld.
@@ -176,7 +176,7 @@ type VitessClusterStatus struct {
 // ReadyCount is how many of a desired number of things are ready.
 type ReadyCount struct {
 	Desired int32
-	Ready int32
+	Ready   int32
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -185,5 +185,5 @@ type ReadyCount struct {
 type VitessClusterList struct {
 	metav1.TypeMeta
 	metav1.ListMeta
-	Items           []VitessCluster
+	Items []VitessCluster
 }

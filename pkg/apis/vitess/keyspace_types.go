@@ -69,7 +69,7 @@ type VitessKeyspaceCustomPartitioning struct {
 // VitessKeyspaceKeyRangeShard is one shard of a custom partitioning.
 type VitessKeyspaceKeyRangeShard struct {
 	// KeyRange of the shard.
-	KeyRange            VitessKeyRange
+	KeyRange VitessKeyRange
 	VitessShardTemplate
 }
 
@@ -80,7 +80,7 @@ type VitessShardTemplate struct {
 	// TabletPools are the groups of tablets of the shard, one per cell, type and name.
 	TabletPools []VitessShardTabletPool
 	// Replication tunes how the shard's replication is set up.
-	Replication VitessReplicationSpec
+	Replication *VitessReplicationSpec
 	// Annotations are added to the shard's Pods.
 	Annotations map[string]string
 	// ExtraLabels are added to the shard's Pods.
@@ -89,9 +89,9 @@ type VitessShardTemplate struct {
 
 // VitessReplicationSpec tunes shard replication.
 type VitessReplicationSpec struct {
-	// InitializePrimary elects a primary when the shard has none. Default: true.
+	// InitializePrimary elects a primary when the shard has none. Unset means true.
 	InitializePrimary *bool
-	// InitializeBackup takes a first backup of an empty shard so new tablets can restore. Default: true.
+	// InitializeBackup takes a first backup of an empty shard so new tablets can restore. Unset means true.
 	InitializeBackup *bool
 }
 
@@ -116,7 +116,7 @@ type VitessShardTabletPool struct {
 	// Replicas is the number of tablets in the pool, 0 to 64.
 	Replicas int32
 	// Vttablet configures the vttablet container.
-	Vttablet VttabletSpec
+	Vttablet *VttabletSpec
 	// Mysqld configures the mysqld container.
 	Mysqld *MysqldSpec
 	// MysqldExporter configures the metrics exporter container.
@@ -152,7 +152,7 @@ type VttabletSpec struct {
 	Resources corev1.ResourceRequirements
 	// ExtraFlags are passed to vttablet as --key=value.
 	ExtraFlags map[string]string
-	ExtraEnv []corev1.EnvVar
+	ExtraEnv   []corev1.EnvVar
 }
 
 // MysqldSpec configures the mysqld container.
@@ -174,10 +174,10 @@ type MysqldExporterSpec struct {
 // VitessKeyspace is one keyspace of a VitessCluster, with its shards. The owning VitessCluster
 // writes its spec; its action subresources (vschema, schema, movetables, reshard) act on Vitess.
 type VitessKeyspace struct {
-	metav1.TypeMeta  
+	metav1.TypeMeta
 	metav1.ObjectMeta
 
-	Spec   VitessKeyspaceSpec  
+	Spec   VitessKeyspaceSpec
 	Status VitessKeyspaceStatus
 }
 
@@ -218,5 +218,5 @@ type VitessKeyspaceStatus struct {
 type VitessKeyspaceList struct {
 	metav1.TypeMeta
 	metav1.ListMeta
-	Items           []VitessKeyspace
+	Items []VitessKeyspace
 }

@@ -64,10 +64,10 @@ type EtcdLockserverTemplate struct {
 // EtcdLockserver is an etcd cluster that serves as a Vitess lockserver.
 // A VitessCluster creates and owns one for its global lockserver.
 type EtcdLockserver struct {
-	metav1.TypeMeta  
+	metav1.TypeMeta
 	metav1.ObjectMeta
 
-	Spec   EtcdLockserverSpec  
+	Spec   EtcdLockserverSpec
 	Status EtcdLockserverStatus
 }
 
@@ -96,5 +96,5 @@ type EtcdLockserverStatus struct {
 type EtcdLockserverList struct {
 	metav1.TypeMeta
 	metav1.ListMeta
-	Items           []EtcdLockserver
+	Items []EtcdLockserver
 }

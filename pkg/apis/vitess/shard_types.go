@@ -9,10 +9,10 @@ import (
 // VitessShard is one shard of a keyspace: a key range and the tablets that hold it.
 // A VitessKeyspace's shards are the union of its partitionings, one per distinct key range.
 type VitessShard struct {
-	metav1.TypeMeta  
+	metav1.TypeMeta
 	metav1.ObjectMeta
 
-	Spec   VitessShardSpec  
+	Spec   VitessShardSpec
 	Status VitessShardStatus
 }
 
@@ -59,5 +59,5 @@ type VitessShardStatus struct {
 type VitessShardList struct {
 	metav1.TypeMeta
 	metav1.ListMeta
-	Items           []VitessShard
+	Items []VitessShard
 }

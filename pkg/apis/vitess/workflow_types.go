@@ -10,10 +10,10 @@ import (
 // stored here; its status mirrors the workflow's state in Vitess. The object's name is the Vitess
 // workflow name.
 type VitessWorkflow struct {
-	metav1.TypeMeta  
+	metav1.TypeMeta
 	metav1.ObjectMeta
 
-	Spec   VitessWorkflowSpec  
+	Spec   VitessWorkflowSpec
 	Status VitessWorkflowStatus
 }
 
@@ -136,5 +136,5 @@ type VitessWorkflowVDiff struct {
 type VitessWorkflowList struct {
 	metav1.TypeMeta
 	metav1.ListMeta
-	Items           []VitessWorkflow
+	Items []VitessWorkflow
 }

@@ -82,11 +82,19 @@ func (o *Options) Complete() error {
 
 // Validate reports every invalid option at once.
 func (o *Options) Validate() error {
-	errs := o.RecommendedOptions.Validate()
-	if o.usesEmbeddedEtcd() && o.DataDir == "" {
-		errs = append(errs, fmt.Errorf("--data-dir is required when --etcd-servers is not set"))
+	recommended := *o.RecommendedOptions
+	var errs []error
+	if o.usesEmbeddedEtcd() {
+		if o.DataDir == "" {
+			errs = append(errs, fmt.Errorf("--data-dir is required when --etcd-servers is not set"))
+		}
+		// The embedded etcd's address is known only once it runs: check the other etcd options
+		// against a stand-in for it.
+		etcd := *recommended.Etcd
+		etcd.StorageConfig.Transport.ServerList = []string{"http://embedded-etcd"}
+		recommended.Etcd = &etcd
 	}
-	return utilerrors.NewAggregate(errs)
+	return utilerrors.NewAggregate(append(errs, recommended.Validate()...))
 }
 
 func (o *Options) usesEmbeddedEtcd() bool {

@@ -22,10 +22,12 @@ limitations under the License.
 package openapi
 
 import (
+	v1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	v1 "k8s.io/api/core/v1"
 	resource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
+	intstr "k8s.io/apimachinery/pkg/util/intstr"
 	version "k8s.io/apimachinery/pkg/version"
 	common "k8s.io/kube-openapi/pkg/common"
 	spec "k8s.io/kube-openapi/pkg/validation/spec"
@@ -33,366 +35,367 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ClusterBackupSpec":                          schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ComponentSpec":                              schema_pkg_apis_vitess_v1alpha1_ComponentSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserver":                             schema_pkg_apis_vitess_v1alpha1_EtcdLockserver(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverList":                         schema_pkg_apis_vitess_v1alpha1_EtcdLockserverList(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverSpec":                         schema_pkg_apis_vitess_v1alpha1_EtcdLockserverSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverStatus":                       schema_pkg_apis_vitess_v1alpha1_EtcdLockserverStatus(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverTemplate":                     schema_pkg_apis_vitess_v1alpha1_EtcdLockserverTemplate(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ExternalVitessClusterUpdateStrategyOptions": schema_pkg_apis_vitess_v1alpha1_ExternalVitessClusterUpdateStrategyOptions(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.GCSBackupLocation":                          schema_pkg_apis_vitess_v1alpha1_GCSBackupLocation(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.LockserverSpec":                             schema_pkg_apis_vitess_v1alpha1_LockserverSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldExporterSpec":                         schema_pkg_apis_vitess_v1alpha1_MysqldExporterSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldImage":                                schema_pkg_apis_vitess_v1alpha1_MysqldImage(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldSpec":                                 schema_pkg_apis_vitess_v1alpha1_MysqldSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount":                                 schema_pkg_apis_vitess_v1alpha1_ReadyCount(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.S3BackupLocation":                           schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource":                               schema_pkg_apis_vitess_v1alpha1_SecretSource(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessBackupLocation":                       schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCell":                                 schema_pkg_apis_vitess_v1alpha1_VitessCell(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellGatewaySpec":                      schema_pkg_apis_vitess_v1alpha1_VitessCellGatewaySpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellList":                             schema_pkg_apis_vitess_v1alpha1_VitessCellList(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellSpec":                             schema_pkg_apis_vitess_v1alpha1_VitessCellSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellStatus":                           schema_pkg_apis_vitess_v1alpha1_VitessCellStatus(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellTemplate":                         schema_pkg_apis_vitess_v1alpha1_VitessCellTemplate(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCluster":                              schema_pkg_apis_vitess_v1alpha1_VitessCluster(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterList":                          schema_pkg_apis_vitess_v1alpha1_VitessClusterList(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterSpec":                          schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterStatus":                        schema_pkg_apis_vitess_v1alpha1_VitessClusterStatus(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterUpdateStrategy":                schema_pkg_apis_vitess_v1alpha1_VitessClusterUpdateStrategy(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessDashboardSpec":                        schema_pkg_apis_vitess_v1alpha1_VitessDashboardSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessGatewayAuthentication":                schema_pkg_apis_vitess_v1alpha1_VitessGatewayAuthentication(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessGatewayStaticAuthentication":          schema_pkg_apis_vitess_v1alpha1_VitessGatewayStaticAuthentication(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImagePullPolicies":                    schema_pkg_apis_vitess_v1alpha1_VitessImagePullPolicies(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages":                               schema_pkg_apis_vitess_v1alpha1_VitessImages(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyRange":                             schema_pkg_apis_vitess_v1alpha1_VitessKeyRange(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspace":                             schema_pkg_apis_vitess_v1alpha1_VitessKeyspace(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceCustomPartitioning":           schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceCustomPartitioning(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceEqualPartitioning":            schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceEqualPartitioning(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceKeyRangeShard":                schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceKeyRangeShard(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceList":                         schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceList(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspacePartitioning":                 schema_pkg_apis_vitess_v1alpha1_VitessKeyspacePartitioning(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceSpec":                         schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceStatus":                       schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceStatus(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceTemplate":                     schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams":                     schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessOrchestratorSpec":                     schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessReplicationSpec":                      schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShard":                                schema_pkg_apis_vitess_v1alpha1_VitessShard(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardList":                            schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardSpec":                            schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardStatus":                          schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTabletPool":                      schema_pkg_apis_vitess_v1alpha1_VitessShardTabletPool(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTemplate":                        schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflow":                             schema_pkg_apis_vitess_v1alpha1_VitessWorkflow(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowList":                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowList(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowSpec":                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowSpec(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowStatus":                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStatus(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowStream":                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStream(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowVDiff":                        schema_pkg_apis_vitess_v1alpha1_VitessWorkflowVDiff(ref),
-		"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VttabletSpec":                               schema_pkg_apis_vitess_v1alpha1_VttabletSpec(ref),
-		v1.AWSElasticBlockStoreVolumeSource{}.OpenAPIModelName():                                                           schema_k8sio_api_core_v1_AWSElasticBlockStoreVolumeSource(ref),
-		v1.Affinity{}.OpenAPIModelName():                           schema_k8sio_api_core_v1_Affinity(ref),
-		v1.AppArmorProfile{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_AppArmorProfile(ref),
-		v1.AttachedVolume{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_AttachedVolume(ref),
-		v1.AvoidPods{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_AvoidPods(ref),
-		v1.AzureDiskVolumeSource{}.OpenAPIModelName():              schema_k8sio_api_core_v1_AzureDiskVolumeSource(ref),
-		v1.AzureFilePersistentVolumeSource{}.OpenAPIModelName():    schema_k8sio_api_core_v1_AzureFilePersistentVolumeSource(ref),
-		v1.AzureFileVolumeSource{}.OpenAPIModelName():              schema_k8sio_api_core_v1_AzureFileVolumeSource(ref),
-		v1.Binding{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_Binding(ref),
-		v1.CSIPersistentVolumeSource{}.OpenAPIModelName():          schema_k8sio_api_core_v1_CSIPersistentVolumeSource(ref),
-		v1.CSIVolumeSource{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_CSIVolumeSource(ref),
-		v1.Capabilities{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_Capabilities(ref),
-		v1.CephFSPersistentVolumeSource{}.OpenAPIModelName():       schema_k8sio_api_core_v1_CephFSPersistentVolumeSource(ref),
-		v1.CephFSVolumeSource{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_CephFSVolumeSource(ref),
-		v1.CinderPersistentVolumeSource{}.OpenAPIModelName():       schema_k8sio_api_core_v1_CinderPersistentVolumeSource(ref),
-		v1.CinderVolumeSource{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_CinderVolumeSource(ref),
-		v1.ClientIPConfig{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_ClientIPConfig(ref),
-		v1.ClusterTrustBundleProjection{}.OpenAPIModelName():       schema_k8sio_api_core_v1_ClusterTrustBundleProjection(ref),
-		v1.ComponentCondition{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_ComponentCondition(ref),
-		v1.ComponentStatus{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_ComponentStatus(ref),
-		v1.ComponentStatusList{}.OpenAPIModelName():                schema_k8sio_api_core_v1_ComponentStatusList(ref),
-		v1.ConfigMap{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_ConfigMap(ref),
-		v1.ConfigMapEnvSource{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_ConfigMapEnvSource(ref),
-		v1.ConfigMapKeySelector{}.OpenAPIModelName():               schema_k8sio_api_core_v1_ConfigMapKeySelector(ref),
-		v1.ConfigMapList{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ConfigMapList(ref),
-		v1.ConfigMapNodeConfigSource{}.OpenAPIModelName():          schema_k8sio_api_core_v1_ConfigMapNodeConfigSource(ref),
-		v1.ConfigMapProjection{}.OpenAPIModelName():                schema_k8sio_api_core_v1_ConfigMapProjection(ref),
-		v1.ConfigMapVolumeSource{}.OpenAPIModelName():              schema_k8sio_api_core_v1_ConfigMapVolumeSource(ref),
-		v1.Container{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_Container(ref),
-		v1.ContainerExtendedResourceRequest{}.OpenAPIModelName():   schema_k8sio_api_core_v1_ContainerExtendedResourceRequest(ref),
-		v1.ContainerImage{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_ContainerImage(ref),
-		v1.ContainerPort{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ContainerPort(ref),
-		v1.ContainerResizePolicy{}.OpenAPIModelName():              schema_k8sio_api_core_v1_ContainerResizePolicy(ref),
-		v1.ContainerRestartRule{}.OpenAPIModelName():               schema_k8sio_api_core_v1_ContainerRestartRule(ref),
-		v1.ContainerRestartRuleOnExitCodes{}.OpenAPIModelName():    schema_k8sio_api_core_v1_ContainerRestartRuleOnExitCodes(ref),
-		v1.ContainerState{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_ContainerState(ref),
-		v1.ContainerStateRunning{}.OpenAPIModelName():              schema_k8sio_api_core_v1_ContainerStateRunning(ref),
-		v1.ContainerStateTerminated{}.OpenAPIModelName():           schema_k8sio_api_core_v1_ContainerStateTerminated(ref),
-		v1.ContainerStateWaiting{}.OpenAPIModelName():              schema_k8sio_api_core_v1_ContainerStateWaiting(ref),
-		v1.ContainerStatus{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_ContainerStatus(ref),
-		v1.ContainerUser{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ContainerUser(ref),
-		v1.DaemonEndpoint{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_DaemonEndpoint(ref),
-		v1.DownwardAPIProjection{}.OpenAPIModelName():              schema_k8sio_api_core_v1_DownwardAPIProjection(ref),
-		v1.DownwardAPIVolumeFile{}.OpenAPIModelName():              schema_k8sio_api_core_v1_DownwardAPIVolumeFile(ref),
-		v1.DownwardAPIVolumeSource{}.OpenAPIModelName():            schema_k8sio_api_core_v1_DownwardAPIVolumeSource(ref),
-		v1.EmptyDirVolumeSource{}.OpenAPIModelName():               schema_k8sio_api_core_v1_EmptyDirVolumeSource(ref),
-		v1.EndpointAddress{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_EndpointAddress(ref),
-		v1.EndpointPort{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_EndpointPort(ref),
-		v1.EndpointSubset{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_EndpointSubset(ref),
-		v1.Endpoints{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_Endpoints(ref),
-		v1.EndpointsList{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_EndpointsList(ref),
-		v1.EnvFromSource{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_EnvFromSource(ref),
-		v1.EnvVar{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_EnvVar(ref),
-		v1.EnvVarSource{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_EnvVarSource(ref),
-		v1.EphemeralContainer{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_EphemeralContainer(ref),
-		v1.EphemeralContainerCommon{}.OpenAPIModelName():           schema_k8sio_api_core_v1_EphemeralContainerCommon(ref),
-		v1.EphemeralVolumeSource{}.OpenAPIModelName():              schema_k8sio_api_core_v1_EphemeralVolumeSource(ref),
-		v1.Event{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_Event(ref),
-		v1.EventList{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_EventList(ref),
-		v1.EventSeries{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_EventSeries(ref),
-		v1.EventSource{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_EventSource(ref),
-		v1.EvictionResponder{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_EvictionResponder(ref),
-		v1.ExecAction{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_ExecAction(ref),
-		v1.FCVolumeSource{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_FCVolumeSource(ref),
-		v1.FileKeySelector{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_FileKeySelector(ref),
-		v1.FlexPersistentVolumeSource{}.OpenAPIModelName():         schema_k8sio_api_core_v1_FlexPersistentVolumeSource(ref),
-		v1.FlexVolumeSource{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_FlexVolumeSource(ref),
-		v1.FlockerVolumeSource{}.OpenAPIModelName():                schema_k8sio_api_core_v1_FlockerVolumeSource(ref),
-		v1.GCEPersistentDiskVolumeSource{}.OpenAPIModelName():      schema_k8sio_api_core_v1_GCEPersistentDiskVolumeSource(ref),
-		v1.GRPCAction{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_GRPCAction(ref),
-		v1.GitRepoVolumeSource{}.OpenAPIModelName():                schema_k8sio_api_core_v1_GitRepoVolumeSource(ref),
-		v1.GlusterfsPersistentVolumeSource{}.OpenAPIModelName():    schema_k8sio_api_core_v1_GlusterfsPersistentVolumeSource(ref),
-		v1.GlusterfsVolumeSource{}.OpenAPIModelName():              schema_k8sio_api_core_v1_GlusterfsVolumeSource(ref),
-		v1.HTTPGetAction{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_HTTPGetAction(ref),
-		v1.HTTPHeader{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_HTTPHeader(ref),
-		v1.HostAlias{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_HostAlias(ref),
-		v1.HostIP{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_HostIP(ref),
-		v1.HostPathVolumeSource{}.OpenAPIModelName():               schema_k8sio_api_core_v1_HostPathVolumeSource(ref),
-		v1.ISCSIPersistentVolumeSource{}.OpenAPIModelName():        schema_k8sio_api_core_v1_ISCSIPersistentVolumeSource(ref),
-		v1.ISCSIVolumeSource{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_ISCSIVolumeSource(ref),
-		v1.ImageVolumeSource{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_ImageVolumeSource(ref),
-		v1.ImageVolumeStatus{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_ImageVolumeStatus(ref),
-		v1.KeyToPath{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_KeyToPath(ref),
-		v1.Lifecycle{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_Lifecycle(ref),
-		v1.LifecycleHandler{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_LifecycleHandler(ref),
-		v1.LimitRange{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_LimitRange(ref),
-		v1.LimitRangeItem{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_LimitRangeItem(ref),
-		v1.LimitRangeList{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_LimitRangeList(ref),
-		v1.LimitRangeSpec{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_LimitRangeSpec(ref),
-		v1.LinuxContainerUser{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_LinuxContainerUser(ref),
-		v1.List{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_List(ref),
-		v1.LoadBalancerIngress{}.OpenAPIModelName():                schema_k8sio_api_core_v1_LoadBalancerIngress(ref),
-		v1.LoadBalancerStatus{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_LoadBalancerStatus(ref),
-		v1.LocalObjectReference{}.OpenAPIModelName():               schema_k8sio_api_core_v1_LocalObjectReference(ref),
-		v1.LocalVolumeSource{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_LocalVolumeSource(ref),
-		v1.ModifyVolumeStatus{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_ModifyVolumeStatus(ref),
-		v1.NFSVolumeSource{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_NFSVolumeSource(ref),
-		v1.Namespace{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_Namespace(ref),
-		v1.NamespaceCondition{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_NamespaceCondition(ref),
-		v1.NamespaceList{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_NamespaceList(ref),
-		v1.NamespaceSpec{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_NamespaceSpec(ref),
-		v1.NamespaceStatus{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_NamespaceStatus(ref),
-		v1.Node{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_Node(ref),
-		v1.NodeAddress{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_NodeAddress(ref),
-		v1.NodeAffinity{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_NodeAffinity(ref),
-		v1.NodeAllocatableMappedResources{}.OpenAPIModelName():     schema_k8sio_api_core_v1_NodeAllocatableMappedResources(ref),
-		v1.NodeAllocatableOverheadResources{}.OpenAPIModelName():   schema_k8sio_api_core_v1_NodeAllocatableOverheadResources(ref),
-		v1.NodeAllocatableResourceClaimStatus{}.OpenAPIModelName(): schema_k8sio_api_core_v1_NodeAllocatableResourceClaimStatus(ref),
-		v1.NodeCondition{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_NodeCondition(ref),
-		v1.NodeConfigSource{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_NodeConfigSource(ref),
-		v1.NodeConfigStatus{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_NodeConfigStatus(ref),
-		v1.NodeDaemonEndpoints{}.OpenAPIModelName():                schema_k8sio_api_core_v1_NodeDaemonEndpoints(ref),
-		v1.NodeFeatures{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_NodeFeatures(ref),
-		v1.NodeList{}.OpenAPIModelName():                           schema_k8sio_api_core_v1_NodeList(ref),
-		v1.NodePodPreemptionPolicy{}.OpenAPIModelName():            schema_k8sio_api_core_v1_NodePodPreemptionPolicy(ref),
-		v1.NodeProxyOptions{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_NodeProxyOptions(ref),
-		v1.NodeRuntimeHandler{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_NodeRuntimeHandler(ref),
-		v1.NodeRuntimeHandlerFeatures{}.OpenAPIModelName():         schema_k8sio_api_core_v1_NodeRuntimeHandlerFeatures(ref),
-		v1.NodeSelector{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_NodeSelector(ref),
-		v1.NodeSelectorRequirement{}.OpenAPIModelName():            schema_k8sio_api_core_v1_NodeSelectorRequirement(ref),
-		v1.NodeSelectorTerm{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_NodeSelectorTerm(ref),
-		v1.NodeSpec{}.OpenAPIModelName():                           schema_k8sio_api_core_v1_NodeSpec(ref),
-		v1.NodeStatus{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_NodeStatus(ref),
-		v1.NodeSwapStatus{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_NodeSwapStatus(ref),
-		v1.NodeSystemInfo{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_NodeSystemInfo(ref),
-		v1.ObjectFieldSelector{}.OpenAPIModelName():                schema_k8sio_api_core_v1_ObjectFieldSelector(ref),
-		v1.ObjectReference{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_ObjectReference(ref),
-		v1.PersistentVolume{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_PersistentVolume(ref),
-		v1.PersistentVolumeClaim{}.OpenAPIModelName():              schema_k8sio_api_core_v1_PersistentVolumeClaim(ref),
-		v1.PersistentVolumeClaimCondition{}.OpenAPIModelName():     schema_k8sio_api_core_v1_PersistentVolumeClaimCondition(ref),
-		v1.PersistentVolumeClaimList{}.OpenAPIModelName():          schema_k8sio_api_core_v1_PersistentVolumeClaimList(ref),
-		v1.PersistentVolumeClaimSpec{}.OpenAPIModelName():          schema_k8sio_api_core_v1_PersistentVolumeClaimSpec(ref),
-		v1.PersistentVolumeClaimStatus{}.OpenAPIModelName():        schema_k8sio_api_core_v1_PersistentVolumeClaimStatus(ref),
-		v1.PersistentVolumeClaimTemplate{}.OpenAPIModelName():      schema_k8sio_api_core_v1_PersistentVolumeClaimTemplate(ref),
-		v1.PersistentVolumeClaimVolumeSource{}.OpenAPIModelName():  schema_k8sio_api_core_v1_PersistentVolumeClaimVolumeSource(ref),
-		v1.PersistentVolumeList{}.OpenAPIModelName():               schema_k8sio_api_core_v1_PersistentVolumeList(ref),
-		v1.PersistentVolumeSource{}.OpenAPIModelName():             schema_k8sio_api_core_v1_PersistentVolumeSource(ref),
-		v1.PersistentVolumeSpec{}.OpenAPIModelName():               schema_k8sio_api_core_v1_PersistentVolumeSpec(ref),
-		v1.PersistentVolumeStatus{}.OpenAPIModelName():             schema_k8sio_api_core_v1_PersistentVolumeStatus(ref),
-		v1.PhotonPersistentDiskVolumeSource{}.OpenAPIModelName():   schema_k8sio_api_core_v1_PhotonPersistentDiskVolumeSource(ref),
-		v1.Pod{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_Pod(ref),
-		v1.PodAffinity{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_PodAffinity(ref),
-		v1.PodAffinityTerm{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_PodAffinityTerm(ref),
-		v1.PodAntiAffinity{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_PodAntiAffinity(ref),
-		v1.PodAttachOptions{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_PodAttachOptions(ref),
-		v1.PodCertificateProjection{}.OpenAPIModelName():           schema_k8sio_api_core_v1_PodCertificateProjection(ref),
-		v1.PodCondition{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_PodCondition(ref),
-		v1.PodDNSConfig{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_PodDNSConfig(ref),
-		v1.PodDNSConfigOption{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_PodDNSConfigOption(ref),
-		v1.PodExecOptions{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_PodExecOptions(ref),
-		v1.PodExtendedResourceClaimStatus{}.OpenAPIModelName():     schema_k8sio_api_core_v1_PodExtendedResourceClaimStatus(ref),
-		v1.PodIP{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_PodIP(ref),
-		v1.PodList{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_PodList(ref),
-		v1.PodLogOptions{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_PodLogOptions(ref),
-		v1.PodOS{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_PodOS(ref),
-		v1.PodPortForwardOptions{}.OpenAPIModelName():              schema_k8sio_api_core_v1_PodPortForwardOptions(ref),
-		v1.PodProxyOptions{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_PodProxyOptions(ref),
-		v1.PodReadinessGate{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_PodReadinessGate(ref),
-		v1.PodResourceClaim{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_PodResourceClaim(ref),
-		v1.PodResourceClaimStatus{}.OpenAPIModelName():             schema_k8sio_api_core_v1_PodResourceClaimStatus(ref),
-		v1.PodSchedulingGate{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_PodSchedulingGate(ref),
-		v1.PodSchedulingGroup{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_PodSchedulingGroup(ref),
-		v1.PodSecurityContext{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_PodSecurityContext(ref),
-		v1.PodSignature{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_PodSignature(ref),
-		v1.PodSpec{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_PodSpec(ref),
-		v1.PodStatus{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_PodStatus(ref),
-		v1.PodTemplate{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_PodTemplate(ref),
-		v1.PodTemplateList{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_PodTemplateList(ref),
-		v1.PodTemplateSpec{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_PodTemplateSpec(ref),
-		v1.PodVolumeHealth{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_PodVolumeHealth(ref),
-		v1.PortStatus{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_PortStatus(ref),
-		v1.PortworxVolumeSource{}.OpenAPIModelName():               schema_k8sio_api_core_v1_PortworxVolumeSource(ref),
-		v1.PreferAvoidPodsEntry{}.OpenAPIModelName():               schema_k8sio_api_core_v1_PreferAvoidPodsEntry(ref),
-		v1.PreferredSchedulingTerm{}.OpenAPIModelName():            schema_k8sio_api_core_v1_PreferredSchedulingTerm(ref),
-		v1.Probe{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_Probe(ref),
-		v1.ProbeHandler{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_ProbeHandler(ref),
-		v1.ProjectedVolumeSource{}.OpenAPIModelName():              schema_k8sio_api_core_v1_ProjectedVolumeSource(ref),
-		v1.QuobyteVolumeSource{}.OpenAPIModelName():                schema_k8sio_api_core_v1_QuobyteVolumeSource(ref),
-		v1.RBDPersistentVolumeSource{}.OpenAPIModelName():          schema_k8sio_api_core_v1_RBDPersistentVolumeSource(ref),
-		v1.RBDVolumeSource{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_RBDVolumeSource(ref),
-		v1.RangeAllocation{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_RangeAllocation(ref),
-		v1.ReplicationController{}.OpenAPIModelName():              schema_k8sio_api_core_v1_ReplicationController(ref),
-		v1.ReplicationControllerCondition{}.OpenAPIModelName():     schema_k8sio_api_core_v1_ReplicationControllerCondition(ref),
-		v1.ReplicationControllerList{}.OpenAPIModelName():          schema_k8sio_api_core_v1_ReplicationControllerList(ref),
-		v1.ReplicationControllerSpec{}.OpenAPIModelName():          schema_k8sio_api_core_v1_ReplicationControllerSpec(ref),
-		v1.ReplicationControllerStatus{}.OpenAPIModelName():        schema_k8sio_api_core_v1_ReplicationControllerStatus(ref),
-		v1.ResourceClaim{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ResourceClaim(ref),
-		v1.ResourceFieldSelector{}.OpenAPIModelName():              schema_k8sio_api_core_v1_ResourceFieldSelector(ref),
-		v1.ResourceHealth{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_ResourceHealth(ref),
-		v1.ResourceQuota{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ResourceQuota(ref),
-		v1.ResourceQuotaList{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_ResourceQuotaList(ref),
-		v1.ResourceQuotaSpec{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_ResourceQuotaSpec(ref),
-		v1.ResourceQuotaStatus{}.OpenAPIModelName():                schema_k8sio_api_core_v1_ResourceQuotaStatus(ref),
-		v1.ResourceRequirements{}.OpenAPIModelName():               schema_k8sio_api_core_v1_ResourceRequirements(ref),
-		v1.ResourceStatus{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_ResourceStatus(ref),
-		v1.SELinuxOptions{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_SELinuxOptions(ref),
-		v1.ScaleIOPersistentVolumeSource{}.OpenAPIModelName():      schema_k8sio_api_core_v1_ScaleIOPersistentVolumeSource(ref),
-		v1.ScaleIOVolumeSource{}.OpenAPIModelName():                schema_k8sio_api_core_v1_ScaleIOVolumeSource(ref),
-		v1.ScopeSelector{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ScopeSelector(ref),
-		v1.ScopedResourceSelectorRequirement{}.OpenAPIModelName():  schema_k8sio_api_core_v1_ScopedResourceSelectorRequirement(ref),
-		v1.SeccompProfile{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_SeccompProfile(ref),
-		v1.Secret{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_Secret(ref),
-		v1.SecretEnvSource{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_SecretEnvSource(ref),
-		v1.SecretKeySelector{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_SecretKeySelector(ref),
-		v1.SecretList{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_SecretList(ref),
-		v1.SecretProjection{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_SecretProjection(ref),
-		v1.SecretReference{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_SecretReference(ref),
-		v1.SecretVolumeSource{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_SecretVolumeSource(ref),
-		v1.SecurityContext{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_SecurityContext(ref),
-		v1.SerializedReference{}.OpenAPIModelName():                schema_k8sio_api_core_v1_SerializedReference(ref),
-		v1.Service{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_Service(ref),
-		v1.ServiceAccount{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_ServiceAccount(ref),
-		v1.ServiceAccountList{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_ServiceAccountList(ref),
-		v1.ServiceAccountTokenProjection{}.OpenAPIModelName():      schema_k8sio_api_core_v1_ServiceAccountTokenProjection(ref),
-		v1.ServiceList{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_ServiceList(ref),
-		v1.ServicePort{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_ServicePort(ref),
-		v1.ServiceProxyOptions{}.OpenAPIModelName():                schema_k8sio_api_core_v1_ServiceProxyOptions(ref),
-		v1.ServiceSpec{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_ServiceSpec(ref),
-		v1.ServiceStatus{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ServiceStatus(ref),
-		v1.SessionAffinityConfig{}.OpenAPIModelName():              schema_k8sio_api_core_v1_SessionAffinityConfig(ref),
-		v1.SleepAction{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_SleepAction(ref),
-		v1.StorageOSPersistentVolumeSource{}.OpenAPIModelName():    schema_k8sio_api_core_v1_StorageOSPersistentVolumeSource(ref),
-		v1.StorageOSVolumeSource{}.OpenAPIModelName():              schema_k8sio_api_core_v1_StorageOSVolumeSource(ref),
-		v1.Sysctl{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_Sysctl(ref),
-		v1.TCPSocketAction{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_TCPSocketAction(ref),
-		v1.Taint{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_Taint(ref),
-		v1.Toleration{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_Toleration(ref),
-		v1.TopologySelectorLabelRequirement{}.OpenAPIModelName():   schema_k8sio_api_core_v1_TopologySelectorLabelRequirement(ref),
-		v1.TopologySelectorTerm{}.OpenAPIModelName():               schema_k8sio_api_core_v1_TopologySelectorTerm(ref),
-		v1.TopologySpreadConstraint{}.OpenAPIModelName():           schema_k8sio_api_core_v1_TopologySpreadConstraint(ref),
-		v1.TypedLocalObjectReference{}.OpenAPIModelName():          schema_k8sio_api_core_v1_TypedLocalObjectReference(ref),
-		v1.TypedObjectReference{}.OpenAPIModelName():               schema_k8sio_api_core_v1_TypedObjectReference(ref),
-		v1.Volume{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_Volume(ref),
-		v1.VolumeDevice{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_VolumeDevice(ref),
-		v1.VolumeHealthCondition{}.OpenAPIModelName():              schema_k8sio_api_core_v1_VolumeHealthCondition(ref),
-		v1.VolumeHealthStatus{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_VolumeHealthStatus(ref),
-		v1.VolumeMount{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_VolumeMount(ref),
-		v1.VolumeMountStatus{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_VolumeMountStatus(ref),
-		v1.VolumeNodeAffinity{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_VolumeNodeAffinity(ref),
-		v1.VolumeProjection{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_VolumeProjection(ref),
-		v1.VolumeResourceRequirements{}.OpenAPIModelName():         schema_k8sio_api_core_v1_VolumeResourceRequirements(ref),
-		v1.VolumeSource{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_VolumeSource(ref),
-		v1.VolumeStatus{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_VolumeStatus(ref),
-		v1.VsphereVirtualDiskVolumeSource{}.OpenAPIModelName():     schema_k8sio_api_core_v1_VsphereVirtualDiskVolumeSource(ref),
-		v1.WeightedPodAffinityTerm{}.OpenAPIModelName():            schema_k8sio_api_core_v1_WeightedPodAffinityTerm(ref),
-		v1.WindowsSecurityContextOptions{}.OpenAPIModelName():      schema_k8sio_api_core_v1_WindowsSecurityContextOptions(ref),
-		resource.Quantity{}.OpenAPIModelName():                     schema_apimachinery_pkg_api_resource_Quantity(ref),
-		metav1.APIGroup{}.OpenAPIModelName():                       schema_pkg_apis_meta_v1_APIGroup(ref),
-		metav1.APIGroupList{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_APIGroupList(ref),
-		metav1.APIResource{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_APIResource(ref),
-		metav1.APIResourceList{}.OpenAPIModelName():                schema_pkg_apis_meta_v1_APIResourceList(ref),
-		metav1.APIVersions{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_APIVersions(ref),
-		metav1.ApplyOptions{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_ApplyOptions(ref),
-		metav1.Condition{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_Condition(ref),
-		metav1.CreateOptions{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_CreateOptions(ref),
-		metav1.DeleteOptions{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_DeleteOptions(ref),
-		metav1.Duration{}.OpenAPIModelName():                       schema_pkg_apis_meta_v1_Duration(ref),
-		metav1.FieldSelectorRequirement{}.OpenAPIModelName():       schema_pkg_apis_meta_v1_FieldSelectorRequirement(ref),
-		metav1.FieldsV1{}.OpenAPIModelName():                       schema_pkg_apis_meta_v1_FieldsV1(ref),
-		metav1.GetOptions{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_GetOptions(ref),
-		metav1.GroupKind{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_GroupKind(ref),
-		metav1.GroupResource{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_GroupResource(ref),
-		metav1.GroupVersion{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_GroupVersion(ref),
-		metav1.GroupVersionForDiscovery{}.OpenAPIModelName():       schema_pkg_apis_meta_v1_GroupVersionForDiscovery(ref),
-		metav1.GroupVersionKind{}.OpenAPIModelName():               schema_pkg_apis_meta_v1_GroupVersionKind(ref),
-		metav1.GroupVersionResource{}.OpenAPIModelName():           schema_pkg_apis_meta_v1_GroupVersionResource(ref),
-		metav1.InternalEvent{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_InternalEvent(ref),
-		metav1.LabelSelector{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_LabelSelector(ref),
-		metav1.LabelSelectorRequirement{}.OpenAPIModelName():       schema_pkg_apis_meta_v1_LabelSelectorRequirement(ref),
-		metav1.List{}.OpenAPIModelName():                           schema_pkg_apis_meta_v1_List(ref),
-		metav1.ListMeta{}.OpenAPIModelName():                       schema_pkg_apis_meta_v1_ListMeta(ref),
-		metav1.ListOptions{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_ListOptions(ref),
-		metav1.ManagedFieldsEntry{}.OpenAPIModelName():             schema_pkg_apis_meta_v1_ManagedFieldsEntry(ref),
-		metav1.MicroTime{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_MicroTime(ref),
-		metav1.ObjectMeta{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_ObjectMeta(ref),
-		metav1.OwnerReference{}.OpenAPIModelName():                 schema_pkg_apis_meta_v1_OwnerReference(ref),
-		metav1.PartialObjectMetadata{}.OpenAPIModelName():          schema_pkg_apis_meta_v1_PartialObjectMetadata(ref),
-		metav1.PartialObjectMetadataList{}.OpenAPIModelName():      schema_pkg_apis_meta_v1_PartialObjectMetadataList(ref),
-		metav1.Patch{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_Patch(ref),
-		metav1.PatchOptions{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_PatchOptions(ref),
-		metav1.Preconditions{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_Preconditions(ref),
-		metav1.RootPaths{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_RootPaths(ref),
-		metav1.ServerAddressByClientCIDR{}.OpenAPIModelName():      schema_pkg_apis_meta_v1_ServerAddressByClientCIDR(ref),
-		metav1.ShardInfo{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_ShardInfo(ref),
-		metav1.Status{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_Status(ref),
-		metav1.StatusCause{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_StatusCause(ref),
-		metav1.StatusDetails{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_StatusDetails(ref),
-		metav1.Table{}.OpenAPIModelName():                          schema_pkg_apis_meta_v1_Table(ref),
-		metav1.TableColumnDefinition{}.OpenAPIModelName():          schema_pkg_apis_meta_v1_TableColumnDefinition(ref),
-		metav1.TableOptions{}.OpenAPIModelName():                   schema_pkg_apis_meta_v1_TableOptions(ref),
-		metav1.TableRow{}.OpenAPIModelName():                       schema_pkg_apis_meta_v1_TableRow(ref),
-		metav1.TableRowCondition{}.OpenAPIModelName():              schema_pkg_apis_meta_v1_TableRowCondition(ref),
-		metav1.Time{}.OpenAPIModelName():                           schema_pkg_apis_meta_v1_Time(ref),
-		metav1.Timestamp{}.OpenAPIModelName():                      schema_pkg_apis_meta_v1_Timestamp(ref),
-		metav1.TypeMeta{}.OpenAPIModelName():                       schema_pkg_apis_meta_v1_TypeMeta(ref),
-		metav1.UpdateOptions{}.OpenAPIModelName():                  schema_pkg_apis_meta_v1_UpdateOptions(ref),
-		metav1.WatchEvent{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_WatchEvent(ref),
-		runtime.RawExtension{}.OpenAPIModelName():                  schema_k8sio_apimachinery_pkg_runtime_RawExtension(ref),
-		runtime.TypeMeta{}.OpenAPIModelName():                      schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
-		runtime.Unknown{}.OpenAPIModelName():                       schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
-		version.Info{}.OpenAPIModelName():                          schema_k8sio_apimachinery_pkg_version_Info(ref),
+		v1alpha1.ClusterBackupSpec{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref),
+		v1alpha1.ComponentSpec{}.OpenAPIModelName():                              schema_pkg_apis_vitess_v1alpha1_ComponentSpec(ref),
+		v1alpha1.EtcdLockserver{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_EtcdLockserver(ref),
+		v1alpha1.EtcdLockserverList{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_EtcdLockserverList(ref),
+		v1alpha1.EtcdLockserverSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_EtcdLockserverSpec(ref),
+		v1alpha1.EtcdLockserverStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_EtcdLockserverStatus(ref),
+		v1alpha1.EtcdLockserverTemplate{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_EtcdLockserverTemplate(ref),
+		v1alpha1.ExternalVitessClusterUpdateStrategyOptions{}.OpenAPIModelName(): schema_pkg_apis_vitess_v1alpha1_ExternalVitessClusterUpdateStrategyOptions(ref),
+		v1alpha1.GCSBackupLocation{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_GCSBackupLocation(ref),
+		v1alpha1.LockserverSpec{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_LockserverSpec(ref),
+		v1alpha1.MysqldExporterSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_MysqldExporterSpec(ref),
+		v1alpha1.MysqldImage{}.OpenAPIModelName():                                schema_pkg_apis_vitess_v1alpha1_MysqldImage(ref),
+		v1alpha1.MysqldSpec{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_MysqldSpec(ref),
+		v1alpha1.ReadyCount{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_ReadyCount(ref),
+		v1alpha1.S3BackupLocation{}.OpenAPIModelName():                           schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref),
+		v1alpha1.SecretSource{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_SecretSource(ref),
+		v1alpha1.VitessBackupLocation{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref),
+		v1alpha1.VitessCell{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_VitessCell(ref),
+		v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessCellGatewaySpec(ref),
+		v1alpha1.VitessCellList{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessCellList(ref),
+		v1alpha1.VitessCellSpec{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessCellSpec(ref),
+		v1alpha1.VitessCellStatus{}.OpenAPIModelName():                           schema_pkg_apis_vitess_v1alpha1_VitessCellStatus(ref),
+		v1alpha1.VitessCellTemplate{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessCellTemplate(ref),
+		v1alpha1.VitessCluster{}.OpenAPIModelName():                              schema_pkg_apis_vitess_v1alpha1_VitessCluster(ref),
+		v1alpha1.VitessClusterList{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_VitessClusterList(ref),
+		v1alpha1.VitessClusterSpec{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref),
+		v1alpha1.VitessClusterStatus{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessClusterStatus(ref),
+		v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessClusterUpdateStrategy(ref),
+		v1alpha1.VitessDashboardSpec{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessDashboardSpec(ref),
+		v1alpha1.VitessGatewayAuthentication{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessGatewayAuthentication(ref),
+		v1alpha1.VitessGatewayStaticAuthentication{}.OpenAPIModelName():          schema_pkg_apis_vitess_v1alpha1_VitessGatewayStaticAuthentication(ref),
+		v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName():                    schema_pkg_apis_vitess_v1alpha1_VitessImagePullPolicies(ref),
+		v1alpha1.VitessImages{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_VitessImages(ref),
+		v1alpha1.VitessKeyRange{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessKeyRange(ref),
+		v1alpha1.VitessKeyspace{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessKeyspace(ref),
+		v1alpha1.VitessKeyspaceCustomPartitioning{}.OpenAPIModelName():           schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceCustomPartitioning(ref),
+		v1alpha1.VitessKeyspaceEqualPartitioning{}.OpenAPIModelName():            schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceEqualPartitioning(ref),
+		v1alpha1.VitessKeyspaceKeyRangeShard{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceKeyRangeShard(ref),
+		v1alpha1.VitessKeyspaceList{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceList(ref),
+		v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName():                 schema_pkg_apis_vitess_v1alpha1_VitessKeyspacePartitioning(ref),
+		v1alpha1.VitessKeyspaceSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref),
+		v1alpha1.VitessKeyspaceStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceStatus(ref),
+		v1alpha1.VitessKeyspaceTemplate{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref),
+		v1alpha1.VitessLockserverParams{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref),
+		v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref),
+		v1alpha1.VitessReplicationSpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref),
+		v1alpha1.VitessShard{}.OpenAPIModelName():                                schema_pkg_apis_vitess_v1alpha1_VitessShard(ref),
+		v1alpha1.VitessShardList{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref),
+		v1alpha1.VitessShardSpec{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref),
+		v1alpha1.VitessShardStatus{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref),
+		v1alpha1.VitessShardTabletPool{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessShardTabletPool(ref),
+		v1alpha1.VitessShardTemplate{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref),
+		v1alpha1.VitessWorkflow{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessWorkflow(ref),
+		v1alpha1.VitessWorkflowList{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowList(ref),
+		v1alpha1.VitessWorkflowSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowSpec(ref),
+		v1alpha1.VitessWorkflowStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStatus(ref),
+		v1alpha1.VitessWorkflowStream{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStream(ref),
+		v1alpha1.VitessWorkflowVDiff{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessWorkflowVDiff(ref),
+		v1alpha1.VttabletSpec{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_VttabletSpec(ref),
+		v1.AWSElasticBlockStoreVolumeSource{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_AWSElasticBlockStoreVolumeSource(ref),
+		v1.Affinity{}.OpenAPIModelName():                                         schema_k8sio_api_core_v1_Affinity(ref),
+		v1.AppArmorProfile{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_AppArmorProfile(ref),
+		v1.AttachedVolume{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_AttachedVolume(ref),
+		v1.AvoidPods{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_AvoidPods(ref),
+		v1.AzureDiskVolumeSource{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_AzureDiskVolumeSource(ref),
+		v1.AzureFilePersistentVolumeSource{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_AzureFilePersistentVolumeSource(ref),
+		v1.AzureFileVolumeSource{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_AzureFileVolumeSource(ref),
+		v1.Binding{}.OpenAPIModelName():                                          schema_k8sio_api_core_v1_Binding(ref),
+		v1.CSIPersistentVolumeSource{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_CSIPersistentVolumeSource(ref),
+		v1.CSIVolumeSource{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_CSIVolumeSource(ref),
+		v1.Capabilities{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_Capabilities(ref),
+		v1.CephFSPersistentVolumeSource{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_CephFSPersistentVolumeSource(ref),
+		v1.CephFSVolumeSource{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_CephFSVolumeSource(ref),
+		v1.CinderPersistentVolumeSource{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_CinderPersistentVolumeSource(ref),
+		v1.CinderVolumeSource{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_CinderVolumeSource(ref),
+		v1.ClientIPConfig{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_ClientIPConfig(ref),
+		v1.ClusterTrustBundleProjection{}.OpenAPIModelName():                     schema_k8sio_api_core_v1_ClusterTrustBundleProjection(ref),
+		v1.ComponentCondition{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_ComponentCondition(ref),
+		v1.ComponentStatus{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_ComponentStatus(ref),
+		v1.ComponentStatusList{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_ComponentStatusList(ref),
+		v1.ConfigMap{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_ConfigMap(ref),
+		v1.ConfigMapEnvSource{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_ConfigMapEnvSource(ref),
+		v1.ConfigMapKeySelector{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_ConfigMapKeySelector(ref),
+		v1.ConfigMapList{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_ConfigMapList(ref),
+		v1.ConfigMapNodeConfigSource{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_ConfigMapNodeConfigSource(ref),
+		v1.ConfigMapProjection{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_ConfigMapProjection(ref),
+		v1.ConfigMapVolumeSource{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_ConfigMapVolumeSource(ref),
+		v1.Container{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_Container(ref),
+		v1.ContainerExtendedResourceRequest{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_ContainerExtendedResourceRequest(ref),
+		v1.ContainerImage{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_ContainerImage(ref),
+		v1.ContainerPort{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_ContainerPort(ref),
+		v1.ContainerResizePolicy{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_ContainerResizePolicy(ref),
+		v1.ContainerRestartRule{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_ContainerRestartRule(ref),
+		v1.ContainerRestartRuleOnExitCodes{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_ContainerRestartRuleOnExitCodes(ref),
+		v1.ContainerState{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_ContainerState(ref),
+		v1.ContainerStateRunning{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_ContainerStateRunning(ref),
+		v1.ContainerStateTerminated{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_ContainerStateTerminated(ref),
+		v1.ContainerStateWaiting{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_ContainerStateWaiting(ref),
+		v1.ContainerStatus{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_ContainerStatus(ref),
+		v1.ContainerUser{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_ContainerUser(ref),
+		v1.DaemonEndpoint{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_DaemonEndpoint(ref),
+		v1.DownwardAPIProjection{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_DownwardAPIProjection(ref),
+		v1.DownwardAPIVolumeFile{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_DownwardAPIVolumeFile(ref),
+		v1.DownwardAPIVolumeSource{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_DownwardAPIVolumeSource(ref),
+		v1.EmptyDirVolumeSource{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_EmptyDirVolumeSource(ref),
+		v1.EndpointAddress{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_EndpointAddress(ref),
+		v1.EndpointPort{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_EndpointPort(ref),
+		v1.EndpointSubset{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_EndpointSubset(ref),
+		v1.Endpoints{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_Endpoints(ref),
+		v1.EndpointsList{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_EndpointsList(ref),
+		v1.EnvFromSource{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_EnvFromSource(ref),
+		v1.EnvVar{}.OpenAPIModelName():                                           schema_k8sio_api_core_v1_EnvVar(ref),
+		v1.EnvVarSource{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_EnvVarSource(ref),
+		v1.EphemeralContainer{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_EphemeralContainer(ref),
+		v1.EphemeralContainerCommon{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_EphemeralContainerCommon(ref),
+		v1.EphemeralVolumeSource{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_EphemeralVolumeSource(ref),
+		v1.Event{}.OpenAPIModelName():                                            schema_k8sio_api_core_v1_Event(ref),
+		v1.EventList{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_EventList(ref),
+		v1.EventSeries{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_EventSeries(ref),
+		v1.EventSource{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_EventSource(ref),
+		v1.EvictionResponder{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_EvictionResponder(ref),
+		v1.ExecAction{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_ExecAction(ref),
+		v1.FCVolumeSource{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_FCVolumeSource(ref),
+		v1.FileKeySelector{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_FileKeySelector(ref),
+		v1.FlexPersistentVolumeSource{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_FlexPersistentVolumeSource(ref),
+		v1.FlexVolumeSource{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_FlexVolumeSource(ref),
+		v1.FlockerVolumeSource{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_FlockerVolumeSource(ref),
+		v1.GCEPersistentDiskVolumeSource{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_GCEPersistentDiskVolumeSource(ref),
+		v1.GRPCAction{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_GRPCAction(ref),
+		v1.GitRepoVolumeSource{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_GitRepoVolumeSource(ref),
+		v1.GlusterfsPersistentVolumeSource{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_GlusterfsPersistentVolumeSource(ref),
+		v1.GlusterfsVolumeSource{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_GlusterfsVolumeSource(ref),
+		v1.HTTPGetAction{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_HTTPGetAction(ref),
+		v1.HTTPHeader{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_HTTPHeader(ref),
+		v1.HostAlias{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_HostAlias(ref),
+		v1.HostIP{}.OpenAPIModelName():                                           schema_k8sio_api_core_v1_HostIP(ref),
+		v1.HostPathVolumeSource{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_HostPathVolumeSource(ref),
+		v1.ISCSIPersistentVolumeSource{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ISCSIPersistentVolumeSource(ref),
+		v1.ISCSIVolumeSource{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_ISCSIVolumeSource(ref),
+		v1.ImageVolumeSource{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_ImageVolumeSource(ref),
+		v1.ImageVolumeStatus{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_ImageVolumeStatus(ref),
+		v1.KeyToPath{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_KeyToPath(ref),
+		v1.Lifecycle{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_Lifecycle(ref),
+		v1.LifecycleHandler{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_LifecycleHandler(ref),
+		v1.LimitRange{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_LimitRange(ref),
+		v1.LimitRangeItem{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_LimitRangeItem(ref),
+		v1.LimitRangeList{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_LimitRangeList(ref),
+		v1.LimitRangeSpec{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_LimitRangeSpec(ref),
+		v1.LinuxContainerUser{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_LinuxContainerUser(ref),
+		v1.List{}.OpenAPIModelName():                                             schema_k8sio_api_core_v1_List(ref),
+		v1.LoadBalancerIngress{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_LoadBalancerIngress(ref),
+		v1.LoadBalancerStatus{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_LoadBalancerStatus(ref),
+		v1.LocalObjectReference{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_LocalObjectReference(ref),
+		v1.LocalVolumeSource{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_LocalVolumeSource(ref),
+		v1.ModifyVolumeStatus{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_ModifyVolumeStatus(ref),
+		v1.NFSVolumeSource{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_NFSVolumeSource(ref),
+		v1.Namespace{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_Namespace(ref),
+		v1.NamespaceCondition{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_NamespaceCondition(ref),
+		v1.NamespaceList{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_NamespaceList(ref),
+		v1.NamespaceSpec{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_NamespaceSpec(ref),
+		v1.NamespaceStatus{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_NamespaceStatus(ref),
+		v1.Node{}.OpenAPIModelName():                                             schema_k8sio_api_core_v1_Node(ref),
+		v1.NodeAddress{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_NodeAddress(ref),
+		v1.NodeAffinity{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_NodeAffinity(ref),
+		v1.NodeAllocatableMappedResources{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_NodeAllocatableMappedResources(ref),
+		v1.NodeAllocatableOverheadResources{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_NodeAllocatableOverheadResources(ref),
+		v1.NodeAllocatableResourceClaimStatus{}.OpenAPIModelName():               schema_k8sio_api_core_v1_NodeAllocatableResourceClaimStatus(ref),
+		v1.NodeCondition{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_NodeCondition(ref),
+		v1.NodeConfigSource{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_NodeConfigSource(ref),
+		v1.NodeConfigStatus{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_NodeConfigStatus(ref),
+		v1.NodeDaemonEndpoints{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_NodeDaemonEndpoints(ref),
+		v1.NodeFeatures{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_NodeFeatures(ref),
+		v1.NodeList{}.OpenAPIModelName():                                         schema_k8sio_api_core_v1_NodeList(ref),
+		v1.NodePodPreemptionPolicy{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_NodePodPreemptionPolicy(ref),
+		v1.NodeProxyOptions{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_NodeProxyOptions(ref),
+		v1.NodeRuntimeHandler{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_NodeRuntimeHandler(ref),
+		v1.NodeRuntimeHandlerFeatures{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_NodeRuntimeHandlerFeatures(ref),
+		v1.NodeSelector{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_NodeSelector(ref),
+		v1.NodeSelectorRequirement{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_NodeSelectorRequirement(ref),
+		v1.NodeSelectorTerm{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_NodeSelectorTerm(ref),
+		v1.NodeSpec{}.OpenAPIModelName():                                         schema_k8sio_api_core_v1_NodeSpec(ref),
+		v1.NodeStatus{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_NodeStatus(ref),
+		v1.NodeSwapStatus{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_NodeSwapStatus(ref),
+		v1.NodeSystemInfo{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_NodeSystemInfo(ref),
+		v1.ObjectFieldSelector{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_ObjectFieldSelector(ref),
+		v1.ObjectReference{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_ObjectReference(ref),
+		v1.PersistentVolume{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_PersistentVolume(ref),
+		v1.PersistentVolumeClaim{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_PersistentVolumeClaim(ref),
+		v1.PersistentVolumeClaimCondition{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_PersistentVolumeClaimCondition(ref),
+		v1.PersistentVolumeClaimList{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_PersistentVolumeClaimList(ref),
+		v1.PersistentVolumeClaimSpec{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_PersistentVolumeClaimSpec(ref),
+		v1.PersistentVolumeClaimStatus{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_PersistentVolumeClaimStatus(ref),
+		v1.PersistentVolumeClaimTemplate{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_PersistentVolumeClaimTemplate(ref),
+		v1.PersistentVolumeClaimVolumeSource{}.OpenAPIModelName():                schema_k8sio_api_core_v1_PersistentVolumeClaimVolumeSource(ref),
+		v1.PersistentVolumeList{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_PersistentVolumeList(ref),
+		v1.PersistentVolumeSource{}.OpenAPIModelName():                           schema_k8sio_api_core_v1_PersistentVolumeSource(ref),
+		v1.PersistentVolumeSpec{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_PersistentVolumeSpec(ref),
+		v1.PersistentVolumeStatus{}.OpenAPIModelName():                           schema_k8sio_api_core_v1_PersistentVolumeStatus(ref),
+		v1.PhotonPersistentDiskVolumeSource{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_PhotonPersistentDiskVolumeSource(ref),
+		v1.Pod{}.OpenAPIModelName():                                              schema_k8sio_api_core_v1_Pod(ref),
+		v1.PodAffinity{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_PodAffinity(ref),
+		v1.PodAffinityTerm{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_PodAffinityTerm(ref),
+		v1.PodAntiAffinity{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_PodAntiAffinity(ref),
+		v1.PodAttachOptions{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_PodAttachOptions(ref),
+		v1.PodCertificateProjection{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_PodCertificateProjection(ref),
+		v1.PodCondition{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_PodCondition(ref),
+		v1.PodDNSConfig{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_PodDNSConfig(ref),
+		v1.PodDNSConfigOption{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_PodDNSConfigOption(ref),
+		v1.PodExecOptions{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_PodExecOptions(ref),
+		v1.PodExtendedResourceClaimStatus{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_PodExtendedResourceClaimStatus(ref),
+		v1.PodIP{}.OpenAPIModelName():                                            schema_k8sio_api_core_v1_PodIP(ref),
+		v1.PodList{}.OpenAPIModelName():                                          schema_k8sio_api_core_v1_PodList(ref),
+		v1.PodLogOptions{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_PodLogOptions(ref),
+		v1.PodOS{}.OpenAPIModelName():                                            schema_k8sio_api_core_v1_PodOS(ref),
+		v1.PodPortForwardOptions{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_PodPortForwardOptions(ref),
+		v1.PodProxyOptions{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_PodProxyOptions(ref),
+		v1.PodReadinessGate{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_PodReadinessGate(ref),
+		v1.PodResourceClaim{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_PodResourceClaim(ref),
+		v1.PodResourceClaimStatus{}.OpenAPIModelName():                           schema_k8sio_api_core_v1_PodResourceClaimStatus(ref),
+		v1.PodSchedulingGate{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_PodSchedulingGate(ref),
+		v1.PodSchedulingGroup{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_PodSchedulingGroup(ref),
+		v1.PodSecurityContext{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_PodSecurityContext(ref),
+		v1.PodSignature{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_PodSignature(ref),
+		v1.PodSpec{}.OpenAPIModelName():                                          schema_k8sio_api_core_v1_PodSpec(ref),
+		v1.PodStatus{}.OpenAPIModelName():                                        schema_k8sio_api_core_v1_PodStatus(ref),
+		v1.PodTemplate{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_PodTemplate(ref),
+		v1.PodTemplateList{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_PodTemplateList(ref),
+		v1.PodTemplateSpec{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_PodTemplateSpec(ref),
+		v1.PodVolumeHealth{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_PodVolumeHealth(ref),
+		v1.PortStatus{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_PortStatus(ref),
+		v1.PortworxVolumeSource{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_PortworxVolumeSource(ref),
+		v1.PreferAvoidPodsEntry{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_PreferAvoidPodsEntry(ref),
+		v1.PreferredSchedulingTerm{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_PreferredSchedulingTerm(ref),
+		v1.Probe{}.OpenAPIModelName():                                            schema_k8sio_api_core_v1_Probe(ref),
+		v1.ProbeHandler{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_ProbeHandler(ref),
+		v1.ProjectedVolumeSource{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_ProjectedVolumeSource(ref),
+		v1.QuobyteVolumeSource{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_QuobyteVolumeSource(ref),
+		v1.RBDPersistentVolumeSource{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_RBDPersistentVolumeSource(ref),
+		v1.RBDVolumeSource{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_RBDVolumeSource(ref),
+		v1.RangeAllocation{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_RangeAllocation(ref),
+		v1.ReplicationController{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_ReplicationController(ref),
+		v1.ReplicationControllerCondition{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_ReplicationControllerCondition(ref),
+		v1.ReplicationControllerList{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_ReplicationControllerList(ref),
+		v1.ReplicationControllerSpec{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_ReplicationControllerSpec(ref),
+		v1.ReplicationControllerStatus{}.OpenAPIModelName():                      schema_k8sio_api_core_v1_ReplicationControllerStatus(ref),
+		v1.ResourceClaim{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_ResourceClaim(ref),
+		v1.ResourceFieldSelector{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_ResourceFieldSelector(ref),
+		v1.ResourceHealth{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_ResourceHealth(ref),
+		v1.ResourceQuota{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_ResourceQuota(ref),
+		v1.ResourceQuotaList{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_ResourceQuotaList(ref),
+		v1.ResourceQuotaSpec{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_ResourceQuotaSpec(ref),
+		v1.ResourceQuotaStatus{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_ResourceQuotaStatus(ref),
+		v1.ResourceRequirements{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_ResourceRequirements(ref),
+		v1.ResourceStatus{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_ResourceStatus(ref),
+		v1.SELinuxOptions{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_SELinuxOptions(ref),
+		v1.ScaleIOPersistentVolumeSource{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_ScaleIOPersistentVolumeSource(ref),
+		v1.ScaleIOVolumeSource{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_ScaleIOVolumeSource(ref),
+		v1.ScopeSelector{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_ScopeSelector(ref),
+		v1.ScopedResourceSelectorRequirement{}.OpenAPIModelName():                schema_k8sio_api_core_v1_ScopedResourceSelectorRequirement(ref),
+		v1.SeccompProfile{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_SeccompProfile(ref),
+		v1.Secret{}.OpenAPIModelName():                                           schema_k8sio_api_core_v1_Secret(ref),
+		v1.SecretEnvSource{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_SecretEnvSource(ref),
+		v1.SecretKeySelector{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_SecretKeySelector(ref),
+		v1.SecretList{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_SecretList(ref),
+		v1.SecretProjection{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_SecretProjection(ref),
+		v1.SecretReference{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_SecretReference(ref),
+		v1.SecretVolumeSource{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_SecretVolumeSource(ref),
+		v1.SecurityContext{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_SecurityContext(ref),
+		v1.SerializedReference{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_SerializedReference(ref),
+		v1.Service{}.OpenAPIModelName():                                          schema_k8sio_api_core_v1_Service(ref),
+		v1.ServiceAccount{}.OpenAPIModelName():                                   schema_k8sio_api_core_v1_ServiceAccount(ref),
+		v1.ServiceAccountList{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_ServiceAccountList(ref),
+		v1.ServiceAccountTokenProjection{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_ServiceAccountTokenProjection(ref),
+		v1.ServiceList{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_ServiceList(ref),
+		v1.ServicePort{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_ServicePort(ref),
+		v1.ServiceProxyOptions{}.OpenAPIModelName():                              schema_k8sio_api_core_v1_ServiceProxyOptions(ref),
+		v1.ServiceSpec{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_ServiceSpec(ref),
+		v1.ServiceStatus{}.OpenAPIModelName():                                    schema_k8sio_api_core_v1_ServiceStatus(ref),
+		v1.SessionAffinityConfig{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_SessionAffinityConfig(ref),
+		v1.SleepAction{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_SleepAction(ref),
+		v1.StorageOSPersistentVolumeSource{}.OpenAPIModelName():                  schema_k8sio_api_core_v1_StorageOSPersistentVolumeSource(ref),
+		v1.StorageOSVolumeSource{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_StorageOSVolumeSource(ref),
+		v1.Sysctl{}.OpenAPIModelName():                                           schema_k8sio_api_core_v1_Sysctl(ref),
+		v1.TCPSocketAction{}.OpenAPIModelName():                                  schema_k8sio_api_core_v1_TCPSocketAction(ref),
+		v1.Taint{}.OpenAPIModelName():                                            schema_k8sio_api_core_v1_Taint(ref),
+		v1.Toleration{}.OpenAPIModelName():                                       schema_k8sio_api_core_v1_Toleration(ref),
+		v1.TopologySelectorLabelRequirement{}.OpenAPIModelName():                 schema_k8sio_api_core_v1_TopologySelectorLabelRequirement(ref),
+		v1.TopologySelectorTerm{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_TopologySelectorTerm(ref),
+		v1.TopologySpreadConstraint{}.OpenAPIModelName():                         schema_k8sio_api_core_v1_TopologySpreadConstraint(ref),
+		v1.TypedLocalObjectReference{}.OpenAPIModelName():                        schema_k8sio_api_core_v1_TypedLocalObjectReference(ref),
+		v1.TypedObjectReference{}.OpenAPIModelName():                             schema_k8sio_api_core_v1_TypedObjectReference(ref),
+		v1.Volume{}.OpenAPIModelName():                                           schema_k8sio_api_core_v1_Volume(ref),
+		v1.VolumeDevice{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_VolumeDevice(ref),
+		v1.VolumeHealthCondition{}.OpenAPIModelName():                            schema_k8sio_api_core_v1_VolumeHealthCondition(ref),
+		v1.VolumeHealthStatus{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_VolumeHealthStatus(ref),
+		v1.VolumeMount{}.OpenAPIModelName():                                      schema_k8sio_api_core_v1_VolumeMount(ref),
+		v1.VolumeMountStatus{}.OpenAPIModelName():                                schema_k8sio_api_core_v1_VolumeMountStatus(ref),
+		v1.VolumeNodeAffinity{}.OpenAPIModelName():                               schema_k8sio_api_core_v1_VolumeNodeAffinity(ref),
+		v1.VolumeProjection{}.OpenAPIModelName():                                 schema_k8sio_api_core_v1_VolumeProjection(ref),
+		v1.VolumeResourceRequirements{}.OpenAPIModelName():                       schema_k8sio_api_core_v1_VolumeResourceRequirements(ref),
+		v1.VolumeSource{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_VolumeSource(ref),
+		v1.VolumeStatus{}.OpenAPIModelName():                                     schema_k8sio_api_core_v1_VolumeStatus(ref),
+		v1.VsphereVirtualDiskVolumeSource{}.OpenAPIModelName():                   schema_k8sio_api_core_v1_VsphereVirtualDiskVolumeSource(ref),
+		v1.WeightedPodAffinityTerm{}.OpenAPIModelName():                          schema_k8sio_api_core_v1_WeightedPodAffinityTerm(ref),
+		v1.WindowsSecurityContextOptions{}.OpenAPIModelName():                    schema_k8sio_api_core_v1_WindowsSecurityContextOptions(ref),
+		resource.Quantity{}.OpenAPIModelName():                                   schema_apimachinery_pkg_api_resource_Quantity(ref),
+		metav1.APIGroup{}.OpenAPIModelName():                                     schema_pkg_apis_meta_v1_APIGroup(ref),
+		metav1.APIGroupList{}.OpenAPIModelName():                                 schema_pkg_apis_meta_v1_APIGroupList(ref),
+		metav1.APIResource{}.OpenAPIModelName():                                  schema_pkg_apis_meta_v1_APIResource(ref),
+		metav1.APIResourceList{}.OpenAPIModelName():                              schema_pkg_apis_meta_v1_APIResourceList(ref),
+		metav1.APIVersions{}.OpenAPIModelName():                                  schema_pkg_apis_meta_v1_APIVersions(ref),
+		metav1.ApplyOptions{}.OpenAPIModelName():                                 schema_pkg_apis_meta_v1_ApplyOptions(ref),
+		metav1.Condition{}.OpenAPIModelName():                                    schema_pkg_apis_meta_v1_Condition(ref),
+		metav1.CreateOptions{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_CreateOptions(ref),
+		metav1.DeleteOptions{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_DeleteOptions(ref),
+		metav1.Duration{}.OpenAPIModelName():                                     schema_pkg_apis_meta_v1_Duration(ref),
+		metav1.FieldSelectorRequirement{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_FieldSelectorRequirement(ref),
+		metav1.FieldsV1{}.OpenAPIModelName():                                     schema_pkg_apis_meta_v1_FieldsV1(ref),
+		metav1.GetOptions{}.OpenAPIModelName():                                   schema_pkg_apis_meta_v1_GetOptions(ref),
+		metav1.GroupKind{}.OpenAPIModelName():                                    schema_pkg_apis_meta_v1_GroupKind(ref),
+		metav1.GroupResource{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_GroupResource(ref),
+		metav1.GroupVersion{}.OpenAPIModelName():                                 schema_pkg_apis_meta_v1_GroupVersion(ref),
+		metav1.GroupVersionForDiscovery{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_GroupVersionForDiscovery(ref),
+		metav1.GroupVersionKind{}.OpenAPIModelName():                             schema_pkg_apis_meta_v1_GroupVersionKind(ref),
+		metav1.GroupVersionResource{}.OpenAPIModelName():                         schema_pkg_apis_meta_v1_GroupVersionResource(ref),
+		metav1.InternalEvent{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_InternalEvent(ref),
+		metav1.LabelSelector{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_LabelSelector(ref),
+		metav1.LabelSelectorRequirement{}.OpenAPIModelName():                     schema_pkg_apis_meta_v1_LabelSelectorRequirement(ref),
+		metav1.List{}.OpenAPIModelName():                                         schema_pkg_apis_meta_v1_List(ref),
+		metav1.ListMeta{}.OpenAPIModelName():                                     schema_pkg_apis_meta_v1_ListMeta(ref),
+		metav1.ListOptions{}.OpenAPIModelName():                                  schema_pkg_apis_meta_v1_ListOptions(ref),
+		metav1.ManagedFieldsEntry{}.OpenAPIModelName():                           schema_pkg_apis_meta_v1_ManagedFieldsEntry(ref),
+		metav1.MicroTime{}.OpenAPIModelName():                                    schema_pkg_apis_meta_v1_MicroTime(ref),
+		metav1.ObjectMeta{}.OpenAPIModelName():                                   schema_pkg_apis_meta_v1_ObjectMeta(ref),
+		metav1.OwnerReference{}.OpenAPIModelName():                               schema_pkg_apis_meta_v1_OwnerReference(ref),
+		metav1.PartialObjectMetadata{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_PartialObjectMetadata(ref),
+		metav1.PartialObjectMetadataList{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_PartialObjectMetadataList(ref),
+		metav1.Patch{}.OpenAPIModelName():                                        schema_pkg_apis_meta_v1_Patch(ref),
+		metav1.PatchOptions{}.OpenAPIModelName():                                 schema_pkg_apis_meta_v1_PatchOptions(ref),
+		metav1.Preconditions{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_Preconditions(ref),
+		metav1.RootPaths{}.OpenAPIModelName():                                    schema_pkg_apis_meta_v1_RootPaths(ref),
+		metav1.ServerAddressByClientCIDR{}.OpenAPIModelName():                    schema_pkg_apis_meta_v1_ServerAddressByClientCIDR(ref),
+		metav1.ShardInfo{}.OpenAPIModelName():                                    schema_pkg_apis_meta_v1_ShardInfo(ref),
+		metav1.Status{}.OpenAPIModelName():                                       schema_pkg_apis_meta_v1_Status(ref),
+		metav1.StatusCause{}.OpenAPIModelName():                                  schema_pkg_apis_meta_v1_StatusCause(ref),
+		metav1.StatusDetails{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_StatusDetails(ref),
+		metav1.Table{}.OpenAPIModelName():                                        schema_pkg_apis_meta_v1_Table(ref),
+		metav1.TableColumnDefinition{}.OpenAPIModelName():                        schema_pkg_apis_meta_v1_TableColumnDefinition(ref),
+		metav1.TableOptions{}.OpenAPIModelName():                                 schema_pkg_apis_meta_v1_TableOptions(ref),
+		metav1.TableRow{}.OpenAPIModelName():                                     schema_pkg_apis_meta_v1_TableRow(ref),
+		metav1.TableRowCondition{}.OpenAPIModelName():                            schema_pkg_apis_meta_v1_TableRowCondition(ref),
+		metav1.Time{}.OpenAPIModelName():                                         schema_pkg_apis_meta_v1_Time(ref),
+		metav1.Timestamp{}.OpenAPIModelName():                                    schema_pkg_apis_meta_v1_Timestamp(ref),
+		metav1.TypeMeta{}.OpenAPIModelName():                                     schema_pkg_apis_meta_v1_TypeMeta(ref),
+		metav1.UpdateOptions{}.OpenAPIModelName():                                schema_pkg_apis_meta_v1_UpdateOptions(ref),
+		metav1.WatchEvent{}.OpenAPIModelName():                                   schema_pkg_apis_meta_v1_WatchEvent(ref),
+		runtime.RawExtension{}.OpenAPIModelName():                                schema_k8sio_apimachinery_pkg_runtime_RawExtension(ref),
+		runtime.TypeMeta{}.OpenAPIModelName():                                    schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
+		runtime.Unknown{}.OpenAPIModelName():                                     schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
+		intstr.IntOrString{}.OpenAPIModelName():                                  schema_apimachinery_pkg_util_intstr_IntOrString(ref),
+		version.Info{}.OpenAPIModelName():                                        schema_k8sio_apimachinery_pkg_version_Info(ref),
 	}
 }
 
@@ -415,7 +418,7 @@ func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallb
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessBackupLocation"),
+										Ref: ref(v1alpha1.VitessBackupLocation{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -433,7 +436,7 @@ func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessBackupLocation"},
+			v1alpha1.VitessBackupLocation{}.OpenAPIModelName()},
 	}
 }
 
@@ -612,20 +615,20 @@ func schema_pkg_apis_vitess_v1alpha1_EtcdLockserver(ref common.ReferenceCallback
 					"spec": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverSpec"),
+							Ref:     ref(v1alpha1.EtcdLockserverSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverStatus"),
+							Ref:     ref(v1alpha1.EtcdLockserverStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverStatus", metav1.ObjectMeta{}.OpenAPIModelName()},
+			v1alpha1.EtcdLockserverSpec{}.OpenAPIModelName(), v1alpha1.EtcdLockserverStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -662,7 +665,7 @@ func schema_pkg_apis_vitess_v1alpha1_EtcdLockserverList(ref common.ReferenceCall
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserver"),
+										Ref: ref(v1alpha1.EtcdLockserver{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -673,7 +676,7 @@ func schema_pkg_apis_vitess_v1alpha1_EtcdLockserverList(ref common.ReferenceCall
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserver", metav1.ListMeta{}.OpenAPIModelName()},
+			v1alpha1.EtcdLockserver{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -935,14 +938,14 @@ func schema_pkg_apis_vitess_v1alpha1_EtcdLockserverStatus(ref common.ReferenceCa
 						SchemaProps: spec.SchemaProps{
 							Description: "Members counts etcd members: deployed and passing their readiness probe.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount", metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.ReadyCount{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 
@@ -1205,7 +1208,7 @@ func schema_pkg_apis_vitess_v1alpha1_GCSBackupLocation(ref common.ReferenceCallb
 					},
 					"authSecret": {
 						SchemaProps: spec.SchemaProps{
-							Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"),
+							Ref: ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
 						},
 					},
 				},
@@ -1213,7 +1216,7 @@ func schema_pkg_apis_vitess_v1alpha1_GCSBackupLocation(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"},
+			v1alpha1.SecretSource{}.OpenAPIModelName()},
 	}
 }
 
@@ -1227,20 +1230,20 @@ func schema_pkg_apis_vitess_v1alpha1_LockserverSpec(ref common.ReferenceCallback
 					"external": {
 						SchemaProps: spec.SchemaProps{
 							Description: "External connects to an existing lockserver instead of deploying one.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams"),
+							Ref:         ref(v1alpha1.VitessLockserverParams{}.OpenAPIModelName()),
 						},
 					},
 					"etcd": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Etcd deploys an etcd cluster as the lockserver.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverTemplate"),
+							Ref:         ref(v1alpha1.EtcdLockserverTemplate{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.EtcdLockserverTemplate", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams"},
+			v1alpha1.EtcdLockserverTemplate{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName()},
 	}
 }
 
@@ -1419,7 +1422,7 @@ func schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref common.ReferenceCallba
 					},
 					"authSecret": {
 						SchemaProps: spec.SchemaProps{
-							Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"),
+							Ref: ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
 						},
 					},
 				},
@@ -1427,7 +1430,7 @@ func schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref common.ReferenceCallba
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"},
+			v1alpha1.SecretSource{}.OpenAPIModelName()},
 	}
 }
 
@@ -1485,13 +1488,13 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref common.ReferenceCa
 					"gcs": {
 						SchemaProps: spec.SchemaProps{
 							Description: "GCS stores backups in a Google Cloud Storage bucket.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.GCSBackupLocation"),
+							Ref:         ref(v1alpha1.GCSBackupLocation{}.OpenAPIModelName()),
 						},
 					},
 					"s3": {
 						SchemaProps: spec.SchemaProps{
 							Description: "S3 stores backups in an S3-compatible bucket.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.S3BackupLocation"),
+							Ref:         ref(v1alpha1.S3BackupLocation{}.OpenAPIModelName()),
 						},
 					},
 					"volume": {
@@ -1519,7 +1522,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref common.ReferenceCa
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.GCSBackupLocation", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.S3BackupLocation", v1.VolumeSource{}.OpenAPIModelName()},
+			v1alpha1.GCSBackupLocation{}.OpenAPIModelName(), v1alpha1.S3BackupLocation{}.OpenAPIModelName(), v1.VolumeSource{}.OpenAPIModelName()},
 	}
 }
 
@@ -1553,20 +1556,20 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCell(ref common.ReferenceCallback) co
 					"spec": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellSpec"),
+							Ref:     ref(v1alpha1.VitessCellSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellStatus"),
+							Ref:     ref(v1alpha1.VitessCellStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellStatus", metav1.ObjectMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessCellSpec{}.OpenAPIModelName(), v1alpha1.VitessCellStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -1711,7 +1714,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellGatewaySpec(ref common.ReferenceC
 						SchemaProps: spec.SchemaProps{
 							Description: "Authentication configures how MySQL clients log in to vtgate.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessGatewayAuthentication"),
+							Ref:         ref(v1alpha1.VitessGatewayAuthentication{}.OpenAPIModelName()),
 						},
 					},
 					"replicas": {
@@ -1725,7 +1728,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellGatewaySpec(ref common.ReferenceC
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessGatewayAuthentication", v1.Affinity{}.OpenAPIModelName(), v1.EnvVar{}.OpenAPIModelName(), v1.ResourceRequirements{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1.Volume{}.OpenAPIModelName(), v1.VolumeMount{}.OpenAPIModelName()},
+			v1alpha1.VitessGatewayAuthentication{}.OpenAPIModelName(), v1.Affinity{}.OpenAPIModelName(), v1.EnvVar{}.OpenAPIModelName(), v1.ResourceRequirements{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1.Volume{}.OpenAPIModelName(), v1.VolumeMount{}.OpenAPIModelName()},
 	}
 }
 
@@ -1762,7 +1765,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellList(ref common.ReferenceCallback
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCell"),
+										Ref: ref(v1alpha1.VitessCell{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -1773,7 +1776,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellList(ref common.ReferenceCallback
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCell", metav1.ListMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessCell{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -1810,28 +1813,28 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellSpec(ref common.ReferenceCallback
 						SchemaProps: spec.SchemaProps{
 							Description: "Lockserver is the cell-local topology store. Default: the global lockserver.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.LockserverSpec"),
+							Ref:         ref(v1alpha1.LockserverSpec{}.OpenAPIModelName()),
 						},
 					},
 					"gateway": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Gateway deploys vtgate in the cell.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellGatewaySpec"),
+							Ref:         ref(v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName()),
 						},
 					},
 					"globalLockserver": {
 						SchemaProps: spec.SchemaProps{
 							Description: "GlobalLockserver is how the cell's components reach the global topology.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams"),
+							Ref:         ref(v1alpha1.VitessLockserverParams{}.OpenAPIModelName()),
 						},
 					},
 					"images": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Images of the cell's components.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages"),
+							Ref:         ref(v1alpha1.VitessImages{}.OpenAPIModelName()),
 						},
 					},
 					"extraVitessFlags": {
@@ -1854,7 +1857,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellSpec(ref common.ReferenceCallback
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.LockserverSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellGatewaySpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams"},
+			v1alpha1.LockserverSpec{}.OpenAPIModelName(), v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName()},
 	}
 }
 
@@ -1897,7 +1900,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellStatus(ref common.ReferenceCallba
 						SchemaProps: spec.SchemaProps{
 							Description: "Gateway counts the cell's vtgate Pods: desired and ready.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 					"gatewayServiceName": {
@@ -1918,7 +1921,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellStatus(ref common.ReferenceCallba
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount", metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.ReadyCount{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 
@@ -1955,14 +1958,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellTemplate(ref common.ReferenceCall
 						SchemaProps: spec.SchemaProps{
 							Description: "Lockserver is the cell-local topology store. Default: the global lockserver.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.LockserverSpec"),
+							Ref:         ref(v1alpha1.LockserverSpec{}.OpenAPIModelName()),
 						},
 					},
 					"gateway": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Gateway deploys vtgate in the cell.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellGatewaySpec"),
+							Ref:         ref(v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName()),
 						},
 					},
 				},
@@ -1970,7 +1973,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCellTemplate(ref common.ReferenceCall
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.LockserverSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellGatewaySpec"},
+			v1alpha1.LockserverSpec{}.OpenAPIModelName(), v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName()},
 	}
 }
 
@@ -2004,20 +2007,20 @@ func schema_pkg_apis_vitess_v1alpha1_VitessCluster(ref common.ReferenceCallback)
 					"spec": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterSpec"),
+							Ref:     ref(v1alpha1.VitessClusterSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterStatus"),
+							Ref:     ref(v1alpha1.VitessClusterStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterStatus", metav1.ObjectMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessClusterSpec{}.OpenAPIModelName(), v1alpha1.VitessClusterStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -2054,7 +2057,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterList(ref common.ReferenceCallb
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCluster"),
+										Ref: ref(v1alpha1.VitessCluster{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -2065,7 +2068,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterList(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCluster", metav1.ListMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessCluster{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -2080,14 +2083,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref common.ReferenceCallb
 						SchemaProps: spec.SchemaProps{
 							Description: "Images of the Vitess components.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages"),
+							Ref:         ref(v1alpha1.VitessImages{}.OpenAPIModelName()),
 						},
 					},
 					"imagePullPolicies": {
 						SchemaProps: spec.SchemaProps{
 							Description: "ImagePullPolicies of the Vitess components.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImagePullPolicies"),
+							Ref:         ref(v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName()),
 						},
 					},
 					"imagePullSecrets": {
@@ -2111,20 +2114,20 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref common.ReferenceCallb
 					"backup": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Backup configures where and how Vitess backups are stored.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ClusterBackupSpec"),
+							Ref:         ref(v1alpha1.ClusterBackupSpec{}.OpenAPIModelName()),
 						},
 					},
 					"globalLockserver": {
 						SchemaProps: spec.SchemaProps{
 							Description: "GlobalLockserver is the global topology store. Default: deploy an etcd cluster.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.LockserverSpec"),
+							Ref:         ref(v1alpha1.LockserverSpec{}.OpenAPIModelName()),
 						},
 					},
 					"vitessDashboard": {
 						SchemaProps: spec.SchemaProps{
 							Description: "VitessDashboard deploys vtctld.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessDashboardSpec"),
+							Ref:         ref(v1alpha1.VitessDashboardSpec{}.OpenAPIModelName()),
 						},
 					},
 					"cells": {
@@ -2144,7 +2147,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref common.ReferenceCallb
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellTemplate"),
+										Ref: ref(v1alpha1.VitessCellTemplate{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -2167,7 +2170,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref common.ReferenceCallb
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceTemplate"),
+										Ref: ref(v1alpha1.VitessKeyspaceTemplate{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -2191,7 +2194,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref common.ReferenceCallb
 					"updateStrategy": {
 						SchemaProps: spec.SchemaProps{
 							Description: "UpdateStrategy says when changes that restart Pods are rolled out.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterUpdateStrategy"),
+							Ref:         ref(v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName()),
 						},
 					},
 				},
@@ -2199,7 +2202,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ClusterBackupSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.LockserverSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessCellTemplate", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessClusterUpdateStrategy", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessDashboardSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImagePullPolicies", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceTemplate", v1.LocalObjectReference{}.OpenAPIModelName()},
+			v1alpha1.ClusterBackupSpec{}.OpenAPIModelName(), v1alpha1.LockserverSpec{}.OpenAPIModelName(), v1alpha1.VitessCellTemplate{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessDashboardSpec{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceTemplate{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -2263,28 +2266,28 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterStatus(ref common.ReferenceCal
 						SchemaProps: spec.SchemaProps{
 							Description: "Cells counts the cells whose vtgate serves, of those declared.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 					"keyspaces": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Keyspaces counts the keyspaces whose shards all serve, of those declared.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 					"tablets": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Tablets counts tablets across the cluster: desired and ready.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount", metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.ReadyCount{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 
@@ -2305,14 +2308,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterUpdateStrategy(ref common.Refe
 					"external": {
 						SchemaProps: spec.SchemaProps{
 							Description: "External tunes the External strategy.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ExternalVitessClusterUpdateStrategyOptions"),
+							Ref:         ref(v1alpha1.ExternalVitessClusterUpdateStrategyOptions{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ExternalVitessClusterUpdateStrategyOptions"},
+			v1alpha1.ExternalVitessClusterUpdateStrategyOptions{}.OpenAPIModelName()},
 	}
 }
 
@@ -2497,14 +2500,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessGatewayAuthentication(ref common.Refe
 					"static": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Static reads users and passwords from a JSON file in a Secret.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessGatewayStaticAuthentication"),
+							Ref:         ref(v1alpha1.VitessGatewayStaticAuthentication{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessGatewayStaticAuthentication"},
+			v1alpha1.VitessGatewayStaticAuthentication{}.OpenAPIModelName()},
 	}
 }
 
@@ -2518,7 +2521,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessGatewayStaticAuthentication(ref commo
 					"secret": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Secret holds the users.json file vtgate reads with --mysql-auth-server-static-file.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"),
+							Ref:         ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
 						},
 					},
 				},
@@ -2526,7 +2529,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessGatewayStaticAuthentication(ref commo
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"},
+			v1alpha1.SecretSource{}.OpenAPIModelName()},
 	}
 }
 
@@ -2639,7 +2642,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessImages(ref common.ReferenceCallback) 
 					"mysqld": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Mysqld is the mysqld image, keyed by the Vitess MySQL flavor it is compatible with.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldImage"),
+							Ref:         ref(v1alpha1.MysqldImage{}.OpenAPIModelName()),
 						},
 					},
 					"mysqldExporter": {
@@ -2652,7 +2655,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessImages(ref common.ReferenceCallback) 
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldImage"},
+			v1alpha1.MysqldImage{}.OpenAPIModelName()},
 	}
 }
 
@@ -2715,20 +2718,20 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspace(ref common.ReferenceCallback
 					"spec": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceSpec"),
+							Ref:     ref(v1alpha1.VitessKeyspaceSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceStatus"),
+							Ref:     ref(v1alpha1.VitessKeyspaceStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceStatus", metav1.ObjectMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessKeyspaceSpec{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -2751,7 +2754,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceCustomPartitioning(ref common
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceKeyRangeShard"),
+										Ref: ref(v1alpha1.VitessKeyspaceKeyRangeShard{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -2762,7 +2765,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceCustomPartitioning(ref common
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceKeyRangeShard"},
+			v1alpha1.VitessKeyspaceKeyRangeShard{}.OpenAPIModelName()},
 	}
 }
 
@@ -2792,7 +2795,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceEqualPartitioning(ref common.
 						SchemaProps: spec.SchemaProps{
 							Description: "ShardTemplate configures every shard of the partitioning.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTemplate"),
+							Ref:         ref(v1alpha1.VitessShardTemplate{}.OpenAPIModelName()),
 						},
 					},
 				},
@@ -2800,7 +2803,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceEqualPartitioning(ref common.
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTemplate"},
+			v1alpha1.VitessShardTemplate{}.OpenAPIModelName()},
 	}
 }
 
@@ -2815,14 +2818,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceKeyRangeShard(ref common.Refe
 						SchemaProps: spec.SchemaProps{
 							Description: "KeyRange of the shard.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyRange"),
+							Ref:         ref(v1alpha1.VitessKeyRange{}.OpenAPIModelName()),
 						},
 					},
 					"databaseInitScriptSecret": {
 						SchemaProps: spec.SchemaProps{
 							Description: "DatabaseInitScriptSecret holds the SQL run when a tablet's mysqld is initialised.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"),
+							Ref:         ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
 						},
 					},
 					"tabletPools": {
@@ -2837,7 +2840,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceKeyRangeShard(ref common.Refe
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTabletPool"),
+										Ref: ref(v1alpha1.VitessShardTabletPool{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -2846,8 +2849,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceKeyRangeShard(ref common.Refe
 					"replication": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Replication tunes how the shard's replication is set up.",
-							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessReplicationSpec"),
+							Ref:         ref(v1alpha1.VitessReplicationSpec{}.OpenAPIModelName()),
 						},
 					},
 					"annotations": {
@@ -2885,7 +2887,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceKeyRangeShard(ref common.Refe
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyRange", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessReplicationSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTabletPool"},
+			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName()},
 	}
 }
 
@@ -2922,7 +2924,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceList(ref common.ReferenceCall
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspace"),
+										Ref: ref(v1alpha1.VitessKeyspace{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -2933,7 +2935,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceList(ref common.ReferenceCall
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspace", metav1.ListMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessKeyspace{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -2947,20 +2949,20 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspacePartitioning(ref common.Refer
 					"equal": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Equal splits the keyspace into parts of equal size.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceEqualPartitioning"),
+							Ref:         ref(v1alpha1.VitessKeyspaceEqualPartitioning{}.OpenAPIModelName()),
 						},
 					},
 					"custom": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Custom lists the shards' key ranges explicitly.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceCustomPartitioning"),
+							Ref:         ref(v1alpha1.VitessKeyspaceCustomPartitioning{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceCustomPartitioning", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspaceEqualPartitioning"},
+			v1alpha1.VitessKeyspaceCustomPartitioning{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceEqualPartitioning{}.OpenAPIModelName()},
 	}
 }
 
@@ -3003,7 +3005,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref common.ReferenceCall
 					"vitessOrchestrator": {
 						SchemaProps: spec.SchemaProps{
 							Description: "VitessOrchestrator deploys vtorc for every shard.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessOrchestratorSpec"),
+							Ref:         ref(v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()),
 						},
 					},
 					"partitionings": {
@@ -3018,7 +3020,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref common.ReferenceCall
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspacePartitioning"),
+										Ref: ref(v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -3066,14 +3068,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref common.ReferenceCall
 						SchemaProps: spec.SchemaProps{
 							Description: "GlobalLockserver is how the keyspace's components reach the global topology.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams"),
+							Ref:         ref(v1alpha1.VitessLockserverParams{}.OpenAPIModelName()),
 						},
 					},
 					"images": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Images of the keyspace's components.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages"),
+							Ref:         ref(v1alpha1.VitessImages{}.OpenAPIModelName()),
 						},
 					},
 					"zoneMap": {
@@ -3111,7 +3113,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref common.ReferenceCall
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspacePartitioning", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessOrchestratorSpec"},
+			v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()},
 	}
 }
 
@@ -3154,14 +3156,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceStatus(ref common.ReferenceCa
 						SchemaProps: spec.SchemaProps{
 							Description: "Shards counts the keyspace's shards: desired and serving.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 					"tablets": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Tablets counts the keyspace's tablets: desired and ready.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 					"servingShards": {
@@ -3194,7 +3196,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceStatus(ref common.ReferenceCa
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount", metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.ReadyCount{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 
@@ -3237,7 +3239,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref common.Reference
 					"vitessOrchestrator": {
 						SchemaProps: spec.SchemaProps{
 							Description: "VitessOrchestrator deploys vtorc for every shard.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessOrchestratorSpec"),
+							Ref:         ref(v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()),
 						},
 					},
 					"partitionings": {
@@ -3252,7 +3254,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref common.Reference
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspacePartitioning"),
+										Ref: ref(v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -3293,7 +3295,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref common.Reference
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyspacePartitioning", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessOrchestratorSpec"},
+			v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()},
 	}
 }
 
@@ -3489,14 +3491,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref common.ReferenceC
 				Properties: map[string]spec.Schema{
 					"initializePrimary": {
 						SchemaProps: spec.SchemaProps{
-							Description: "InitializePrimary elects a primary when the shard has none. Default: true.",
+							Description: "InitializePrimary elects a primary when the shard has none. Unset means true.",
 							Type:        []string{"boolean"},
 							Format:      "",
 						},
 					},
 					"initializeBackup": {
 						SchemaProps: spec.SchemaProps{
-							Description: "InitializeBackup takes a first backup of an empty shard so new tablets can restore. Default: true.",
+							Description: "InitializeBackup takes a first backup of an empty shard so new tablets can restore. Unset means true.",
 							Type:        []string{"boolean"},
 							Format:      "",
 						},
@@ -3537,20 +3539,20 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShard(ref common.ReferenceCallback) c
 					"spec": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardSpec"),
+							Ref:     ref(v1alpha1.VitessShardSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardStatus"),
+							Ref:     ref(v1alpha1.VitessShardStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardStatus", metav1.ObjectMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessShardSpec{}.OpenAPIModelName(), v1alpha1.VitessShardStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -3587,7 +3589,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref common.ReferenceCallbac
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShard"),
+										Ref: ref(v1alpha1.VitessShard{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -3598,7 +3600,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref common.ReferenceCallbac
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShard", metav1.ListMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessShard{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -3613,7 +3615,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 						SchemaProps: spec.SchemaProps{
 							Description: "DatabaseInitScriptSecret holds the SQL run when a tablet's mysqld is initialised.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"),
+							Ref:         ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
 						},
 					},
 					"tabletPools": {
@@ -3628,7 +3630,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTabletPool"),
+										Ref: ref(v1alpha1.VitessShardTabletPool{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -3637,8 +3639,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 					"replication": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Replication tunes how the shard's replication is set up.",
-							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessReplicationSpec"),
+							Ref:         ref(v1alpha1.VitessReplicationSpec{}.OpenAPIModelName()),
 						},
 					},
 					"annotations": {
@@ -3691,7 +3692,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 						SchemaProps: spec.SchemaProps{
 							Description: "KeyRange of the shard. Immutable.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyRange"),
+							Ref:         ref(v1alpha1.VitessKeyRange{}.OpenAPIModelName()),
 						},
 					},
 					"cluster": {
@@ -3713,14 +3714,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 						SchemaProps: spec.SchemaProps{
 							Description: "GlobalLockserver is how the shard's components reach the global topology.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams"),
+							Ref:         ref(v1alpha1.VitessLockserverParams{}.OpenAPIModelName()),
 						},
 					},
 					"images": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Images of the shard's components.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages"),
+							Ref:         ref(v1alpha1.VitessImages{}.OpenAPIModelName()),
 						},
 					},
 					"zoneMap": {
@@ -3758,7 +3759,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessImages", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessKeyRange", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessLockserverParams", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessReplicationSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTabletPool"},
+			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName()},
 	}
 }
 
@@ -3801,7 +3802,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref common.ReferenceCallb
 						SchemaProps: spec.SchemaProps{
 							Description: "Tablets counts the shard's tablets: desired and ready.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount"),
+							Ref:         ref(v1alpha1.ReadyCount{}.OpenAPIModelName()),
 						},
 					},
 					"primaryAlias": {
@@ -3822,7 +3823,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.ReadyCount", metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.ReadyCount{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 
@@ -3867,20 +3868,19 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardTabletPool(ref common.ReferenceC
 					"vttablet": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Vttablet configures the vttablet container.",
-							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VttabletSpec"),
+							Ref:         ref(v1alpha1.VttabletSpec{}.OpenAPIModelName()),
 						},
 					},
 					"mysqld": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Mysqld configures the mysqld container.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldSpec"),
+							Ref:         ref(v1alpha1.MysqldSpec{}.OpenAPIModelName()),
 						},
 					},
 					"mysqldExporter": {
 						SchemaProps: spec.SchemaProps{
 							Description: "MysqldExporter configures the metrics exporter container.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldExporterSpec"),
+							Ref:         ref(v1alpha1.MysqldExporterSpec{}.OpenAPIModelName()),
 						},
 					},
 					"dataVolumeClaimTemplate": {
@@ -4060,7 +4060,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardTabletPool(ref common.ReferenceC
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldExporterSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.MysqldSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VttabletSpec", v1.Affinity{}.OpenAPIModelName(), v1.Container{}.OpenAPIModelName(), v1.PersistentVolumeClaimSpec{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1.TopologySpreadConstraint{}.OpenAPIModelName(), v1.Volume{}.OpenAPIModelName(), v1.VolumeMount{}.OpenAPIModelName()},
+			v1alpha1.MysqldExporterSpec{}.OpenAPIModelName(), v1alpha1.MysqldSpec{}.OpenAPIModelName(), v1alpha1.VttabletSpec{}.OpenAPIModelName(), v1.Affinity{}.OpenAPIModelName(), v1.Container{}.OpenAPIModelName(), v1.PersistentVolumeClaimSpec{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1.TopologySpreadConstraint{}.OpenAPIModelName(), v1.Volume{}.OpenAPIModelName(), v1.VolumeMount{}.OpenAPIModelName()},
 	}
 }
 
@@ -4075,7 +4075,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref common.ReferenceCal
 						SchemaProps: spec.SchemaProps{
 							Description: "DatabaseInitScriptSecret holds the SQL run when a tablet's mysqld is initialised.",
 							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource"),
+							Ref:         ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
 						},
 					},
 					"tabletPools": {
@@ -4090,7 +4090,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref common.ReferenceCal
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTabletPool"),
+										Ref: ref(v1alpha1.VitessShardTabletPool{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -4099,8 +4099,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref common.ReferenceCal
 					"replication": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Replication tunes how the shard's replication is set up.",
-							Default:     map[string]interface{}{},
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessReplicationSpec"),
+							Ref:         ref(v1alpha1.VitessReplicationSpec{}.OpenAPIModelName()),
 						},
 					},
 					"annotations": {
@@ -4138,7 +4137,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref common.ReferenceCal
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.SecretSource", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessReplicationSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessShardTabletPool"},
+			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName()},
 	}
 }
 
@@ -4172,20 +4171,20 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflow(ref common.ReferenceCallback
 					"spec": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowSpec"),
+							Ref:     ref(v1alpha1.VitessWorkflowSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
 							Default: map[string]interface{}{},
-							Ref:     ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowStatus"),
+							Ref:     ref(v1alpha1.VitessWorkflowStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowSpec", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowStatus", metav1.ObjectMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessWorkflowSpec{}.OpenAPIModelName(), v1alpha1.VitessWorkflowStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -4222,7 +4221,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowList(ref common.ReferenceCall
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflow"),
+										Ref: ref(v1alpha1.VitessWorkflow{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -4233,7 +4232,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowList(ref common.ReferenceCall
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflow", metav1.ListMeta{}.OpenAPIModelName()},
+			v1alpha1.VitessWorkflow{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -4513,7 +4512,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStatus(ref common.ReferenceCa
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
 									SchemaProps: spec.SchemaProps{
-										Ref: ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowStream"),
+										Ref: ref(v1alpha1.VitessWorkflowStream{}.OpenAPIModelName()),
 									},
 								},
 							},
@@ -4522,14 +4521,14 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStatus(ref common.ReferenceCa
 					"lastVDiff": {
 						SchemaProps: spec.SchemaProps{
 							Description: "LastVDiff is the result of the most recent VDiff.",
-							Ref:         ref("github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowVDiff"),
+							Ref:         ref(v1alpha1.VitessWorkflowVDiff{}.OpenAPIModelName()),
 						},
 					},
 				},
 			},
 		},
 		Dependencies: []string{
-			"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowStream", "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1.VitessWorkflowVDiff", metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.VitessWorkflowStream{}.OpenAPIModelName(), v1alpha1.VitessWorkflowVDiff{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 
@@ -8971,7 +8970,7 @@ func schema_k8sio_api_core_v1_HTTPGetAction(ref common.ReferenceCallback) common
 					"port": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Name or number of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.",
-							Ref:         ref("k8s.io/apimachinery/pkg/util/intstr.IntOrString"),
+							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
 						},
 					},
 					"host": {
@@ -9020,7 +9019,7 @@ func schema_k8sio_api_core_v1_HTTPGetAction(ref common.ReferenceCallback) common
 			},
 		},
 		Dependencies: []string{
-			v1.HTTPHeader{}.OpenAPIModelName(), "k8s.io/apimachinery/pkg/util/intstr.IntOrString"},
+			v1.HTTPHeader{}.OpenAPIModelName(), intstr.IntOrString{}.OpenAPIModelName()},
 	}
 }
 
@@ -17246,7 +17245,7 @@ func schema_k8sio_api_core_v1_ServicePort(ref common.ReferenceCallback) common.O
 					"targetPort": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Number or name of the port to access on the pods targeted by the service. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME. If this is a string, it will be looked up as a named port in the target Pod's container ports. If this is not specified, the value of the 'port' field is used (an identity map). This field is ignored for services with clusterIP=None, and should be omitted or set equal to the 'port' field. More info: https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service",
-							Ref:         ref("k8s.io/apimachinery/pkg/util/intstr.IntOrString"),
+							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
 						},
 					},
 					"nodePort": {
@@ -17261,7 +17260,7 @@ func schema_k8sio_api_core_v1_ServicePort(ref common.ReferenceCallback) common.O
 			},
 		},
 		Dependencies: []string{
-			"k8s.io/apimachinery/pkg/util/intstr.IntOrString"},
+			intstr.IntOrString{}.OpenAPIModelName()},
 	}
 }
 
@@ -17763,7 +17762,7 @@ func schema_k8sio_api_core_v1_TCPSocketAction(ref common.ReferenceCallback) comm
 					"port": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Number or name of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.",
-							Ref:         ref("k8s.io/apimachinery/pkg/util/intstr.IntOrString"),
+							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
 						},
 					},
 					"host": {
@@ -17778,7 +17777,7 @@ func schema_k8sio_api_core_v1_TCPSocketAction(ref common.ReferenceCallback) comm
 			},
 		},
 		Dependencies: []string{
-			"k8s.io/apimachinery/pkg/util/intstr.IntOrString"},
+			intstr.IntOrString{}.OpenAPIModelName()},
 	}
 }
 
@@ -21597,6 +21596,26 @@ func schema_k8sio_apimachinery_pkg_runtime_Unknown(ref common.ReferenceCallback)
 			},
 		},
 	}
+}
+
+func schema_apimachinery_pkg_util_intstr_IntOrString(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.EmbedOpenAPIDefinitionIntoV2Extension(common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.",
+				OneOf:       common.GenerateOpenAPIV3OneOfSchema(intstr.IntOrString{}.OpenAPIV3OneOfTypes()),
+				Format:      intstr.IntOrString{}.OpenAPISchemaFormat(),
+			},
+		},
+	}, common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.",
+				Type:        intstr.IntOrString{}.OpenAPISchemaType(),
+				Format:      intstr.IntOrString{}.OpenAPISchemaFormat(),
+			},
+		},
+	})
 }
 
 func schema_k8sio_apimachinery_pkg_version_Info(ref common.ReferenceCallback) common.OpenAPIDefinition {

@@ -70,7 +70,6 @@ func defaultedFuzzers(serializer.CodecFactory) []any {
 		defaulted(v1alpha1.Convert_vitess_VitessCellGatewaySpec_To_v1alpha1_VitessCellGatewaySpec, v1alpha1.Convert_v1alpha1_VitessCellGatewaySpec_To_vitess_VitessCellGatewaySpec, v1alpha1.SetDefaults_VitessCellGatewaySpec),
 		defaulted(v1alpha1.Convert_vitess_ClusterBackupSpec_To_v1alpha1_ClusterBackupSpec, v1alpha1.Convert_v1alpha1_ClusterBackupSpec_To_vitess_ClusterBackupSpec, v1alpha1.SetDefaults_ClusterBackupSpec),
 		defaulted(v1alpha1.Convert_vitess_VitessKeyspaceTemplate_To_v1alpha1_VitessKeyspaceTemplate, v1alpha1.Convert_v1alpha1_VitessKeyspaceTemplate_To_vitess_VitessKeyspaceTemplate, v1alpha1.SetDefaults_VitessKeyspaceTemplate),
-		defaulted(v1alpha1.Convert_vitess_VitessReplicationSpec_To_v1alpha1_VitessReplicationSpec, v1alpha1.Convert_v1alpha1_VitessReplicationSpec_To_vitess_VitessReplicationSpec, v1alpha1.SetDefaults_VitessReplicationSpec),
 		defaulted(v1alpha1.Convert_vitess_VitessWorkflowSpec_To_v1alpha1_VitessWorkflowSpec, v1alpha1.Convert_v1alpha1_VitessWorkflowSpec_To_vitess_VitessWorkflowSpec, v1alpha1.SetDefaults_VitessWorkflowSpec),
 	}
 }
@@ -92,4 +91,3 @@ func defaulted[Internal, Versioned any](
 		}
 	}
 }
-

@@ -5,7 +5,9 @@ import (
 )
 
 // The defaults make the stored object say what the reconciler will do, so that `kubectl get -o yaml`
-// shows the effective settings instead of blanks.
+// shows the effective settings instead of blanks. Nothing inside an atomic list (partitionings,
+// tablet pools) is defaulted: a stored value that differs from what a user applied would make
+// every later server-side apply of the same manifest conflict.
 
 func SetDefaults_VitessClusterSpec(obj *VitessClusterSpec) {
 	if obj.UpdateStrategy == nil {
@@ -57,15 +59,6 @@ func SetDefaults_VitessKeyspaceTemplate(obj *VitessKeyspaceTemplate) {
 	}
 }
 
-func SetDefaults_VitessReplicationSpec(obj *VitessReplicationSpec) {
-	if obj.InitializePrimary == nil {
-		obj.InitializePrimary = ptr.To(true)
-	}
-	if obj.InitializeBackup == nil {
-		obj.InitializeBackup = ptr.To(true)
-	}
-}
-
 func SetDefaults_VitessWorkflowSpec(obj *VitessWorkflowSpec) {
 	if obj.OnDDL == "" {
 		obj.OnDDL = "IGNORE"
@@ -77,4 +70,3 @@ func SetDefaults_VitessWorkflowSpec(obj *VitessWorkflowSpec) {
 		obj.DeferSecondaryKeys = ptr.To(false)
 	}
 }
-

@@ -93,7 +93,7 @@ type VitessShardTemplate struct {
 	TabletPools []VitessShardTabletPool `json:"tabletPools,omitempty"`
 	// Replication tunes how the shard's replication is set up.
 	// +optional
-	Replication VitessReplicationSpec `json:"replication,omitempty"`
+	Replication *VitessReplicationSpec `json:"replication,omitempty"`
 	// Annotations are added to the shard's Pods.
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty"`
@@ -104,10 +104,10 @@ type VitessShardTemplate struct {
 
 // VitessReplicationSpec tunes shard replication.
 type VitessReplicationSpec struct {
-	// InitializePrimary elects a primary when the shard has none. Default: true.
+	// InitializePrimary elects a primary when the shard has none. Unset means true.
 	// +optional
 	InitializePrimary *bool `json:"initializePrimary,omitempty"`
-	// InitializeBackup takes a first backup of an empty shard so new tablets can restore. Default: true.
+	// InitializeBackup takes a first backup of an empty shard so new tablets can restore. Unset means true.
 	// +optional
 	InitializeBackup *bool `json:"initializeBackup,omitempty"`
 }
@@ -135,7 +135,7 @@ type VitessShardTabletPool struct {
 	Replicas int32 `json:"replicas"`
 	// Vttablet configures the vttablet container.
 	// +optional
-	Vttablet VttabletSpec `json:"vttablet,omitempty"`
+	Vttablet *VttabletSpec `json:"vttablet,omitempty"`
 	// Mysqld configures the mysqld container.
 	// +optional
 	Mysqld *MysqldSpec `json:"mysqld,omitempty"`

@@ -593,13 +593,15 @@ func SetObjectDefaults_VitessCluster(in *VitessCluster) {
 			if b.Equal != nil {
 				for k := range b.Equal.ShardTemplate.TabletPools {
 					c := &b.Equal.ShardTemplate.TabletPools[k]
-					for l := range c.Vttablet.ExtraEnv {
-						d := &c.Vttablet.ExtraEnv[l]
-						if d.ValueFrom != nil {
-							if d.ValueFrom.FileKeyRef != nil {
-								if d.ValueFrom.FileKeyRef.Optional == nil {
-									var ptrVar1 bool = false
-									d.ValueFrom.FileKeyRef.Optional = &ptrVar1
+					if c.Vttablet != nil {
+						for l := range c.Vttablet.ExtraEnv {
+							d := &c.Vttablet.ExtraEnv[l]
+							if d.ValueFrom != nil {
+								if d.ValueFrom.FileKeyRef != nil {
+									if d.ValueFrom.FileKeyRef.Optional == nil {
+										var ptrVar1 bool = false
+										d.ValueFrom.FileKeyRef.Optional = &ptrVar1
+									}
 								}
 							}
 						}
@@ -738,20 +740,21 @@ func SetObjectDefaults_VitessCluster(in *VitessCluster) {
 						}
 					}
 				}
-				SetDefaults_VitessReplicationSpec(&b.Equal.ShardTemplate.Replication)
 			}
 			if b.Custom != nil {
 				for k := range b.Custom.Shards {
 					c := &b.Custom.Shards[k]
 					for l := range c.VitessShardTemplate.TabletPools {
 						d := &c.VitessShardTemplate.TabletPools[l]
-						for m := range d.Vttablet.ExtraEnv {
-							e := &d.Vttablet.ExtraEnv[m]
-							if e.ValueFrom != nil {
-								if e.ValueFrom.FileKeyRef != nil {
-									if e.ValueFrom.FileKeyRef.Optional == nil {
-										var ptrVar1 bool = false
-										e.ValueFrom.FileKeyRef.Optional = &ptrVar1
+						if d.Vttablet != nil {
+							for m := range d.Vttablet.ExtraEnv {
+								e := &d.Vttablet.ExtraEnv[m]
+								if e.ValueFrom != nil {
+									if e.ValueFrom.FileKeyRef != nil {
+										if e.ValueFrom.FileKeyRef.Optional == nil {
+											var ptrVar1 bool = false
+											e.ValueFrom.FileKeyRef.Optional = &ptrVar1
+										}
 									}
 								}
 							}
@@ -890,7 +893,6 @@ func SetObjectDefaults_VitessCluster(in *VitessCluster) {
 							}
 						}
 					}
-					SetDefaults_VitessReplicationSpec(&c.VitessShardTemplate.Replication)
 				}
 			}
 		}
@@ -969,13 +971,15 @@ func SetObjectDefaults_VitessKeyspace(in *VitessKeyspace) {
 		if a.Equal != nil {
 			for j := range a.Equal.ShardTemplate.TabletPools {
 				b := &a.Equal.ShardTemplate.TabletPools[j]
-				for k := range b.Vttablet.ExtraEnv {
-					c := &b.Vttablet.ExtraEnv[k]
-					if c.ValueFrom != nil {
-						if c.ValueFrom.FileKeyRef != nil {
-							if c.ValueFrom.FileKeyRef.Optional == nil {
-								var ptrVar1 bool = false
-								c.ValueFrom.FileKeyRef.Optional = &ptrVar1
+				if b.Vttablet != nil {
+					for k := range b.Vttablet.ExtraEnv {
+						c := &b.Vttablet.ExtraEnv[k]
+						if c.ValueFrom != nil {
+							if c.ValueFrom.FileKeyRef != nil {
+								if c.ValueFrom.FileKeyRef.Optional == nil {
+									var ptrVar1 bool = false
+									c.ValueFrom.FileKeyRef.Optional = &ptrVar1
+								}
 							}
 						}
 					}
@@ -1114,20 +1118,21 @@ func SetObjectDefaults_VitessKeyspace(in *VitessKeyspace) {
 					}
 				}
 			}
-			SetDefaults_VitessReplicationSpec(&a.Equal.ShardTemplate.Replication)
 		}
 		if a.Custom != nil {
 			for j := range a.Custom.Shards {
 				b := &a.Custom.Shards[j]
 				for k := range b.VitessShardTemplate.TabletPools {
 					c := &b.VitessShardTemplate.TabletPools[k]
-					for l := range c.Vttablet.ExtraEnv {
-						d := &c.Vttablet.ExtraEnv[l]
-						if d.ValueFrom != nil {
-							if d.ValueFrom.FileKeyRef != nil {
-								if d.ValueFrom.FileKeyRef.Optional == nil {
-									var ptrVar1 bool = false
-									d.ValueFrom.FileKeyRef.Optional = &ptrVar1
+					if c.Vttablet != nil {
+						for l := range c.Vttablet.ExtraEnv {
+							d := &c.Vttablet.ExtraEnv[l]
+							if d.ValueFrom != nil {
+								if d.ValueFrom.FileKeyRef != nil {
+									if d.ValueFrom.FileKeyRef.Optional == nil {
+										var ptrVar1 bool = false
+										d.ValueFrom.FileKeyRef.Optional = &ptrVar1
+									}
 								}
 							}
 						}
@@ -1266,7 +1271,6 @@ func SetObjectDefaults_VitessKeyspace(in *VitessKeyspace) {
 						}
 					}
 				}
-				SetDefaults_VitessReplicationSpec(&b.VitessShardTemplate.Replication)
 			}
 		}
 	}
@@ -1282,13 +1286,15 @@ func SetObjectDefaults_VitessKeyspaceList(in *VitessKeyspaceList) {
 func SetObjectDefaults_VitessShard(in *VitessShard) {
 	for i := range in.Spec.VitessShardTemplate.TabletPools {
 		a := &in.Spec.VitessShardTemplate.TabletPools[i]
-		for j := range a.Vttablet.ExtraEnv {
-			b := &a.Vttablet.ExtraEnv[j]
-			if b.ValueFrom != nil {
-				if b.ValueFrom.FileKeyRef != nil {
-					if b.ValueFrom.FileKeyRef.Optional == nil {
-						var ptrVar1 bool = false
-						b.ValueFrom.FileKeyRef.Optional = &ptrVar1
+		if a.Vttablet != nil {
+			for j := range a.Vttablet.ExtraEnv {
+				b := &a.Vttablet.ExtraEnv[j]
+				if b.ValueFrom != nil {
+					if b.ValueFrom.FileKeyRef != nil {
+						if b.ValueFrom.FileKeyRef.Optional == nil {
+							var ptrVar1 bool = false
+							b.ValueFrom.FileKeyRef.Optional = &ptrVar1
+						}
 					}
 				}
 			}
@@ -1427,7 +1433,6 @@ func SetObjectDefaults_VitessShard(in *VitessShard) {
 			}
 		}
 	}
-	SetDefaults_VitessReplicationSpec(&in.Spec.VitessShardTemplate.Replication)
 }
 
 func SetObjectDefaults_VitessShardList(in *VitessShardList) {

@@ -23,9 +23,9 @@ package v1alpha1
 //
 // VitessReplicationSpec tunes shard replication.
 type VitessReplicationSpecApplyConfiguration struct {
-	// InitializePrimary elects a primary when the shard has none. Default: true.
+	// InitializePrimary elects a primary when the shard has none. Unset means true.
 	InitializePrimary *bool `json:"initializePrimary,omitempty"`
-	// InitializeBackup takes a first backup of an empty shard so new tablets can restore. Default: true.
+	// InitializeBackup takes a first backup of an empty shard so new tablets can restore. Unset means true.
 	InitializeBackup *bool `json:"initializeBackup,omitempty"`
 }
 
