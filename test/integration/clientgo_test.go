@@ -1,0 +1,134 @@
+package integration
+
+import (
+	"context"
+	"mime"
+	"reflect"
+	"sync"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	applyv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/applyconfiguration/vitess/v1alpha1"
+	clientscheme "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/scheme"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/informers/externalversions"
+)
+
+// TestClientGo is what a client-go program does: the typed clientset, server-side apply through
+// the generated apply configurations, an informer and its lister.
+func TestClientGo(t *testing.T) {
+	ctx := testContext(t)
+	ns := newNamespace(t, "clientgo")
+	client := vitessClient(t, controlPlane.AdminConfig())
+
+	factory := externalversions.NewSharedInformerFactoryWithOptions(client, 0, externalversions.WithNamespace(ns))
+	informer := factory.Vitess().V1alpha1().VitessWorkflows()
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	record := func(event string) func(obj any) {
+		return func(obj any) {
+			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tombstone.Obj
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			name := obj.(*v1alpha1.VitessWorkflow).Name
+			seen[name] = append(seen[name], event)
+		}
+	}
+	_, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    record("add"),
+		UpdateFunc: func(_, obj any) { record("update")(obj) },
+		DeleteFunc: record("delete"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	informerCtx, stopInformers := context.WithCancel(context.Background())
+	defer stopInformers()
+	factory.Start(informerCtx.Done())
+	if synced := factory.WaitForCacheSync(ctx.Done()); !synced[reflect.TypeOf(&v1alpha1.VitessWorkflow{})] {
+		t.Fatalf("informer did not sync: %v", synced)
+	}
+
+	// Server-side apply with the generated apply configuration.
+	apply := applyv1alpha1.VitessWorkflow("reshard-customer", ns).WithSpec(applyv1alpha1.VitessWorkflowSpec().
+		WithType(v1alpha1.WorkflowTypeReshard).
+		WithCluster("demo").
+		WithTargetKeyspace("customer").
+		WithSourceShards("-").
+		WithTargetShards("-80", "80-"))
+	workflows := client.VitessV1alpha1().VitessWorkflows(ns)
+	applied, err := workflows.Apply(ctx, apply, metav1.ApplyOptions{FieldManager: "resharder", Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied.Generation != 1 || applied.Spec.OnDDL != "IGNORE" || applied.Spec.AutoStart == nil || !*applied.Spec.AutoStart {
+		t.Errorf("applied workflow lacks generation or defaults: %+v", applied)
+	}
+
+	// Status goes through the status subresource only, and the spec through the main resource only.
+	applied.Status.Phase = v1alpha1.WorkflowPhaseCopying
+	applied.Status.CopyProgress = "42%"
+	meta.SetStatusCondition(&applied.Status.Conditions, metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Copying", Message: "copying rows"})
+	applied.Spec.OnDDL = "STOP"
+	withStatus, err := workflows.UpdateStatus(ctx, applied, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withStatus.Status.Phase != v1alpha1.WorkflowPhaseCopying || withStatus.Spec.OnDDL != "IGNORE" || withStatus.Generation != 1 {
+		t.Errorf("status update: phase %q, onDDL %q (spec must not change), generation %d", withStatus.Status.Phase, withStatus.Spec.OnDDL, withStatus.Generation)
+	}
+	withStatus.Status.Phase = v1alpha1.WorkflowPhaseCompleted
+	withStatus.Labels = map[string]string{"team": "payments"}
+	relabelled, err := workflows.Update(ctx, withStatus, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if relabelled.Status.Phase != v1alpha1.WorkflowPhaseCopying {
+		t.Errorf("an update of the main resource changed status.phase to %q", relabelled.Status.Phase)
+	}
+
+	// The lister sees what the informer received.
+	eventually(t, "lister shows the labelled workflow", func() (bool, error) {
+		cached, err := informer.Lister().VitessWorkflows(ns).Get("reshard-customer")
+		return err == nil && cached.Labels["team"] == "payments", err
+	})
+	if err := workflows.Delete(ctx, "reshard-customer", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "informer saw add, update and delete", func() (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		events := seen["reshard-customer"]
+		return len(events) >= 3 && events[0] == "add" && events[len(events)-1] == "delete", nil
+	})
+}
+
+// TestProtobufIsNotAdvertised: a client that prefers protobuf gets JSON, because the types have
+// no protobuf marshalling.
+func TestProtobufIsNotAdvertised(t *testing.T) {
+	ns := newNamespace(t, "protobuf")
+	config := controlPlane.AdminConfig()
+	config.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	config.GroupVersion = &v1alpha1.SchemeGroupVersion
+	config.APIPath = "/apis"
+	config.NegotiatedSerializer = clientscheme.Codecs.WithoutConversion()
+	restClient, err := rest.RESTClientFor(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := restClient.Get().Namespace(ns).Resource("vitessclusters").Do(testContext(t))
+	if err := result.Error(); err != nil {
+		t.Fatal(err)
+	}
+	var contentType string
+	result.ContentType(&contentType)
+	if mediaType, _, _ := mime.ParseMediaType(contentType); mediaType != "application/json" {
+		t.Errorf("content type %q, want application/json", contentType)
+	}
+}

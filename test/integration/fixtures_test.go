@@ -1,0 +1,90 @@
+package integration
+
+import "fmt"
+
+// kindFixture is a minimal valid object of one kind, as kubectl users write it.
+type kindFixture struct {
+	resource string
+	name     string
+	manifest func(namespace string) string
+}
+
+func clusterManifest(namespace, name string) string {
+	return fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: VitessCluster
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  cells:
+  - name: zone1
+  keyspaces:
+  - name: commerce
+    partitionings:
+    - equal:
+        parts: 1
+        shardTemplate:
+          databaseInitScriptSecret: {name: init, key: init_db.sql}
+          tabletPools:
+          - {cell: zone1, type: replica, replicas: 2}
+`, name, namespace)
+}
+
+var kindFixtures = []kindFixture{
+	{resource: "vitessclusters", name: "demo", manifest: func(ns string) string { return clusterManifest(ns, "demo") }},
+	{resource: "etcdlockservers", name: "demo-etcd", manifest: func(ns string) string {
+		return fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: EtcdLockserver
+metadata: {name: demo-etcd, namespace: %s}
+spec:
+  image: quay.io/coreos/etcd:v3.7.0
+`, ns)
+	}},
+	{resource: "vitesscells", name: "demo-zone1", manifest: func(ns string) string {
+		return fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: VitessCell
+metadata: {name: demo-zone1, namespace: %s}
+spec:
+  name: zone1
+  gateway: {replicas: 2}
+`, ns)
+	}},
+	{resource: "vitesskeyspaces", name: "demo-commerce", manifest: func(ns string) string {
+		return fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: VitessKeyspace
+metadata: {name: demo-commerce, namespace: %s}
+spec:
+  name: commerce
+  cluster: demo
+  partitionings:
+  - equal:
+      parts: 2
+      shardTemplate:
+        databaseInitScriptSecret: {name: init, key: init_db.sql}
+`, ns)
+	}},
+	{resource: "vitessshards", name: "demo-commerce-x-80", manifest: func(ns string) string {
+		return fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: VitessShard
+metadata: {name: demo-commerce-x-80, namespace: %s}
+spec:
+  name: "-80"
+  keyspaceName: commerce
+  cluster: demo
+  keyRange: {start: "", end: "80"}
+  databaseInitScriptSecret: {name: init, key: init_db.sql}
+`, ns)
+	}},
+	{resource: "vitessworkflows", name: "commerce2customer", manifest: func(ns string) string {
+		return fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: VitessWorkflow
+metadata: {name: commerce2customer, namespace: %s}
+spec:
+  type: MoveTables
+  cluster: demo
+  sourceKeyspace: commerce
+  targetKeyspace: customer
+  tables: [customer, corder]
+`, ns)
+	}},
+}

@@ -1,0 +1,56 @@
+package integration
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestRestart stops and starts the server on the same data directory (embedded etcd): every
+// object is still there with the same resourceVersion.
+func TestRestart(t *testing.T) {
+	ns := newNamespace(t, "restart")
+	for _, kind := range kindFixtures {
+		mustApply(t, kind.manifest(ns))
+	}
+	client := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
+	versions := func() map[string]string {
+		ctx := testContext(t)
+		seen := map[string]string{}
+		clusters, err := client.VitessClusters(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range clusters.Items {
+			seen["cluster/"+c.Name] = c.ResourceVersion
+		}
+		workflows, err := client.VitessWorkflows(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range workflows.Items {
+			seen["workflow/"+w.Name] = w.ResourceVersion
+		}
+		shards, err := client.VitessShards(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range shards.Items {
+			seen["shard/"+s.Name] = s.ResourceVersion
+		}
+		return seen
+	}
+	before := versions()
+	if err := server.Restart(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	after := versions()
+	if len(before) != 3 {
+		t.Fatalf("expected a cluster, a workflow and a shard before the restart, got %v", before)
+	}
+	for key, version := range before {
+		if after[key] != version {
+			t.Errorf("%s: resourceVersion %s before the restart, %q after", key, version, after[key])
+		}
+	}
+}
