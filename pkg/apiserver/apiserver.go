@@ -12,6 +12,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/tools/events"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/install"
@@ -51,16 +52,24 @@ func init() {
 // Config is the generic server configuration plus what this server adds to it.
 type Config struct {
 	GenericConfig *genericapiserver.RecommendedConfig
+	ExtraConfig   ExtraConfig
+}
+
+// ExtraConfig is what this server needs beyond a generic API server.
+type ExtraConfig struct {
+	// Events records what actions do, on the objects they act on.
+	Events events.EventRecorder
 }
 
 // CompletedConfig is a Config whose defaults are filled in.
 type CompletedConfig struct {
 	GenericConfig genericapiserver.CompletedConfig
+	ExtraConfig   *ExtraConfig
 }
 
 // Complete fills in the defaults the generic server needs.
 func (c *Config) Complete() CompletedConfig {
-	return CompletedConfig{GenericConfig: c.GenericConfig.Complete()}
+	return CompletedConfig{GenericConfig: c.GenericConfig.Complete(), ExtraConfig: &c.ExtraConfig}
 }
 
 // VitessServer is the running aggregated server.
@@ -74,7 +83,7 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter)
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.ExtraConfig.Events)
 	if err != nil {
 		return nil, err
 	}
@@ -88,23 +97,37 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 }
 
 // newStorage builds the storage of every resource of v1alpha1, keyed by resource path.
-func newStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecorder) (map[string]rest.Storage, error) {
 	storage := map[string]rest.Storage{}
-	builders := map[string]func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error){
-		"vitessclusters":  vitesscluster.NewStorage,
-		"etcdlockservers": etcdlockserver.NewStorage,
-		"vitesscells":     vitesscell.NewStorage,
-		"vitesskeyspaces": vitesskeyspace.NewStorage,
-		"vitessshards":    vitessshard.NewStorage,
-		"vitessworkflows": vitessworkflow.NewStorage,
-	}
-	for resource, build := range builders {
+	add := func(resource string, build func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error)) (rest.Storage, error) {
 		main, status, err := build(Scheme, optsGetter)
 		if err != nil {
 			return nil, err
 		}
 		storage[resource] = main
 		storage[resource+"/status"] = status
+		return main, nil
+	}
+	for resource, build := range map[string]func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error){
+		"vitessclusters":  vitesscluster.NewStorage,
+		"etcdlockservers": etcdlockserver.NewStorage,
+		"vitesscells":     vitesscell.NewStorage,
+		"vitessshards":    vitessshard.NewStorage,
+	} {
+		if _, err := add(resource, build); err != nil {
+			return nil, err
+		}
+	}
+	keyspaces, err := add("vitesskeyspaces", vitesskeyspace.NewStorage)
+	if err != nil {
+		return nil, err
+	}
+	workflows, err := add("vitessworkflows", vitessworkflow.NewStorage)
+	if err != nil {
+		return nil, err
+	}
+	for action, actionStorage := range vitesskeyspace.NewActions(keyspaces.(rest.Getter), workflows.(rest.Creater), recorder) {
+		storage["vitesskeyspaces/"+action] = actionStorage
 	}
 	return storage, nil
 }

@@ -34,6 +34,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspace{}, &VitessKeyspaceList{},
 		&VitessShard{}, &VitessShardList{},
 		&VitessWorkflow{}, &VitessWorkflowList{},
+		&VitessMoveTablesRequest{}, &VitessReshardRequest{},
 	)
 	return nil
 }

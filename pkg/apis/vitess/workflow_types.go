@@ -45,15 +45,21 @@ type VitessWorkflowSpec struct {
 	SourceShards []string
 	// TargetShards are the shards they become (Reshard).
 	TargetShards []string
+	VitessWorkflowOptions
+}
+
+// VitessWorkflowOptions tune how a workflow copies and replicates; a workflow's spec and the
+// movetables and reshard requests share them.
+type VitessWorkflowOptions struct {
 	// Cells to copy from. Default: all cells.
 	Cells []string
-	// TabletTypes to copy from, in order of preference. Default: [primary].
+	// TabletTypes to copy from, in order of preference. Default: Vitess' own (replica, then primary).
 	TabletTypes []string
 	// OnDDL says what the workflow does with DDL in the source: IGNORE, STOP, EXEC or EXEC_IGNORE. Default: IGNORE.
 	OnDDL string
 	// StopAfterCopy stops the workflow once the copy phase is done.
 	StopAfterCopy bool
-	// DeferSecondaryKeys builds secondary keys after the copy. Default: true.
+	// DeferSecondaryKeys builds secondary keys after the copy. Default: false.
 	DeferSecondaryKeys *bool
 	// AutoStart starts the workflow once created. Default: true.
 	AutoStart *bool

@@ -14,6 +14,8 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/util/compatibility"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
@@ -128,7 +130,12 @@ func (o *Options) Config() (*apiserver.Config, func(), error) {
 		stop()
 		return nil, nil, err
 	}
-	return &apiserver.Config{GenericConfig: config}, stop, nil
+	recorder, err := eventRecorder(config)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return &apiserver.Config{GenericConfig: config, ExtraConfig: apiserver.ExtraConfig{Events: recorder}}, stop, nil
 }
 
 // Run serves until ctx is done.
@@ -143,4 +150,25 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+}
+
+// eventRecorder writes Events through the core API (--kubeconfig), from the moment the server
+// starts until it stops.
+func eventRecorder(config *genericapiserver.RecommendedConfig) (events.EventRecorder, error) {
+	if config.ClientConfig == nil {
+		return nil, fmt.Errorf("a core API connection (--kubeconfig, or in-cluster) is needed to record events")
+	}
+	client, err := kubernetes.NewForConfig(config.ClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: client.EventsV1()})
+	err = config.AddPostStartHook("start-event-broadcaster", func(hook genericapiserver.PostStartHookContext) error {
+		broadcaster.StartRecordingToSink(hook.Done())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return broadcaster.NewRecorder(apiserver.Scheme, "vitess-apiserver"), nil
 }

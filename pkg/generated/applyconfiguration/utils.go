@@ -128,6 +128,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.VitessShardTemplateApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflow"):
 		return &vitessv1alpha1.VitessWorkflowApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflowOptions"):
+		return &vitessv1alpha1.VitessWorkflowOptionsApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflowSpec"):
 		return &vitessv1alpha1.VitessWorkflowSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflowStatus"):

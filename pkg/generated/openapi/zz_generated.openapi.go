@@ -79,8 +79,10 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessKeyspaceStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceStatus(ref),
 		v1alpha1.VitessKeyspaceTemplate{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref),
 		v1alpha1.VitessLockserverParams{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref),
+		v1alpha1.VitessMoveTablesRequest{}.OpenAPIModelName():                    schema_pkg_apis_vitess_v1alpha1_VitessMoveTablesRequest(ref),
 		v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref),
 		v1alpha1.VitessReplicationSpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref),
+		v1alpha1.VitessReshardRequest{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessReshardRequest(ref),
 		v1alpha1.VitessShard{}.OpenAPIModelName():                                schema_pkg_apis_vitess_v1alpha1_VitessShard(ref),
 		v1alpha1.VitessShardList{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref),
 		v1alpha1.VitessShardSpec{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref),
@@ -89,6 +91,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessShardTemplate{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref),
 		v1alpha1.VitessWorkflow{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessWorkflow(ref),
 		v1alpha1.VitessWorkflowList{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowList(ref),
+		v1alpha1.VitessWorkflowOptions{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessWorkflowOptions(ref),
 		v1alpha1.VitessWorkflowSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowSpec(ref),
 		v1alpha1.VitessWorkflowStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStatus(ref),
 		v1alpha1.VitessWorkflowStream{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStream(ref),
@@ -3337,6 +3340,151 @@ func schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref common.Reference
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessMoveTablesRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessMoveTablesRequest starts a MoveTables workflow into a keyspace: POST it to vitesskeyspaces/<name>/movetables, where <name> is the target VitessKeyspace and equals metadata.name. The response is the VitessWorkflow it creates.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the target VitessKeyspace's object name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"workflow": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Workflow names the VitessWorkflow to create, and the workflow in Vitess.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"sourceKeyspace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SourceKeyspace holds the tables to move (its Vitess name).",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"tables": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Tables to move; empty with allTables moves every table.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"allTables": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AllTables moves every table of the source keyspace.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"cells": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Cells to copy from. Default: all cells.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"tabletTypes": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "TabletTypes to copy from, in order of preference. Default: Vitess' own (replica, then primary).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"onDDL": {
+						SchemaProps: spec.SchemaProps{
+							Description: "OnDDL says what the workflow does with DDL in the source: IGNORE, STOP, EXEC or EXEC_IGNORE. Default: IGNORE.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"stopAfterCopy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StopAfterCopy stops the workflow once the copy phase is done.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"deferSecondaryKeys": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DeferSecondaryKeys builds secondary keys after the copy. Default: false.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"autoStart": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AutoStart starts the workflow once created. Default: true.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"workflow", "sourceKeyspace"},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -3506,6 +3654,155 @@ func schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref common.ReferenceC
 				},
 			},
 		},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessReshardRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessReshardRequest starts a Reshard workflow in a keyspace: POST it to vitesskeyspaces/<name>/reshard, where <name> is the VitessKeyspace and equals metadata.name. The response is the VitessWorkflow it creates.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the VitessKeyspace's object name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"workflow": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Workflow names the VitessWorkflow to create, and the workflow in Vitess.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"sourceShards": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "SourceShards are the shards being split or merged, e.g. [\"-\"].",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"targetShards": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "TargetShards are the shards they become, e.g. [\"-80\", \"80-\"].",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"cells": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Cells to copy from. Default: all cells.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"tabletTypes": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "TabletTypes to copy from, in order of preference. Default: Vitess' own (replica, then primary).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"onDDL": {
+						SchemaProps: spec.SchemaProps{
+							Description: "OnDDL says what the workflow does with DDL in the source: IGNORE, STOP, EXEC or EXEC_IGNORE. Default: IGNORE.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"stopAfterCopy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StopAfterCopy stops the workflow once the copy phase is done.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"deferSecondaryKeys": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DeferSecondaryKeys builds secondary keys after the copy. Default: false.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"autoStart": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AutoStart starts the workflow once created. Default: true.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"workflow", "sourceShards", "targetShards"},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -4236,6 +4533,85 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowList(ref common.ReferenceCall
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessWorkflowOptions tune how a workflow copies and replicates; a workflow's spec and the movetables and reshard requests share them.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"cells": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Cells to copy from. Default: all cells.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"tabletTypes": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "TabletTypes to copy from, in order of preference. Default: Vitess' own (replica, then primary).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"onDDL": {
+						SchemaProps: spec.SchemaProps{
+							Description: "OnDDL says what the workflow does with DDL in the source: IGNORE, STOP, EXEC or EXEC_IGNORE. Default: IGNORE.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"stopAfterCopy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StopAfterCopy stops the workflow once the copy phase is done.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"deferSecondaryKeys": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DeferSecondaryKeys builds secondary keys after the copy. Default: false.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"autoStart": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AutoStart starts the workflow once created. Default: true.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -4364,7 +4740,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowSpec(ref common.ReferenceCall
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "TabletTypes to copy from, in order of preference. Default: [primary].",
+							Description: "TabletTypes to copy from, in order of preference. Default: Vitess' own (replica, then primary).",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -4392,7 +4768,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowSpec(ref common.ReferenceCall
 					},
 					"deferSecondaryKeys": {
 						SchemaProps: spec.SchemaProps{
-							Description: "DeferSecondaryKeys builds secondary keys after the copy. Default: true.",
+							Description: "DeferSecondaryKeys builds secondary keys after the copy. Default: false.",
 							Type:        []string{"boolean"},
 							Format:      "",
 						},

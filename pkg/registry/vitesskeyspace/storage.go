@@ -4,6 +4,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/tools/events"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
@@ -26,4 +27,14 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (r
 		return nil, nil, err
 	}
 	return main, status, nil
+}
+
+// NewActions returns the keyspace's action subresources, keyed by subresource name. They read
+// keyspaces from keyspaces and store the workflows they start in workflows.
+func NewActions(keyspaces rest.Getter, workflows rest.Creater, recorder events.EventRecorder) map[string]rest.Storage {
+	starter := &workflowStarter{keyspaces: keyspaces, workflows: workflows, events: recorder}
+	return map[string]rest.Storage{
+		"movetables": &MoveTablesREST{starter: starter},
+		"reshard":    &ReshardREST{starter: starter},
+	}
 }

@@ -59,7 +59,7 @@ func SetDefaults_VitessKeyspaceTemplate(obj *VitessKeyspaceTemplate) {
 	}
 }
 
-func SetDefaults_VitessWorkflowSpec(obj *VitessWorkflowSpec) {
+func SetDefaults_VitessWorkflowOptions(obj *VitessWorkflowOptions) {
 	if obj.OnDDL == "" {
 		obj.OnDDL = "IGNORE"
 	}

@@ -217,6 +217,8 @@ type MysqldExporterSpec struct {
 }
 
 // +genclient
+// +genclient:method=MoveTables,verb=create,subresource=movetables,input=VitessMoveTablesRequest,result=VitessWorkflow
+// +genclient:method=Reshard,verb=create,subresource=reshard,input=VitessReshardRequest,result=VitessWorkflow
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // VitessKeyspace is one keyspace of a VitessCluster, with its shards. The owning VitessCluster

@@ -32,6 +32,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspace{}, &VitessKeyspaceList{},
 		&VitessShard{}, &VitessShardList{},
 		&VitessWorkflow{}, &VitessWorkflowList{},
+		&VitessMoveTablesRequest{}, &VitessReshardRequest{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -53,12 +53,18 @@ type VitessWorkflowSpec struct {
 	// TargetShards are the shards they become (Reshard).
 	// +optional
 	// +listType=atomic
-	TargetShards []string `json:"targetShards,omitempty"`
+	TargetShards          []string `json:"targetShards,omitempty"`
+	VitessWorkflowOptions `json:",inline"`
+}
+
+// VitessWorkflowOptions tune how a workflow copies and replicates; a workflow's spec and the
+// movetables and reshard requests share them.
+type VitessWorkflowOptions struct {
 	// Cells to copy from. Default: all cells.
 	// +optional
 	// +listType=atomic
 	Cells []string `json:"cells,omitempty"`
-	// TabletTypes to copy from, in order of preference. Default: [primary].
+	// TabletTypes to copy from, in order of preference. Default: Vitess' own (replica, then primary).
 	// +optional
 	// +listType=atomic
 	TabletTypes []string `json:"tabletTypes,omitempty"`
@@ -68,7 +74,7 @@ type VitessWorkflowSpec struct {
 	// StopAfterCopy stops the workflow once the copy phase is done.
 	// +optional
 	StopAfterCopy bool `json:"stopAfterCopy,omitempty"`
-	// DeferSecondaryKeys builds secondary keys after the copy. Default: true.
+	// DeferSecondaryKeys builds secondary keys after the copy. Default: false.
 	// +optional
 	DeferSecondaryKeys *bool `json:"deferSecondaryKeys,omitempty"`
 	// AutoStart starts the workflow once created. Default: true.

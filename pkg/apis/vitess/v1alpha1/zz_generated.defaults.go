@@ -38,6 +38,8 @@ func RegisterDefaults(scheme *runtime.Scheme) error {
 	scheme.AddTypeDefaultingFunc(&VitessClusterList{}, func(obj interface{}) { SetObjectDefaults_VitessClusterList(obj.(*VitessClusterList)) })
 	scheme.AddTypeDefaultingFunc(&VitessKeyspace{}, func(obj interface{}) { SetObjectDefaults_VitessKeyspace(obj.(*VitessKeyspace)) })
 	scheme.AddTypeDefaultingFunc(&VitessKeyspaceList{}, func(obj interface{}) { SetObjectDefaults_VitessKeyspaceList(obj.(*VitessKeyspaceList)) })
+	scheme.AddTypeDefaultingFunc(&VitessMoveTablesRequest{}, func(obj interface{}) { SetObjectDefaults_VitessMoveTablesRequest(obj.(*VitessMoveTablesRequest)) })
+	scheme.AddTypeDefaultingFunc(&VitessReshardRequest{}, func(obj interface{}) { SetObjectDefaults_VitessReshardRequest(obj.(*VitessReshardRequest)) })
 	scheme.AddTypeDefaultingFunc(&VitessShard{}, func(obj interface{}) { SetObjectDefaults_VitessShard(obj.(*VitessShard)) })
 	scheme.AddTypeDefaultingFunc(&VitessShardList{}, func(obj interface{}) { SetObjectDefaults_VitessShardList(obj.(*VitessShardList)) })
 	scheme.AddTypeDefaultingFunc(&VitessWorkflow{}, func(obj interface{}) { SetObjectDefaults_VitessWorkflow(obj.(*VitessWorkflow)) })
@@ -1283,6 +1285,14 @@ func SetObjectDefaults_VitessKeyspaceList(in *VitessKeyspaceList) {
 	}
 }
 
+func SetObjectDefaults_VitessMoveTablesRequest(in *VitessMoveTablesRequest) {
+	SetDefaults_VitessWorkflowOptions(&in.VitessWorkflowOptions)
+}
+
+func SetObjectDefaults_VitessReshardRequest(in *VitessReshardRequest) {
+	SetDefaults_VitessWorkflowOptions(&in.VitessWorkflowOptions)
+}
+
 func SetObjectDefaults_VitessShard(in *VitessShard) {
 	for i := range in.Spec.VitessShardTemplate.TabletPools {
 		a := &in.Spec.VitessShardTemplate.TabletPools[i]
@@ -1443,7 +1453,7 @@ func SetObjectDefaults_VitessShardList(in *VitessShardList) {
 }
 
 func SetObjectDefaults_VitessWorkflow(in *VitessWorkflow) {
-	SetDefaults_VitessWorkflowSpec(&in.Spec)
+	SetDefaults_VitessWorkflowOptions(&in.Spec.VitessWorkflowOptions)
 }
 
 func SetObjectDefaults_VitessWorkflowList(in *VitessWorkflowList) {

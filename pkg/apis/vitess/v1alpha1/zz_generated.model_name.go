@@ -242,6 +242,11 @@ func (in VitessLockserverParams) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessMoveTablesRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessMoveTablesRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessOrchestratorSpec) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessOrchestratorSpec"
 }
@@ -249,6 +254,11 @@ func (in VitessOrchestratorSpec) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessReplicationSpec) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessReplicationSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessReshardRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessReshardRequest"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -289,6 +299,11 @@ func (in VitessWorkflow) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessWorkflowList) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessWorkflowList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessWorkflowOptions) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessWorkflowOptions"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -855,8 +855,10 @@ func moveTables() *vitess.VitessWorkflow {
 			TargetKeyspace: "customer",
 			SourceKeyspace: "commerce",
 			Tables:         []string{"customer", "corder"},
-			OnDDL:          "IGNORE",
-			AutoStart:      ptr.To(true),
+			VitessWorkflowOptions: vitess.VitessWorkflowOptions{
+				OnDDL:     "IGNORE",
+				AutoStart: ptr.To(true),
+			},
 		},
 	}
 }
@@ -870,7 +872,9 @@ func reshard() *vitess.VitessWorkflow {
 			TargetKeyspace: "customer",
 			SourceShards:   []string{"-"},
 			TargetShards:   []string{"-80", "80-"},
-			TabletTypes:    []string{"rdonly", "replica"},
+			VitessWorkflowOptions: vitess.VitessWorkflowOptions{
+				TabletTypes: []string{"rdonly", "replica"},
+			},
 		},
 	}
 }

@@ -42,19 +42,8 @@ type VitessWorkflowSpecApplyConfiguration struct {
 	// SourceShards are the shards being split or merged (Reshard).
 	SourceShards []string `json:"sourceShards,omitempty"`
 	// TargetShards are the shards they become (Reshard).
-	TargetShards []string `json:"targetShards,omitempty"`
-	// Cells to copy from. Default: all cells.
-	Cells []string `json:"cells,omitempty"`
-	// TabletTypes to copy from, in order of preference. Default: [primary].
-	TabletTypes []string `json:"tabletTypes,omitempty"`
-	// OnDDL says what the workflow does with DDL in the source: IGNORE, STOP, EXEC or EXEC_IGNORE. Default: IGNORE.
-	OnDDL *string `json:"onDDL,omitempty"`
-	// StopAfterCopy stops the workflow once the copy phase is done.
-	StopAfterCopy *bool `json:"stopAfterCopy,omitempty"`
-	// DeferSecondaryKeys builds secondary keys after the copy. Default: true.
-	DeferSecondaryKeys *bool `json:"deferSecondaryKeys,omitempty"`
-	// AutoStart starts the workflow once created. Default: true.
-	AutoStart *bool `json:"autoStart,omitempty"`
+	TargetShards                            []string `json:"targetShards,omitempty"`
+	VitessWorkflowOptionsApplyConfiguration `json:""`
 }
 
 // VitessWorkflowSpecApplyConfiguration constructs a declarative configuration of the VitessWorkflowSpec type for use with
@@ -138,7 +127,7 @@ func (b *VitessWorkflowSpecApplyConfiguration) WithTargetShards(values ...string
 // If called multiple times, values provided by each call will be appended to the Cells field.
 func (b *VitessWorkflowSpecApplyConfiguration) WithCells(values ...string) *VitessWorkflowSpecApplyConfiguration {
 	for i := range values {
-		b.Cells = append(b.Cells, values[i])
+		b.VitessWorkflowOptionsApplyConfiguration.Cells = append(b.VitessWorkflowOptionsApplyConfiguration.Cells, values[i])
 	}
 	return b
 }
@@ -148,7 +137,7 @@ func (b *VitessWorkflowSpecApplyConfiguration) WithCells(values ...string) *Vite
 // If called multiple times, values provided by each call will be appended to the TabletTypes field.
 func (b *VitessWorkflowSpecApplyConfiguration) WithTabletTypes(values ...string) *VitessWorkflowSpecApplyConfiguration {
 	for i := range values {
-		b.TabletTypes = append(b.TabletTypes, values[i])
+		b.VitessWorkflowOptionsApplyConfiguration.TabletTypes = append(b.VitessWorkflowOptionsApplyConfiguration.TabletTypes, values[i])
 	}
 	return b
 }
@@ -157,7 +146,7 @@ func (b *VitessWorkflowSpecApplyConfiguration) WithTabletTypes(values ...string)
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the OnDDL field is set to the value of the last call.
 func (b *VitessWorkflowSpecApplyConfiguration) WithOnDDL(value string) *VitessWorkflowSpecApplyConfiguration {
-	b.OnDDL = &value
+	b.VitessWorkflowOptionsApplyConfiguration.OnDDL = &value
 	return b
 }
 
@@ -165,7 +154,7 @@ func (b *VitessWorkflowSpecApplyConfiguration) WithOnDDL(value string) *VitessWo
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the StopAfterCopy field is set to the value of the last call.
 func (b *VitessWorkflowSpecApplyConfiguration) WithStopAfterCopy(value bool) *VitessWorkflowSpecApplyConfiguration {
-	b.StopAfterCopy = &value
+	b.VitessWorkflowOptionsApplyConfiguration.StopAfterCopy = &value
 	return b
 }
 
@@ -173,7 +162,7 @@ func (b *VitessWorkflowSpecApplyConfiguration) WithStopAfterCopy(value bool) *Vi
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the DeferSecondaryKeys field is set to the value of the last call.
 func (b *VitessWorkflowSpecApplyConfiguration) WithDeferSecondaryKeys(value bool) *VitessWorkflowSpecApplyConfiguration {
-	b.DeferSecondaryKeys = &value
+	b.VitessWorkflowOptionsApplyConfiguration.DeferSecondaryKeys = &value
 	return b
 }
 
@@ -181,6 +170,6 @@ func (b *VitessWorkflowSpecApplyConfiguration) WithDeferSecondaryKeys(value bool
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the AutoStart field is set to the value of the last call.
 func (b *VitessWorkflowSpecApplyConfiguration) WithAutoStart(value bool) *VitessWorkflowSpecApplyConfiguration {
-	b.AutoStart = &value
+	b.VitessWorkflowOptionsApplyConfiguration.AutoStart = &value
 	return b
 }

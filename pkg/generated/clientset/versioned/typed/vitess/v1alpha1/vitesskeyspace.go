@@ -51,6 +51,9 @@ type VitessKeyspaceInterface interface {
 	Apply(ctx context.Context, vitessKeyspace *applyconfigurationvitessv1alpha1.VitessKeyspaceApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessKeyspace, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, vitessKeyspace *applyconfigurationvitessv1alpha1.VitessKeyspaceApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessKeyspace, err error)
+	MoveTables(ctx context.Context, vitessKeyspaceName string, vitessMoveTablesRequest *vitessv1alpha1.VitessMoveTablesRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+	Reshard(ctx context.Context, vitessKeyspaceName string, vitessReshardRequest *vitessv1alpha1.VitessReshardRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+
 	VitessKeyspaceExpansion
 }
 
@@ -71,4 +74,34 @@ func newVitessKeyspaces(c *VitessV1alpha1Client, namespace string) *vitessKeyspa
 			func() *vitessv1alpha1.VitessKeyspaceList { return &vitessv1alpha1.VitessKeyspaceList{} },
 		),
 	}
+}
+
+// MoveTables takes the representation of a vitessMoveTablesRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessKeyspaces) MoveTables(ctx context.Context, vitessKeyspaceName string, vitessMoveTablesRequest *vitessv1alpha1.VitessMoveTablesRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitesskeyspaces").
+		Name(vitessKeyspaceName).
+		SubResource("movetables").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessMoveTablesRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Reshard takes the representation of a vitessReshardRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessKeyspaces) Reshard(ctx context.Context, vitessKeyspaceName string, vitessReshardRequest *vitessv1alpha1.VitessReshardRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitesskeyspaces").
+		Name(vitessKeyspaceName).
+		SubResource("reshard").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessReshardRequest).
+		Do(ctx).
+		Into(result)
+	return
 }

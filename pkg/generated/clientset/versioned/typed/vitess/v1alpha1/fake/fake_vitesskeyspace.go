@@ -19,10 +19,14 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	vitessv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/applyconfiguration/vitess/v1alpha1"
 	typedvitessv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/typed/vitess/v1alpha1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeVitessKeyspaces implements VitessKeyspaceInterface
@@ -50,4 +54,28 @@ func newFakeVitessKeyspaces(fake *FakeVitessV1alpha1, namespace string) typedvit
 		),
 		fake,
 	}
+}
+
+// MoveTables takes the representation of a vitessMoveTablesRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessKeyspaces) MoveTables(ctx context.Context, vitessKeyspaceName string, vitessMoveTablesRequest *v1alpha1.VitessMoveTablesRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessKeyspaceName, "movetables", c.Namespace(), vitessMoveTablesRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
+}
+
+// Reshard takes the representation of a vitessReshardRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessKeyspaces) Reshard(ctx context.Context, vitessKeyspaceName string, vitessReshardRequest *v1alpha1.VitessReshardRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessKeyspaceName, "reshard", c.Namespace(), vitessReshardRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
 }
