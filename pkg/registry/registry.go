@@ -96,8 +96,8 @@ func (r *StatusREST) ConvertToTable(ctx context.Context, object runtime.Object, 
 	return r.store.ConvertToTable(ctx, object, tableOptions)
 }
 
-// NewStores builds the etcd-backed main and status storage of a kind.
-func NewStores(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, kind Kind) (*REST, *StatusREST, error) {
+// NewStores builds the etcd-backed main (a *REST) and status (a *StatusREST) storage of a kind.
+func NewStores(optsGetter generic.RESTOptionsGetter, kind Kind) (rest.Storage, rest.Storage, error) {
 	attrs := attrsFunc(kind.SelectableFields)
 	store := &genericregistry.Store{
 		NewFunc:                   kind.NewFunc,

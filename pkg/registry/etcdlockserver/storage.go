@@ -11,7 +11,7 @@ import (
 
 // NewStorage returns the storage of etcdlockservers and etcdlockservers/status.
 func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
-	main, status, err := registry.NewStores(scheme, optsGetter, registry.Kind{
+	return registry.NewStores(optsGetter, registry.Kind{
 		Resource:       "etcdlockservers",
 		Singular:       "etcdlockserver",
 		ShortNames:     []string{"vtetcd"},
@@ -21,8 +21,4 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (r
 		StatusStrategy: NewStatusStrategy(scheme),
 		Table:          table,
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return main, status, nil
 }

@@ -12,7 +12,7 @@ import (
 
 // NewStorage returns the storage of vitesskeyspaces and vitesskeyspaces/status.
 func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
-	main, status, err := registry.NewStores(scheme, optsGetter, registry.Kind{
+	return registry.NewStores(optsGetter, registry.Kind{
 		Resource:         "vitesskeyspaces",
 		Singular:         "vitesskeyspace",
 		ShortNames:       []string{"vtks"},
@@ -23,10 +23,6 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (r
 		Table:            table,
 		SelectableFields: selectableFields,
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return main, status, nil
 }
 
 // NewActions returns the keyspace's action subresources, keyed by subresource name. They read

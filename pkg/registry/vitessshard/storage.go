@@ -11,7 +11,7 @@ import (
 
 // NewStorage returns the storage of vitessshards and vitessshards/status.
 func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
-	main, status, err := registry.NewStores(scheme, optsGetter, registry.Kind{
+	return registry.NewStores(optsGetter, registry.Kind{
 		Resource:         "vitessshards",
 		Singular:         "vitessshard",
 		ShortNames:       []string{"vtsh"},
@@ -22,8 +22,4 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (r
 		Table:            table,
 		SelectableFields: selectableFields,
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return main, status, nil
 }
