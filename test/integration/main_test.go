@@ -159,3 +159,10 @@ func eventually(t *testing.T, what string, cond func() (bool, error)) {
 		}
 	}
 }
+
+func vitessClientForBench() (versioned.Interface, error) {
+	config := controlPlane.AdminConfig()
+	// Client-side throttling would measure the limiter, not the servers.
+	config.QPS, config.Burst = 1000, 1000
+	return versioned.NewForConfig(config)
+}
