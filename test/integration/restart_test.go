@@ -14,6 +14,8 @@ func TestRestart(t *testing.T) {
 		mustApply(t, kind.manifest(ns))
 	}
 	client := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
+	// The reconciler has settled before the snapshot: after the restart it must write nothing.
+	waitInSync(t, client.VitessClusters(ns), "demo")
 	versions := func() map[string]string {
 		ctx := testContext(t)
 		seen := map[string]string{}
@@ -45,8 +47,8 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := versions()
-	if len(before) != 3 {
-		t.Fatalf("expected a cluster, a workflow and a shard before the restart, got %v", before)
+	if len(before) < 3 {
+		t.Fatalf("expected at least a cluster, a workflow and a shard before the restart, got %v", before)
 	}
 	for key, version := range before {
 		if after[key] != version {

@@ -7,21 +7,27 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apiserver"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/embeddedetcd"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/openapi"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 )
 
 // etcdPathPrefix is where the server keeps its objects in etcd.
@@ -32,6 +38,12 @@ type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	// DataDir holds the embedded etcd's data when no --etcd-servers are given.
 	DataDir string
+	// Reconcile runs the reconcile loop in this process, when it holds the lease.
+	Reconcile bool
+	// LeaderElectionNamespace holds the Lease the replicas compete for.
+	LeaderElectionNamespace string
+	// ReconcileWorkers is how many clusters are reconciled at once.
+	ReconcileWorkers int
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -41,10 +53,13 @@ type Options struct {
 // admission and priority-and-fairness as every aggregated server has them.
 func NewOptions(out, errOut io.Writer) *Options {
 	o := &Options{
-		RecommendedOptions: genericoptions.NewRecommendedOptions(etcdPathPrefix, apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
-		DataDir:            "/var/lib/vitess-apiserver",
-		Stdout:             out,
-		Stderr:             errOut,
+		RecommendedOptions:      genericoptions.NewRecommendedOptions(etcdPathPrefix, apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		DataDir:                 "/var/lib/vitess-apiserver",
+		Reconcile:               true,
+		LeaderElectionNamespace: "vitess-system",
+		ReconcileWorkers:        2,
+		Stdout:                  out,
+		Stderr:                  errOut,
 	}
 	// The types have no protobuf marshalling: store JSON.
 	o.RecommendedOptions.Etcd.DefaultStorageMediaType = "application/json"
@@ -72,6 +87,9 @@ func NewCommand(ctx context.Context, o *Options) *cobra.Command {
 	flags := cmd.Flags()
 	o.RecommendedOptions.AddFlags(flags)
 	flags.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory of the embedded etcd, used when --etcd-servers is not set.")
+	flags.BoolVar(&o.Reconcile, "reconcile", o.Reconcile, "Run the reconcile loop (leader-elected among the replicas).")
+	flags.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the Lease that elects the reconciling replica.")
+	flags.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "Clusters reconciled at once.")
 	return cmd
 }
 
@@ -135,6 +153,12 @@ func (o *Options) Config() (*apiserver.Config, func(), error) {
 		stop()
 		return nil, nil, err
 	}
+	if o.Reconcile {
+		if err := o.addReconciler(config, recorder); err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
 	return &apiserver.Config{GenericConfig: config, ExtraConfig: apiserver.ExtraConfig{Events: recorder}}, stop, nil
 }
 
@@ -171,4 +195,35 @@ func eventRecorder(config *genericapiserver.RecommendedConfig) (events.EventReco
 		return nil, err
 	}
 	return broadcaster.NewRecorder(apiserver.Scheme, "vitess-apiserver"), nil
+}
+
+// addReconciler starts the reconcile loop once the server serves: it reads and writes the
+// group's objects through the loopback client, and competes for its Lease through the core API.
+func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, recorder events.EventRecorder) error {
+	core, err := kubernetes.NewForConfig(config.ClientConfig)
+	if err != nil {
+		return err
+	}
+	hostname, err := os.Hostname()
+	if err != nil {
+		return err
+	}
+	identity := hostname + "_" + string(uuid.NewUUID())
+	return config.AddPostStartHook("start-vitess-reconciler", func(hook genericapiserver.PostStartHookContext) error {
+		loopback := rest.CopyConfig(hook.LoopbackClientConfig)
+		// The group's types have no protobuf form.
+		loopback.ContentType, loopback.AcceptContentTypes = runtime.ContentTypeJSON, runtime.ContentTypeJSON
+		loopback.QPS, loopback.Burst = 50, 100
+		client, err := versioned.NewForConfig(loopback)
+		if err != nil {
+			return err
+		}
+		reconciler := reconcile.New(client, recorder)
+		go reconcile.RunLeaderElected(hook, core, o.LeaderElectionNamespace, identity, func(ctx context.Context) {
+			if err := reconciler.Run(ctx, o.ReconcileWorkers); err != nil {
+				klog.ErrorS(err, "Reconcile loop stopped")
+			}
+		})
+		return nil
+	})
 }

@@ -1,0 +1,235 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+)
+
+// reconcileCluster brings one cluster's children in line with its spec and reports the outcome.
+func (r *Reconciler) reconcileCluster(ctx context.Context, key string) error {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil
+	}
+	cluster, err := r.clusters.VitessClusters(namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil // its children go with it, through their owner references
+	}
+	if err != nil {
+		return err
+	}
+	if cluster.DeletionTimestamp != nil {
+		return nil
+	}
+	pass := &clusterPass{Reconciler: r, cluster: cluster}
+	desired, err := desiredChildren(cluster)
+	if err != nil {
+		pass.fail(err)
+	} else {
+		pass.syncChildren(ctx, desired)
+	}
+	return errors.Join(append(pass.errs, r.updateStatus(ctx, cluster, desired, pass))...)
+}
+
+// clusterPass is one reconcile of one cluster: what it wrote, what it could not do.
+type clusterPass struct {
+	*Reconciler
+	cluster *v1alpha1.VitessCluster
+	// wrote is true when the pass created, updated or deleted a child.
+	wrote bool
+	// pendingTurndowns are shards no partitioning declares any more that are kept until they no
+	// longer serve.
+	pendingTurndowns []string
+	errs             []error
+}
+
+func (p *clusterPass) fail(err error) { p.errs = append(p.errs, err) }
+
+func (p *clusterPass) selector(extra map[string]string) labels.Selector {
+	set := labels.Set{LabelCluster: p.cluster.Name}
+	for k, v := range extra {
+		set[k] = v
+	}
+	return labels.SelectorFromSet(set)
+}
+
+func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
+	wantedLockservers := map[string]bool{}
+	if desired.lockserver != nil {
+		wantedLockservers[desired.lockserver.Name] = true
+		syncChild(ctx, p, p.lockservers, desired.lockserver)
+	}
+	deleteOrphans(ctx, p, p.lockservers, p.selector(nil), wantedLockservers)
+
+	wantedCells := map[string]bool{}
+	for _, cell := range desired.cells {
+		wantedCells[cell.Name] = true
+		syncChild(ctx, p, p.cells, cell)
+	}
+	deleteOrphans(ctx, p, p.cells, p.selector(nil), wantedCells)
+
+	wantedKeyspaces := map[string]bool{}
+	for _, desiredKeyspace := range desired.keyspaces {
+		wantedKeyspaces[desiredKeyspace.Name] = true
+		keyspace, ok := syncChild(ctx, p, p.keyspaces, desiredKeyspace)
+		if !ok {
+			continue
+		}
+		wantedShards := map[string]bool{}
+		for _, shard := range desired.shards[keyspace.Name] {
+			wantedShards[shard.Name] = true
+			// A shard belongs to its keyspace, as in the vitess-operator.
+			shard.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(keyspace, v1alpha1.SchemeGroupVersion.WithKind("VitessKeyspace"))}
+			syncChild(ctx, p, p.shards, shard)
+		}
+		p.turnDownShards(ctx, keyspace, wantedShards)
+	}
+	orphans, err := p.keyspaces.orphans(p.cluster.Namespace, p.selector(nil), wantedKeyspaces)
+	if err != nil {
+		p.fail(err)
+	}
+	for _, keyspace := range orphans {
+		// A keyspace leaves only after its shards have been turned down.
+		if p.turnDownShards(ctx, keyspace, nil) == 0 {
+			p.delete(ctx, "VitessKeyspace", keyspace.Name, func() error { return p.keyspaces.delete(ctx, keyspace) })
+		}
+	}
+}
+
+// turnDownShards removes the keyspace's shards that are not wanted, as its turndown policy allows,
+// and returns how many remain.
+func (p *clusterPass) turnDownShards(ctx context.Context, keyspace *v1alpha1.VitessKeyspace, wanted map[string]bool) int {
+	unwanted, err := p.shards.orphans(keyspace.Namespace, p.selector(map[string]string{LabelKeyspace: keyspace.Spec.Name}), wanted)
+	if err != nil {
+		p.fail(err)
+		return -1
+	}
+	remaining := 0
+	for _, shard := range unwanted {
+		if keyspace.Spec.TurndownPolicy != v1alpha1.TurndownPolicyImmediate {
+			// RequireIdle: a shard is turned down only once Vitess says nothing is routed to it;
+			// until the reconciler reads that from the topology, the shard stays.
+			p.pendingTurndowns = append(p.pendingTurndowns, keyspace.Spec.Name+"/"+shard.Spec.Name)
+			remaining++
+			continue
+		}
+		p.delete(ctx, "VitessShard", shard.Name, func() error { return p.shards.delete(ctx, shard) })
+	}
+	return remaining
+}
+
+func (p *clusterPass) delete(ctx context.Context, kind, name string, del func() error) {
+	if err := del(); err != nil && !apierrors.IsNotFound(err) {
+		p.fail(fmt.Errorf("deleting %s %s: %w", kind, name, err))
+		return
+	}
+	p.wrote = true
+	countWrite(kind, "delete")
+	p.events.Eventf(p.cluster, nil, "Normal", "Deleted", "Delete", "deleted %s %s, which the cluster no longer declares", kind, name)
+}
+
+// syncChild is childKind.sync with the pass's bookkeeping: it reports whether the child exists
+// as desired.
+func syncChild[T child](ctx context.Context, p *clusterPass, kind childKind[T], desired T) (T, bool) {
+	result, wrote, err := kind.sync(ctx, p.events, p.cluster, desired)
+	p.wrote = p.wrote || wrote
+	if err != nil {
+		p.fail(err)
+		p.events.Eventf(p.cluster, nil, "Warning", "SyncFailed", "Sync", "%v", err)
+		return result, false
+	}
+	return result, true
+}
+
+func deleteOrphans[T child](ctx context.Context, p *clusterPass, kind childKind[T], selector labels.Selector, wanted map[string]bool) {
+	orphans, err := kind.orphans(p.cluster.Namespace, selector, wanted)
+	if err != nil {
+		p.fail(err)
+	}
+	for _, orphan := range orphans {
+		p.delete(ctx, kind.kind, orphan.GetName(), func() error { return kind.delete(ctx, orphan) })
+	}
+}
+
+// updateStatus writes the cluster's status when it changed: child counts, conditions and the
+// generation they describe.
+func (r *Reconciler) updateStatus(ctx context.Context, cluster *v1alpha1.VitessCluster, desired *children, pass *clusterPass) error {
+	status := cluster.Status.DeepCopy()
+	status.ObservedGeneration = cluster.Generation
+	status.Cells = v1alpha1.ReadyCount{Desired: int32(len(cluster.Spec.Cells))}
+	status.Keyspaces = v1alpha1.ReadyCount{Desired: int32(len(cluster.Spec.Keyspaces))}
+	status.Tablets = v1alpha1.ReadyCount{}
+	if desired != nil {
+		for _, cell := range desired.cells {
+			if stored, err := r.cells.get(cell.Namespace, cell.Name); err == nil && meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) {
+				status.Cells.Ready++
+			}
+		}
+		for _, keyspace := range desired.keyspaces {
+			if stored, err := r.keyspaces.get(keyspace.Namespace, keyspace.Name); err == nil && meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) {
+				status.Keyspaces.Ready++
+			}
+			for _, shard := range desired.shards[keyspace.Name] {
+				for _, pool := range shard.Spec.TabletPools {
+					status.Tablets.Desired += pool.Replicas
+				}
+				if stored, err := r.shards.get(shard.Namespace, shard.Name); err == nil {
+					status.Tablets.Ready += stored.Status.Tablets.Ready
+				}
+			}
+		}
+	}
+	setConditions(status, cluster.Generation, pass)
+	if apiequality.Semantic.DeepEqual(&cluster.Status, status) {
+		return nil
+	}
+	updated := cluster.DeepCopy()
+	updated.Status = *status
+	if _, err := r.client.VitessV1alpha1().VitessClusters(cluster.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
+		return fmt.Errorf("updating the status of VitessCluster %s: %w", cluster.Name, err)
+	}
+	countWrite("VitessCluster", "update-status")
+	return nil
+}
+
+func setConditions(status *v1alpha1.VitessClusterStatus, generation int64, pass *clusterPass) {
+	set := func(conditionType string, value bool, reason, message string) {
+		condition := metav1.Condition{Type: conditionType, Status: metav1.ConditionFalse, Reason: reason, Message: message, ObservedGeneration: generation}
+		if value {
+			condition.Status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&status.Conditions, condition)
+	}
+	if len(pass.errs) > 0 {
+		set(v1alpha1.ConditionDegraded, true, "ReconcileFailed", pass.errs[0].Error())
+	} else {
+		set(v1alpha1.ConditionDegraded, false, "AsExpected", "every child object matches the cluster's spec")
+	}
+	switch {
+	case pass.wrote:
+		set(v1alpha1.ConditionProgressing, true, "ChildrenUpdated", "creating, updating or removing child objects")
+	case len(pass.pendingTurndowns) > 0:
+		sort.Strings(pass.pendingTurndowns)
+		set(v1alpha1.ConditionProgressing, true, "TurndownPending",
+			"kept until they no longer serve (turndownPolicy RequireIdle): "+strings.Join(pass.pendingTurndowns, ", "))
+	default:
+		set(v1alpha1.ConditionProgressing, false, "ChildrenInSync", "every child object matches the cluster's spec")
+	}
+	ready := status.Cells.Ready == status.Cells.Desired && status.Keyspaces.Ready == status.Keyspaces.Desired &&
+		status.Tablets.Ready == status.Tablets.Desired
+	set(v1alpha1.ConditionReady, ready, map[bool]string{true: "AllReady", false: "ComponentsNotReady"}[ready],
+		fmt.Sprintf("cells %d/%d, keyspaces %d/%d, tablets %d/%d ready", status.Cells.Ready, status.Cells.Desired,
+			status.Keyspaces.Ready, status.Keyspaces.Desired, status.Tablets.Ready, status.Tablets.Desired))
+}

@@ -1,0 +1,43 @@
+package reconcile
+
+import (
+	"time"
+
+	"k8s.io/component-base/metrics"
+	"k8s.io/component-base/metrics/legacyregistry"
+	// Registers the work queue's depth, latency and retry metrics under workqueue_*{name="vitessclusters"}.
+	_ "k8s.io/component-base/metrics/prometheus/workqueue"
+)
+
+var (
+	reconciles = metrics.NewCounterVec(&metrics.CounterOpts{
+		Namespace: "vitess_apiserver", Subsystem: "reconcile", Name: "total",
+		Help: "Reconciles, by kind and result (success or error).", StabilityLevel: metrics.ALPHA,
+	}, []string{"kind", "result"})
+	reconcileDuration = metrics.NewHistogramVec(&metrics.HistogramOpts{
+		Namespace: "vitess_apiserver", Subsystem: "reconcile", Name: "duration_seconds",
+		Help: "How long a reconcile takes, by kind.", Buckets: metrics.ExponentialBuckets(0.001, 2, 15), StabilityLevel: metrics.ALPHA,
+	}, []string{"kind"})
+	// writes counts every object the reconciler writes: in a steady state it does not move.
+	writes = metrics.NewCounterVec(&metrics.CounterOpts{
+		Namespace: "vitess_apiserver", Subsystem: "reconcile", Name: "writes_total",
+		Help: "Objects the reconciler created, updated or deleted, by kind and verb.", StabilityLevel: metrics.ALPHA,
+	}, []string{"kind", "verb"})
+)
+
+func init() {
+	legacyregistry.MustRegister(reconciles, reconcileDuration, writes)
+}
+
+func observe(kind string, start time.Time, err error) {
+	result := "success"
+	if err != nil {
+		result = "error"
+	}
+	reconciles.WithLabelValues(kind, result).Inc()
+	reconcileDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+}
+
+func countWrite(kind, verb string) {
+	writes.WithLabelValues(kind, verb).Inc()
+}

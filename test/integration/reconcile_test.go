@@ -1,0 +1,194 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	typed "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/typed/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+)
+
+// TestClusterChildren: a VitessCluster becomes its EtcdLockserver, VitessCells, VitessKeyspaces and
+// VitessShards, with the vitess-operator's names and controller owner references; drift is
+// repaired, a steady state writes nothing, a removed partitioning's shard is kept while the
+// turndown policy requires it, and deleting the cluster collects its children.
+func TestClusterChildren(t *testing.T) {
+	ctx := testContext(t)
+	ns := newNamespace(t, "reconcile")
+	mustApply(t, clusterManifest(ns, "demo"))
+	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
+	cluster, err := api.VitessClusters(ns).Get(ctx, "demo", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	lockserverName, cellName := names.GlobalLockserver("demo"), names.Cell("demo", "zone1")
+	keyspaceName, shardName := names.Keyspace("demo", "commerce"), names.Shard("demo", "commerce", "x-x")
+	eventually(t, "children created", func() (bool, error) {
+		_, err1 := api.EtcdLockservers(ns).Get(ctx, lockserverName, metav1.GetOptions{})
+		_, err2 := api.VitessCells(ns).Get(ctx, cellName, metav1.GetOptions{})
+		_, err3 := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{})
+		return err1 == nil && err2 == nil && err3 == nil, nil
+	})
+	cell, _ := api.VitessCells(ns).Get(ctx, cellName, metav1.GetOptions{})
+	keyspace, err := api.VitessKeyspaces(ns).Get(ctx, keyspaceName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard, _ := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{})
+	if owner := metav1.GetControllerOf(cell); owner == nil || owner.UID != cluster.UID {
+		t.Errorf("cell's controller: %+v", owner)
+	}
+	if owner := metav1.GetControllerOf(shard); owner == nil || owner.UID != keyspace.UID {
+		t.Errorf("shard's controller: %+v", owner)
+	}
+	if shard.Spec.Name != "-" || shard.Spec.KeyspaceName != "commerce" || shard.Labels["planetscale.com/cluster"] != "demo" {
+		t.Errorf("shard: name %q keyspace %q labels %v", shard.Spec.Name, shard.Spec.KeyspaceName, shard.Labels)
+	}
+	if address := cell.Spec.GlobalLockserver.Address; address != names.EtcdClientServiceName(lockserverName)+"."+ns+".svc:2379" {
+		t.Errorf("cell's global lockserver address: %q", address)
+	}
+	waitInSync(t, api.VitessClusters(ns), "demo")
+	cluster, _ = api.VitessClusters(ns).Get(ctx, "demo", metav1.GetOptions{})
+	if cluster.Status.Tablets.Desired != 2 || cluster.Status.Cells.Desired != 1 || !meta.IsStatusConditionFalse(cluster.Status.Conditions, "Ready") {
+		t.Errorf("cluster status: %+v", cluster.Status)
+	}
+
+	// Drift: a deleted child comes back, a hand edit is undone.
+	if err := api.VitessCells(ns).Delete(ctx, cellName, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "deleted cell restored", func() (bool, error) {
+		restored, err := api.VitessCells(ns).Get(ctx, cellName, metav1.GetOptions{})
+		return err == nil && restored.UID != cell.UID, nil
+	})
+	if _, err := api.VitessKeyspaces(ns).Patch(ctx, keyspaceName, types.MergePatchType, []byte(`{"spec":{"durabilityPolicy":"semi_sync"}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "hand-edited keyspace restored", func() (bool, error) {
+		restored, err := api.VitessKeyspaces(ns).Get(ctx, keyspaceName, metav1.GetOptions{})
+		return err == nil && restored.Spec.DurabilityPolicy == "none", err
+	})
+
+	// A steady state writes nothing.
+	waitInSync(t, api.VitessClusters(ns), "demo")
+	before := reconcilerWrites(t)
+	time.Sleep(30 * time.Second)
+	if after := reconcilerWrites(t); after != before {
+		t.Errorf("the reconciler wrote %v objects over 30 s of steady state", after-before)
+	}
+
+	// Reshard: a second partitioning adds shards; removing the first keeps its shard while the
+	// turndown policy (RequireIdle) requires it, and removes it once the policy is Immediate.
+	partitioning := func(parts int) string {
+		return `{"equal":{"parts":` + strconv.Itoa(parts) + `,"shardTemplate":{"databaseInitScriptSecret":{"name":"init","key":"init_db.sql"},"tabletPools":[{"cell":"zone1","type":"replica","replicas":2}]}}}`
+	}
+	// A merge patch replaces the keyspaces list: each patch states the whole keyspace.
+	patchKeyspace := func(fields string) {
+		t.Helper()
+		patch := `{"spec":{"keyspaces":[{"name":"commerce",` + fields + `}]}}`
+		if _, err := api.VitessClusters(ns).Patch(ctx, "demo", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	patchKeyspace(`"partitionings":[` + partitioning(1) + `,` + partitioning(2) + `]`)
+	eventually(t, "shards -80 and 80- created", func() (bool, error) {
+		_, err1 := api.VitessShards(ns).Get(ctx, names.Shard("demo", "commerce", "x-80"), metav1.GetOptions{})
+		_, err2 := api.VitessShards(ns).Get(ctx, names.Shard("demo", "commerce", "80-x"), metav1.GetOptions{})
+		return err1 == nil && err2 == nil, nil
+	})
+	patchKeyspace(`"partitionings":[` + partitioning(2) + `]`)
+	eventually(t, "turndown reported as pending", func() (bool, error) {
+		c, err := api.VitessClusters(ns).Get(ctx, "demo", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		progressing := meta.FindStatusCondition(c.Status.Conditions, "Progressing")
+		return progressing != nil && progressing.Reason == "TurndownPending" && strings.Contains(progressing.Message, "commerce/-"), nil
+	})
+	if _, err := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{}); err != nil {
+		t.Errorf("the old shard was turned down although its policy is RequireIdle: %v", err)
+	}
+	patchKeyspace(`"turndownPolicy":"Immediate","partitionings":[` + partitioning(2) + `]`)
+	eventually(t, "old shard turned down", func() (bool, error) {
+		_, err := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+
+	// Deleting the cluster collects its children (kube-controller-manager's garbage collector).
+	if err := api.VitessClusters(ns).Delete(ctx, "demo", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "children garbage-collected", func() (bool, error) {
+		shards, err := api.VitessShards(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		_, err = api.VitessCells(ns).Get(ctx, cellName, metav1.GetOptions{})
+		return len(shards.Items) == 0 && apierrors.IsNotFound(err), nil
+	})
+}
+
+// waitInSync waits until the reconciler reports the cluster's current generation as in sync.
+func waitInSync(t *testing.T, clusters typed.VitessClusterInterface, name string) {
+	t.Helper()
+	eventually(t, "cluster "+name+" in sync", func() (bool, error) {
+		c, err := clusters.Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		progressing := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionProgressing)
+		return c.Status.ObservedGeneration == c.Generation && progressing != nil && progressing.Status == metav1.ConditionFalse, nil
+	})
+}
+
+// reconcilerWrites reads vitess_apiserver_reconcile_writes_total, summed, from the server's
+// /metrics, as the cluster admin.
+func reconcilerWrites(t *testing.T) float64 {
+	t.Helper()
+	config := controlPlane.AdminConfig()
+	config.Host = server.URL()
+	config.TLSClientConfig.CAData, config.TLSClientConfig.CAFile = server.CACert(), ""
+	client, err := rest.HTTPClientFor(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	response, err := client.Get(server.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	var total float64
+	seenQueue := false
+	scanner := bufio.NewScanner(response.Body)
+	for scanner.Scan() {
+		line := scanner.Text()
+		if strings.HasPrefix(line, `workqueue_depth{name="vitessclusters"}`) {
+			seenQueue = true
+		}
+		if !strings.HasPrefix(line, "vitess_apiserver_reconcile_writes_total{") {
+			continue
+		}
+		fields := strings.Fields(line)
+		value, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += value
+	}
+	if total == 0 || !seenQueue {
+		t.Fatalf("/metrics lacks the reconciler's writes or queue depth (status %s)", response.Status)
+	}
+	return total
+}
