@@ -54,6 +54,9 @@ func TestRefusalIs422WithCauses(t *testing.T) {
 	ns := newNamespace(t, "refusal")
 	mustApply(t, clusterManifest(ns, "demo"))
 	client := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1().VitessClusters(ns)
+	// The reconciler writes the status of a new cluster; wait for it, so that only the refused
+	// update could change the object.
+	waitInSync(t, client, "demo")
 	before, err := client.Get(ctx, "demo", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
