@@ -52,7 +52,8 @@ type Options struct {
 	// creates do not carry that toleration.
 	TaintNodes bool
 	// DisableControllerManager and DisableScheduler leave those components out (then nothing
-	// creates ServiceAccounts, ReplicaSets' pods, or schedules pods).
+	// creates ServiceAccounts, ReplicaSets' pods or the default StorageClass, binds
+	// PersistentVolumeClaims, or schedules pods).
 	DisableControllerManager bool
 	DisableScheduler         bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags (a repeated flag overrides ours).
@@ -88,7 +89,8 @@ type ControlPlane struct {
 }
 
 // Start brings up a control plane and returns once it is usable: kube-apiserver ready, the default
-// ServiceAccount created (with the controller manager) and the nodes Ready.
+// ServiceAccount and the default StorageClass created (with the controller manager) and the nodes
+// Ready.
 func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if opts.Nodes == 0 {
 		opts.Nodes = 1
@@ -182,6 +184,11 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 			_, err := cp.client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 			return err == nil, nil
 		}); err != nil {
+			return nil, err
+		}
+		// With the hostPath provisioner enabled below, a default StorageClass is all it takes for
+		// PersistentVolumeClaims to bind, and so for pods with volumes to be scheduled.
+		if err := cp.createDefaultStorageClass(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -395,6 +402,9 @@ func (cp *ControlPlane) startControllerManager() (int, error) {
 		"--cluster-signing-cert-file="+cp.caFile,
 		"--cluster-signing-key-file="+cp.caKey,
 		"--controllers=*",
+		// Dynamic provisioning as in a single-node dev cluster, for the default StorageClass
+		// (storage.go, which also tells where the volumes go: not in Dir).
+		"--enable-hostpath-provisioner=true",
 	)
 }
 
@@ -480,8 +490,9 @@ func (cp *ControlPlane) checkProcesses() error {
 	return nil
 }
 
-// Stop stops our servers, then the control plane in reverse start order, and removes Dir if Start
-// created it. It is idempotent.
+// Stop removes the directories of the hostPath volumes still provisioned (they live outside Dir,
+// see storage.go), stops our servers, then the control plane in reverse start order, and removes
+// Dir if Start created it. It is idempotent.
 func (cp *ControlPlane) Stop() error {
 	cp.mu.Lock()
 	if cp.stopped {
@@ -491,6 +502,8 @@ func (cp *ControlPlane) Stop() error {
 	cp.stopped = true
 	servers, procs := cp.servers, cp.procs
 	cp.mu.Unlock()
+
+	cp.removeHostPathVolumes()
 
 	for _, s := range servers {
 		_ = s.Stop()

@@ -12,6 +12,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -28,7 +30,8 @@ func integration(t *testing.T) {
 }
 
 // TestControlPlane proves the pieces work together: the controller manager turns a Deployment into
-// a Pod, the scheduler places it on the kwok node, and kwok reports it Running.
+// a Pod, the scheduler places it on the kwok node, and kwok reports it Running; a claim without a
+// storage class binds to a volume the hostPath provisioner creates, so a pod using it runs too.
 func TestControlPlane(t *testing.T) {
 	integration(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -90,6 +93,8 @@ func TestControlPlane(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deployment never became available: %v", err)
 	}
+
+	testDynamicVolume(ctx, t, cp)
 
 	out, _, err := cp.Kubectl(ctx, "get", "nodes", "-o", "name")
 	if err != nil || strings.TrimSpace(out) != "node/"+cp.Nodes()[0] {
@@ -165,6 +170,110 @@ func TestVitessAPIServer(t *testing.T) {
 	}
 	if _, err := os.Stat(srv.AuditLogPath()); err != nil {
 		t.Errorf("server audit log: %v", err)
+	}
+}
+
+// testDynamicVolume checks that a PersistentVolumeClaim with no storageClassName gets the default
+// StorageClass and binds to a dynamically provisioned hostPath volume, that a Pod mounting it is
+// scheduled on the kwok node and Running, and that deleting the claim deletes the volume.
+func testDynamicVolume(ctx context.Context, t *testing.T, cp *framework.ControlPlane) {
+	client := cp.Client()
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "smoke-data", Namespace: "default"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources: corev1.VolumeResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			},
+		},
+	}
+	if _, err := client.CoreV1().PersistentVolumeClaims("default").Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "smoke-pvc", Namespace: "default"},
+		Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{
+				Name:         "main",
+				Image:        "example.invalid/smoke:1",
+				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}},
+			}},
+			Volumes: []corev1.Volume{{
+				Name: "data",
+				VolumeSource: corev1.VolumeSource{
+					PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: pvc.Name},
+				},
+			}},
+			Tolerations: []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists}},
+		},
+	}
+	if _, err := client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		got, err := client.CoreV1().PersistentVolumeClaims("default").Get(ctx, pvc.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		pvc = got
+		return pvc.Status.Phase == corev1.ClaimBound, nil
+	})
+	if err != nil {
+		t.Fatalf("PVC %s not Bound: %v; last seen: phase=%q class=%v volume=%q", pvc.Name, err, pvc.Status.Phase, ptr.Deref(pvc.Spec.StorageClassName, "<nil>"), pvc.Spec.VolumeName)
+	}
+	if class := ptr.Deref(pvc.Spec.StorageClassName, ""); class != framework.StorageClass {
+		t.Errorf("PVC storageClassName = %q, want the default %q", class, framework.StorageClass)
+	}
+	pv, err := client.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Spec.HostPath == nil {
+		t.Fatalf("PV %s is not a hostPath volume: %+v", pv.Name, pv.Spec.PersistentVolumeSource)
+	}
+	if pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete {
+		t.Errorf("PV %s reclaim policy = %q, want Delete", pv.Name, pv.Spec.PersistentVolumeReclaimPolicy)
+	}
+	// The controller manager runs on this machine, so its directory is here.
+	hostPath := pv.Spec.HostPath.Path
+	if _, err := os.Stat(hostPath); err != nil {
+		t.Errorf("provisioned directory: %v", err)
+	}
+	t.Logf("PVC %s Bound to %s (%s, hostPath %s)", pvc.Name, pv.Name, pv.Spec.Capacity.Storage(), hostPath)
+
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		got, err := client.CoreV1().Pods("default").Get(ctx, pod.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		pod = got
+		return pod.Spec.NodeName != "" && pod.Status.Phase == corev1.PodRunning && podReady(pod), nil
+	})
+	if err != nil {
+		t.Fatalf("pod %s not Running on a kwok node: %v; last seen: node=%q phase=%q conditions=%v", pod.Name, err, pod.Spec.NodeName, pod.Status.Phase, pod.Status.Conditions)
+	}
+	if pod.Spec.NodeName != cp.Nodes()[0] {
+		t.Fatalf("pod %s scheduled on %q, want %q", pod.Name, pod.Spec.NodeName, cp.Nodes()[0])
+	}
+	t.Logf("pod %s with the claim Running on %s", pod.Name, pod.Spec.NodeName)
+
+	// Reclaim policy Delete: once the pod and the claim are gone, so are the volume and its directory.
+	if err := client.CoreV1().Pods("default").Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.CoreV1().PersistentVolumeClaims("default").Delete(ctx, pvc.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := client.CoreV1().PersistentVolumes().Get(ctx, pv.Name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatalf("PV %s not deleted with its claim: %v", pv.Name, err)
+	}
+	if _, err := os.Stat(hostPath); !os.IsNotExist(err) {
+		t.Errorf("directory %s of deleted PV %s: %v, want it removed", hostPath, pv.Name, err)
 	}
 }
 
