@@ -8,6 +8,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -19,15 +23,21 @@ import (
 	listers "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/listers/vitess/v1alpha1"
 )
 
-// Reconciler keeps every VitessCluster's children in line with the cluster's spec, and reports
-// what it sees in the cluster's status. One worker queue of cluster keys serves every kind: a
-// change to a child enqueues the cluster that owns it.
+// Reconciler keeps every VitessCluster's children in line with the cluster's spec, deploys every
+// EtcdLockserver's members, and reports what it sees in their status. One worker queue serves
+// every kind: a change to an object enqueues the cluster or lockserver that owns it.
 type Reconciler struct {
-	client    versioned.Interface
-	informers externalversions.SharedInformerFactory
-	clusters  listers.VitessClusterLister
-	queue     workqueue.TypedRateLimitingInterface[string]
-	events    events.EventRecorder
+	client        versioned.Interface
+	core          kubernetes.Interface
+	informers     externalversions.SharedInformerFactory
+	coreInformers informers.SharedInformerFactory
+	clusters      listers.VitessClusterLister
+	pods          corelisters.PodLister
+	pvcs          corelisters.PersistentVolumeClaimLister
+	services      corelisters.ServiceLister
+	pdbs          policylisters.PodDisruptionBudgetLister
+	queue         workqueue.TypedRateLimitingInterface[queueKey]
+	events        events.EventRecorder
 
 	lockservers childKind[*v1alpha1.EtcdLockserver]
 	cells       childKind[*v1alpha1.VitessCell]
@@ -39,17 +49,33 @@ type Reconciler struct {
 // the next change.
 const resync = 10 * time.Minute
 
-// New builds a Reconciler on a client of the vitess.planetscale.com API.
-func New(client versioned.Interface, recorder events.EventRecorder) *Reconciler {
+// queueKey is an object to reconcile: its kind and namespace/name.
+type queueKey struct {
+	kind string
+	key  string
+}
+
+// New builds a Reconciler on a client of the vitess.planetscale.com API and one of the core API.
+func New(client versioned.Interface, core kubernetes.Interface, recorder events.EventRecorder) *Reconciler {
 	factory := externalversions.NewSharedInformerFactory(client, resync)
 	api := factory.Vitess().V1alpha1()
 	v1 := client.VitessV1alpha1()
+	// Only the core objects the reconciler makes are cached: they all carry a component label.
+	coreFactory := informers.NewSharedInformerFactoryWithOptions(core, resync, informers.WithTweakListOptions(func(options *metav1.ListOptions) {
+		options.LabelSelector = LabelComponent
+	}))
 	r := &Reconciler{
-		client:    client,
-		informers: factory,
-		clusters:  api.VitessClusters().Lister(),
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "vitessclusters"}),
+		client:        client,
+		core:          core,
+		informers:     factory,
+		coreInformers: coreFactory,
+		clusters:      api.VitessClusters().Lister(),
+		pods:          coreFactory.Core().V1().Pods().Lister(),
+		pvcs:          coreFactory.Core().V1().PersistentVolumeClaims().Lister(),
+		services:      coreFactory.Core().V1().Services().Lister(),
+		pdbs:          coreFactory.Policy().V1().PodDisruptionBudgets().Lister(),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[queueKey](),
+			workqueue.TypedRateLimitingQueueConfig[queueKey]{Name: "vitess"}),
 		events: recorder,
 	}
 	r.lockservers = childKind[*v1alpha1.EtcdLockserver]{
@@ -89,32 +115,55 @@ func New(client versioned.Interface, recorder events.EventRecorder) *Reconciler 
 		setSpec: func(dst, src *v1alpha1.VitessShard) { dst.Spec = src.Spec },
 	}
 
-	enqueueCluster := func(obj any) {
-		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-			r.queue.Add(key)
+	enqueue := func(kind string) func(any) {
+		return func(obj any) {
+			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+				r.queue.Add(queueKey{kind: kind, key: key})
+			}
 		}
 	}
-	enqueueOwner := func(obj any) {
-		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tombstone.Obj
+	// enqueueOwner enqueues the object of kind named by the label of a child or member.
+	enqueueOwner := func(kind, label string) func(any) {
+		return func(obj any) {
+			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tombstone.Obj
+			}
+			if child, ok := obj.(metav1.Object); ok && child.GetLabels()[label] != "" {
+				r.queue.Add(queueKey{kind: kind, key: child.GetNamespace() + "/" + child.GetLabels()[label]})
+			}
 		}
-		if child, ok := obj.(metav1.Object); ok && child.GetLabels()[LabelCluster] != "" {
-			r.queue.Add(child.GetNamespace() + "/" + child.GetLabels()[LabelCluster])
+	}
+	handle := func(informer cache.SharedIndexInformer, handlers ...func(any)) {
+		each := func(obj any) {
+			for _, handler := range handlers {
+				handler(obj)
+			}
 		}
+		_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: each, UpdateFunc: func(_, obj any) { each(obj) }, DeleteFunc: each})
 	}
-	handlers := func(enqueue func(any)) cache.ResourceEventHandlerFuncs {
-		return cache.ResourceEventHandlerFuncs{AddFunc: enqueue, UpdateFunc: func(_, obj any) { enqueue(obj) }, DeleteFunc: enqueue}
+	toCluster := enqueueOwner(kindCluster, LabelCluster)
+	toLockserver := enqueueOwner(kindLockserver, LabelLockserver)
+	handle(api.VitessClusters().Informer(), enqueue(kindCluster))
+	handle(api.EtcdLockservers().Informer(), toCluster, enqueue(kindLockserver))
+	handle(api.VitessCells().Informer(), toCluster)
+	handle(api.VitessKeyspaces().Informer(), toCluster)
+	handle(api.VitessShards().Informer(), toCluster)
+	for _, informer := range []cache.SharedIndexInformer{coreFactory.Core().V1().Pods().Informer(),
+		coreFactory.Core().V1().PersistentVolumeClaims().Informer(), coreFactory.Core().V1().Services().Informer(),
+		coreFactory.Policy().V1().PodDisruptionBudgets().Informer()} {
+		handle(informer, toLockserver)
 	}
-	for _, informer := range []cache.SharedIndexInformer{api.EtcdLockservers().Informer(), api.VitessCells().Informer(),
-		api.VitessKeyspaces().Informer(), api.VitessShards().Informer()} {
-		_, _ = informer.AddEventHandler(handlers(enqueueOwner))
-	}
-	_, _ = api.VitessClusters().Informer().AddEventHandler(handlers(enqueueCluster))
 	return r
 }
 
 // fieldManager names the reconciler's writes in managedFields.
 const fieldManager = "vitess-reconciler"
+
+// The kinds the reconciler reconciles.
+const (
+	kindCluster    = "VitessCluster"
+	kindLockserver = "EtcdLockserver"
+)
 
 // Run reconciles until ctx is done.
 func (r *Reconciler) Run(ctx context.Context, workers int) error {
@@ -122,12 +171,19 @@ func (r *Reconciler) Run(ctx context.Context, workers int) error {
 	defer r.queue.ShutDown()
 	r.informers.Start(ctx.Done())
 	defer r.informers.Shutdown()
+	r.coreInformers.Start(ctx.Done())
+	defer r.coreInformers.Shutdown()
 	for informer, synced := range r.informers.WaitForCacheSync(ctx.Done()) {
 		if !synced {
 			return fmt.Errorf("informer for %v did not sync", informer)
 		}
 	}
-	klog.InfoS("Reconciling VitessClusters", "workers", workers)
+	for informer, synced := range r.coreInformers.WaitForCacheSync(ctx.Done()) {
+		if !synced {
+			return fmt.Errorf("informer for %v did not sync", informer)
+		}
+	}
+	klog.InfoS("Reconciling VitessClusters and EtcdLockservers", "workers", workers)
 	for range workers {
 		go wait.UntilWithContext(ctx, r.work, time.Second)
 	}
@@ -137,19 +193,25 @@ func (r *Reconciler) Run(ctx context.Context, workers int) error {
 
 func (r *Reconciler) work(ctx context.Context) {
 	for {
-		key, shutdown := r.queue.Get()
+		item, shutdown := r.queue.Get()
 		if shutdown {
 			return
 		}
 		start := time.Now()
-		err := r.reconcileCluster(ctx, key)
-		observe("VitessCluster", start, err)
-		if err != nil {
-			klog.ErrorS(err, "Reconciling VitessCluster", "key", key)
-			r.queue.AddRateLimited(key)
-		} else {
-			r.queue.Forget(key)
+		var err error
+		switch item.kind {
+		case kindCluster:
+			err = r.reconcileCluster(ctx, item.key)
+		case kindLockserver:
+			err = r.reconcileLockserver(ctx, item.key)
 		}
-		r.queue.Done(key)
+		observe(item.kind, start, err)
+		if err != nil {
+			klog.ErrorS(err, "Reconciling", "kind", item.kind, "key", item.key)
+			r.queue.AddRateLimited(item)
+		} else {
+			r.queue.Forget(item)
+		}
+		r.queue.Done(item)
 	}
 }

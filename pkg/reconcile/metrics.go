@@ -5,7 +5,7 @@ import (
 
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
-	// Registers the work queue's depth, latency and retry metrics under workqueue_*{name="vitessclusters"}.
+	// Registers the work queue's depth, latency and retry metrics under workqueue_*{name="vitess"}.
 	_ "k8s.io/component-base/metrics/prometheus/workqueue"
 )
 

@@ -174,7 +174,7 @@ func reconcilerWrites(t *testing.T) float64 {
 	scanner := bufio.NewScanner(response.Body)
 	for scanner.Scan() {
 		line := scanner.Text()
-		if strings.HasPrefix(line, `workqueue_depth{name="vitessclusters"}`) {
+		if strings.HasPrefix(line, `workqueue_depth{name="vitess"}`) {
 			seenQueue = true
 		}
 		if !strings.HasPrefix(line, "vitess_apiserver_reconcile_writes_total{") {

@@ -218,7 +218,7 @@ func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, reco
 		if err != nil {
 			return err
 		}
-		reconciler := reconcile.New(client, recorder)
+		reconciler := reconcile.New(client, core, recorder)
 		go reconcile.RunLeaderElected(hook, core, o.LeaderElectionNamespace, identity, func(ctx context.Context) {
 			if err := reconciler.Run(ctx, o.ReconcileWorkers); err != nil {
 				klog.ErrorS(err, "Reconcile loop stopped")

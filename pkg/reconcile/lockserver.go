@@ -1,0 +1,244 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+)
+
+// reconcileLockserver deploys an EtcdLockserver's members, Services and PodDisruptionBudget.
+// A member whose Pod no longer matches the spec is replaced only while every other member is
+// ready, so the cluster keeps its quorum through a rollout.
+func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil
+	}
+	lockserver, err := r.lockservers.get(namespace, name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if lockserver.DeletionTimestamp != nil {
+		return nil
+	}
+	pass := &lockserverPass{Reconciler: r, lockserver: lockserver}
+	for _, service := range etcdServices(lockserver) {
+		pass.syncService(ctx, service)
+	}
+	if pdb := etcdPDB(lockserver); pdb != nil {
+		pass.syncPDB(ctx, pdb)
+	}
+	ready, stale := 0, []*corev1.Pod{}
+	for index := 1; index <= names.EtcdMembers; index++ {
+		pass.ensurePVC(ctx, etcdMemberPVC(lockserver, index))
+		desired := etcdMemberPod(lockserver, index)
+		existing, err := r.pods.Pods(namespace).Get(desired.Name)
+		switch {
+		case apierrors.IsNotFound(err):
+			pass.create(ctx, "Pod", desired.Name, func() error {
+				_, err := r.core.CoreV1().Pods(namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
+				return err
+			})
+		case err != nil:
+			pass.fail(err)
+		default:
+			if podReady(existing) {
+				ready++
+			}
+			if existing.DeletionTimestamp == nil && existing.Annotations[AnnotationSpecHash] != desired.Annotations[AnnotationSpecHash] {
+				stale = append(stale, existing)
+			}
+		}
+	}
+	if len(stale) > 0 {
+		member := stale[0]
+		othersReady := ready
+		if podReady(member) {
+			othersReady--
+		}
+		if othersReady == names.EtcdMembers-1 {
+			pass.delete(ctx, "Pod", member.Name, func() error {
+				uid := member.UID
+				return r.core.CoreV1().Pods(namespace).Delete(ctx, member.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			})
+		} else {
+			pass.waiting = fmt.Sprintf("member %s is out of date; it is replaced once the other members are ready", member.Name)
+		}
+	}
+	return errors.Join(append(pass.errs, r.updateLockserverStatus(ctx, lockserver, ready, pass))...)
+}
+
+// lockserverPass is one reconcile of one lockserver.
+type lockserverPass struct {
+	*Reconciler
+	lockserver *v1alpha1.EtcdLockserver
+	wrote      bool
+	waiting    string
+	errs       []error
+}
+
+func (p *lockserverPass) fail(err error) { p.errs = append(p.errs, err) }
+
+func (p *lockserverPass) write(ctx context.Context, verb, reason, kind, name string, do func() error) {
+	if err := do(); err != nil && !(verb == "delete" && apierrors.IsNotFound(err)) {
+		p.fail(fmt.Errorf("%s %s %s: %w", verb, kind, name, err))
+		p.events.Eventf(p.lockserver, nil, corev1.EventTypeWarning, "SyncFailed", verb, "%s %s %s: %v", verb, kind, name, err)
+		return
+	}
+	p.wrote = true
+	countWrite(kind, verb)
+	p.events.Eventf(p.lockserver, nil, corev1.EventTypeNormal, reason, verb, "%s %s %s", verb, kind, name)
+}
+
+func (p *lockserverPass) create(ctx context.Context, kind, name string, do func() error) {
+	p.write(ctx, "create", "Created", kind, name, do)
+}
+
+func (p *lockserverPass) delete(ctx context.Context, kind, name string, do func() error) {
+	p.write(ctx, "delete", "Deleted", kind, name, do)
+}
+
+// ensurePVC creates a member's PVC when it is missing. An existing PVC is never changed or
+// deleted here: it holds the member's data.
+func (p *lockserverPass) ensurePVC(ctx context.Context, pvc *corev1.PersistentVolumeClaim) {
+	if _, err := p.pvcs.PersistentVolumeClaims(pvc.Namespace).Get(pvc.Name); !apierrors.IsNotFound(err) {
+		if err != nil {
+			p.fail(err)
+		}
+		return
+	}
+	p.create(ctx, "PersistentVolumeClaim", pvc.Name, func() error {
+		_, err := p.core.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(ctx, pvc, metav1.CreateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
+
+// syncService makes the fields the reconciler sets match; the server's own (cluster IPs,
+// session affinity) are left as they are.
+func (p *lockserverPass) syncService(ctx context.Context, desired *corev1.Service) {
+	services := p.core.CoreV1().Services(desired.Namespace)
+	existing, err := p.services.Services(desired.Namespace).Get(desired.Name)
+	if apierrors.IsNotFound(err) {
+		p.create(ctx, "Service", desired.Name, func() error {
+			_, err := services.Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
+			return err
+		})
+		return
+	}
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	if apiequality.Semantic.DeepEqual(existing.Spec.Selector, desired.Spec.Selector) &&
+		apiequality.Semantic.DeepEqual(existing.Spec.Ports, desired.Spec.Ports) &&
+		existing.Spec.PublishNotReadyAddresses == desired.Spec.PublishNotReadyAddresses &&
+		hasLabels(existing, desired.Labels) {
+		return
+	}
+	updated := existing.DeepCopy()
+	updated.Spec.Selector, updated.Spec.Ports = desired.Spec.Selector, desired.Spec.Ports
+	updated.Spec.PublishNotReadyAddresses = desired.Spec.PublishNotReadyAddresses
+	for k, v := range desired.Labels {
+		if updated.Labels == nil {
+			updated.Labels = map[string]string{}
+		}
+		updated.Labels[k] = v
+	}
+	p.write(ctx, "update", "Updated", "Service", desired.Name, func() error {
+		_, err := services.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
+
+func (p *lockserverPass) syncPDB(ctx context.Context, desired *policyv1.PodDisruptionBudget) {
+	pdbs := p.core.PolicyV1().PodDisruptionBudgets(desired.Namespace)
+	existing, err := p.pdbs.PodDisruptionBudgets(desired.Namespace).Get(desired.Name)
+	if apierrors.IsNotFound(err) {
+		p.create(ctx, "PodDisruptionBudget", desired.Name, func() error {
+			_, err := pdbs.Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
+			return err
+		})
+		return
+	}
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	if apiequality.Semantic.DeepEqual(existing.Spec.MinAvailable, desired.Spec.MinAvailable) &&
+		apiequality.Semantic.DeepEqual(existing.Spec.Selector, desired.Spec.Selector) {
+		return
+	}
+	updated := existing.DeepCopy()
+	updated.Spec.MinAvailable, updated.Spec.Selector = desired.Spec.MinAvailable, desired.Spec.Selector
+	p.write(ctx, "update", "Updated", "PodDisruptionBudget", desired.Name, func() error {
+		_, err := pdbs.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
+
+func (r *Reconciler) updateLockserverStatus(ctx context.Context, lockserver *v1alpha1.EtcdLockserver, ready int, pass *lockserverPass) error {
+	status := lockserver.Status.DeepCopy()
+	status.ObservedGeneration = lockserver.Generation
+	status.Members = v1alpha1.ReadyCount{Desired: names.EtcdMembers, Ready: int32(ready)}
+	status.ClientServiceName = ""
+	if ptr.Deref(lockserver.Spec.CreateClientService, true) {
+		status.ClientServiceName = names.EtcdClientServiceName(lockserver.Name)
+	}
+	set := func(conditionType string, value bool, reason, message string) {
+		condition := metav1.Condition{Type: conditionType, Status: metav1.ConditionFalse, Reason: reason, Message: message, ObservedGeneration: lockserver.Generation}
+		if value {
+			condition.Status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&status.Conditions, condition)
+	}
+	if len(pass.errs) > 0 {
+		set(v1alpha1.ConditionDegraded, true, "ReconcileFailed", pass.errs[0].Error())
+	} else {
+		set(v1alpha1.ConditionDegraded, false, "AsExpected", "every member, Service and PodDisruptionBudget is as specified")
+	}
+	switch {
+	case pass.wrote:
+		set(v1alpha1.ConditionProgressing, true, "MembersUpdated", "creating or replacing members")
+	case pass.waiting != "":
+		set(v1alpha1.ConditionProgressing, true, "RolloutWaiting", pass.waiting)
+	default:
+		set(v1alpha1.ConditionProgressing, false, "MembersInSync", "every member runs its current spec")
+	}
+	allReady := ready == names.EtcdMembers
+	set(v1alpha1.ConditionReady, allReady, map[bool]string{true: "QuorumReady", false: "MembersNotReady"}[allReady],
+		fmt.Sprintf("%d/%d members ready", ready, names.EtcdMembers))
+	if apiequality.Semantic.DeepEqual(&lockserver.Status, status) {
+		return nil
+	}
+	updated := lockserver.DeepCopy()
+	updated.Status = *status
+	if _, err := r.client.VitessV1alpha1().EtcdLockservers(lockserver.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
+		return fmt.Errorf("updating the status of EtcdLockserver %s: %w", lockserver.Name, err)
+	}
+	countWrite("EtcdLockserver", "update-status")
+	return nil
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, condition := range pod.Status.Conditions {
+		if condition.Type == corev1.PodReady {
+			return condition.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
