@@ -81,8 +81,14 @@ func TestClusterChildren(t *testing.T) {
 		return err == nil && restored.Spec.DurabilityPolicy == "none", err
 	})
 
-	// A steady state writes nothing.
+	// A steady state writes nothing: once the cluster and its lockserver's members have settled,
+	// 30 s pass without a write.
 	waitInSync(t, api.VitessClusters(ns), "demo")
+	eventually(t, "lockserver members ready", func() (bool, error) {
+		lockserver, err := api.EtcdLockservers(ns).Get(ctx, lockserverName, metav1.GetOptions{})
+		return err == nil && meta.IsStatusConditionTrue(lockserver.Status.Conditions, "Ready") &&
+			meta.IsStatusConditionFalse(lockserver.Status.Conditions, "Progressing"), err
+	})
 	before := reconcilerWrites(t)
 	time.Sleep(30 * time.Second)
 	if after := reconcilerWrites(t); after != before {
