@@ -103,7 +103,7 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 	for _, keyspace := range orphans {
 		// A keyspace leaves only after its shards have been turned down.
 		if p.turnDownShards(ctx, keyspace, nil) == 0 {
-			p.delete(ctx, "VitessKeyspace", keyspace.Name, func() error { return p.keyspaces.delete(ctx, keyspace) })
+			p.delete("VitessKeyspace", keyspace.Name, func() error { return p.keyspaces.delete(ctx, keyspace) })
 		}
 	}
 }
@@ -125,12 +125,12 @@ func (p *clusterPass) turnDownShards(ctx context.Context, keyspace *v1alpha1.Vit
 			remaining++
 			continue
 		}
-		p.delete(ctx, "VitessShard", shard.Name, func() error { return p.shards.delete(ctx, shard) })
+		p.delete("VitessShard", shard.Name, func() error { return p.shards.delete(ctx, shard) })
 	}
 	return remaining
 }
 
-func (p *clusterPass) delete(ctx context.Context, kind, name string, del func() error) {
+func (p *clusterPass) delete(kind, name string, del func() error) {
 	if err := del(); err != nil && !apierrors.IsNotFound(err) {
 		p.fail(fmt.Errorf("deleting %s %s: %w", kind, name, err))
 		return
@@ -159,7 +159,7 @@ func deleteOrphans[T child](ctx context.Context, p *clusterPass, kind childKind[
 		p.fail(err)
 	}
 	for _, orphan := range orphans {
-		p.delete(ctx, kind.kind, orphan.GetName(), func() error { return kind.delete(ctx, orphan) })
+		p.delete(kind.kind, orphan.GetName(), func() error { return kind.delete(ctx, orphan) })
 	}
 }
 

@@ -50,7 +50,7 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 		existing, err := r.pods.Pods(namespace).Get(desired.Name)
 		switch {
 		case apierrors.IsNotFound(err):
-			pass.create(ctx, "Pod", desired.Name, func() error {
+			pass.create("Pod", desired.Name, func() error {
 				_, err := r.core.CoreV1().Pods(namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
 				return err
 			})
@@ -72,7 +72,7 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 			othersReady--
 		}
 		if othersReady == names.EtcdMembers-1 {
-			pass.delete(ctx, "Pod", member.Name, func() error {
+			pass.delete("Pod", member.Name, func() error {
 				uid := member.UID
 				return r.core.CoreV1().Pods(namespace).Delete(ctx, member.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 			})
@@ -94,7 +94,7 @@ type lockserverPass struct {
 
 func (p *lockserverPass) fail(err error) { p.errs = append(p.errs, err) }
 
-func (p *lockserverPass) write(ctx context.Context, verb, reason, kind, name string, do func() error) {
+func (p *lockserverPass) write(verb, reason, kind, name string, do func() error) {
 	if err := do(); err != nil && !(verb == "delete" && apierrors.IsNotFound(err)) {
 		p.fail(fmt.Errorf("%s %s %s: %w", verb, kind, name, err))
 		p.events.Eventf(p.lockserver, nil, corev1.EventTypeWarning, "SyncFailed", verb, "%s %s %s: %v", verb, kind, name, err)
@@ -105,12 +105,12 @@ func (p *lockserverPass) write(ctx context.Context, verb, reason, kind, name str
 	p.events.Eventf(p.lockserver, nil, corev1.EventTypeNormal, reason, verb, "%s %s %s", verb, kind, name)
 }
 
-func (p *lockserverPass) create(ctx context.Context, kind, name string, do func() error) {
-	p.write(ctx, "create", "Created", kind, name, do)
+func (p *lockserverPass) create(kind, name string, do func() error) {
+	p.write("create", "Created", kind, name, do)
 }
 
-func (p *lockserverPass) delete(ctx context.Context, kind, name string, do func() error) {
-	p.write(ctx, "delete", "Deleted", kind, name, do)
+func (p *lockserverPass) delete(kind, name string, do func() error) {
+	p.write("delete", "Deleted", kind, name, do)
 }
 
 // ensurePVC creates a member's PVC when it is missing. An existing PVC is never changed or
@@ -122,7 +122,7 @@ func (p *lockserverPass) ensurePVC(ctx context.Context, pvc *corev1.PersistentVo
 		}
 		return
 	}
-	p.create(ctx, "PersistentVolumeClaim", pvc.Name, func() error {
+	p.create("PersistentVolumeClaim", pvc.Name, func() error {
 		_, err := p.core.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(ctx, pvc, metav1.CreateOptions{FieldManager: fieldManager})
 		return err
 	})
@@ -134,7 +134,7 @@ func (p *lockserverPass) syncService(ctx context.Context, desired *corev1.Servic
 	services := p.core.CoreV1().Services(desired.Namespace)
 	existing, err := p.services.Services(desired.Namespace).Get(desired.Name)
 	if apierrors.IsNotFound(err) {
-		p.create(ctx, "Service", desired.Name, func() error {
+		p.create("Service", desired.Name, func() error {
 			_, err := services.Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
 			return err
 		})
@@ -159,7 +159,7 @@ func (p *lockserverPass) syncService(ctx context.Context, desired *corev1.Servic
 		}
 		updated.Labels[k] = v
 	}
-	p.write(ctx, "update", "Updated", "Service", desired.Name, func() error {
+	p.write("update", "Updated", "Service", desired.Name, func() error {
 		_, err := services.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
 		return err
 	})
@@ -169,7 +169,7 @@ func (p *lockserverPass) syncPDB(ctx context.Context, desired *policyv1.PodDisru
 	pdbs := p.core.PolicyV1().PodDisruptionBudgets(desired.Namespace)
 	existing, err := p.pdbs.PodDisruptionBudgets(desired.Namespace).Get(desired.Name)
 	if apierrors.IsNotFound(err) {
-		p.create(ctx, "PodDisruptionBudget", desired.Name, func() error {
+		p.create("PodDisruptionBudget", desired.Name, func() error {
 			_, err := pdbs.Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
 			return err
 		})
@@ -185,7 +185,7 @@ func (p *lockserverPass) syncPDB(ctx context.Context, desired *policyv1.PodDisru
 	}
 	updated := existing.DeepCopy()
 	updated.Spec.MinAvailable, updated.Spec.Selector = desired.Spec.MinAvailable, desired.Spec.Selector
-	p.write(ctx, "update", "Updated", "PodDisruptionBudget", desired.Name, func() error {
+	p.write("update", "Updated", "PodDisruptionBudget", desired.Name, func() error {
 		_, err := pdbs.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
 		return err
 	})
