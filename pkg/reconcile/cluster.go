@@ -206,11 +206,7 @@ func (r *Reconciler) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 
 func setConditions(status *v1alpha1.VitessClusterStatus, generation int64, pass *clusterPass) {
 	set := func(conditionType string, value bool, reason, message string) {
-		condition := metav1.Condition{Type: conditionType, Status: metav1.ConditionFalse, Reason: reason, Message: message, ObservedGeneration: generation}
-		if value {
-			condition.Status = metav1.ConditionTrue
-		}
-		meta.SetStatusCondition(&status.Conditions, condition)
+		setCondition(&status.Conditions, generation, conditionType, value, reason, message)
 	}
 	if len(pass.errs) > 0 {
 		set(v1alpha1.ConditionDegraded, true, "ReconcileFailed", pass.errs[0].Error())

@@ -9,7 +9,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
@@ -200,11 +199,7 @@ func (r *Reconciler) updateLockserverStatus(ctx context.Context, lockserver *v1a
 		status.ClientServiceName = names.EtcdClientServiceName(lockserver.Name)
 	}
 	set := func(conditionType string, value bool, reason, message string) {
-		condition := metav1.Condition{Type: conditionType, Status: metav1.ConditionFalse, Reason: reason, Message: message, ObservedGeneration: lockserver.Generation}
-		if value {
-			condition.Status = metav1.ConditionTrue
-		}
-		meta.SetStatusCondition(&status.Conditions, condition)
+		setCondition(&status.Conditions, lockserver.Generation, conditionType, value, reason, message)
 	}
 	if len(pass.errs) > 0 {
 		set(v1alpha1.ConditionDegraded, true, "ReconcileFailed", pass.errs[0].Error())
