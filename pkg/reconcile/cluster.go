@@ -33,7 +33,7 @@ func (r *Reconciler) reconcileCluster(ctx context.Context, key string) error {
 	if cluster.DeletionTimestamp != nil {
 		return nil
 	}
-	pass := &clusterPass{Reconciler: r, cluster: cluster}
+	pass := &clusterPass{pass: pass{Reconciler: r, owner: cluster}, cluster: cluster}
 	desired, err := desiredChildren(cluster)
 	if err != nil {
 		pass.fail(err)
@@ -45,17 +45,12 @@ func (r *Reconciler) reconcileCluster(ctx context.Context, key string) error {
 
 // clusterPass is one reconcile of one cluster: what it wrote, what it could not do.
 type clusterPass struct {
-	*Reconciler
+	pass
 	cluster *v1alpha1.VitessCluster
-	// wrote is true when the pass created, updated or deleted a child.
-	wrote bool
 	// pendingTurndowns are shards no partitioning declares any more that are kept until they no
 	// longer serve.
 	pendingTurndowns []string
-	errs             []error
 }
-
-func (p *clusterPass) fail(err error) { p.errs = append(p.errs, err) }
 
 func (p *clusterPass) selector(extra map[string]string) labels.Selector {
 	set := labels.Set{LabelCluster: p.cluster.Name}
@@ -79,6 +74,8 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 		syncChild(ctx, p, p.cells, cell)
 	}
 	deleteOrphans(ctx, p, p.cells, p.selector(nil), wantedCells)
+
+	p.syncVtctld(ctx)
 
 	wantedKeyspaces := map[string]bool{}
 	for _, desiredKeyspace := range desired.keyspaces {
@@ -108,6 +105,31 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 	}
 }
 
+// syncVtctld runs vtctld in every dashboard cell behind the cluster's vtctld Service, and removes
+// the Deployments of cells that no longer run it.
+func (p *clusterPass) syncVtctld(ctx context.Context) {
+	wanted := map[string]bool{}
+	for _, cell := range vtctldCells(p.cluster) {
+		deployment := vtctldDeployment(p.cluster, cell)
+		wanted[deployment.Name] = true
+		p.syncDeployment(ctx, deployment)
+	}
+	p.syncService(ctx, vtctldService(p.cluster))
+	existing, err := p.deployments.Deployments(p.cluster.Namespace).List(labels.SelectorFromSet(vtctldSelector(p.cluster)))
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	for _, deployment := range existing {
+		if !wanted[deployment.Name] {
+			uid := deployment.UID
+			p.delete("Deployment", deployment.Name, func() error {
+				return p.core.AppsV1().Deployments(deployment.Namespace).Delete(ctx, deployment.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			})
+		}
+	}
+}
+
 // turnDownShards removes the keyspace's shards that are not wanted, as its turndown policy allows,
 // and returns how many remain.
 func (p *clusterPass) turnDownShards(ctx context.Context, keyspace *v1alpha1.VitessKeyspace, wanted map[string]bool) int {
@@ -128,16 +150,6 @@ func (p *clusterPass) turnDownShards(ctx context.Context, keyspace *v1alpha1.Vit
 		p.delete("VitessShard", shard.Name, func() error { return p.shards.delete(ctx, shard) })
 	}
 	return remaining
-}
-
-func (p *clusterPass) delete(kind, name string, del func() error) {
-	if err := del(); err != nil && !apierrors.IsNotFound(err) {
-		p.fail(fmt.Errorf("deleting %s %s: %w", kind, name, err))
-		return
-	}
-	p.wrote = true
-	countWrite(kind, "delete")
-	p.events.Eventf(p.cluster, nil, "Normal", "Deleted", "Delete", "deleted %s %s, which the cluster no longer declares", kind, name)
 }
 
 // syncChild is childKind.sync with the pass's bookkeeping: it reports whether the child exists
@@ -171,6 +183,7 @@ func (r *Reconciler) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 	status.Cells = v1alpha1.ReadyCount{Desired: int32(len(cluster.Spec.Cells))}
 	status.Keyspaces = v1alpha1.ReadyCount{Desired: int32(len(cluster.Spec.Keyspaces))}
 	status.Tablets = v1alpha1.ReadyCount{}
+	status.VitessDashboardServiceName = vtctldService(cluster).Name
 	if desired != nil {
 		for _, cell := range desired.cells {
 			if stored, err := r.cells.get(cell.Namespace, cell.Name); err == nil && meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/cache"
@@ -36,6 +37,7 @@ type Reconciler struct {
 	pvcs          corelisters.PersistentVolumeClaimLister
 	services      corelisters.ServiceLister
 	pdbs          policylisters.PodDisruptionBudgetLister
+	deployments   appslisters.DeploymentLister
 	queue         workqueue.TypedRateLimitingInterface[queueKey]
 	events        events.EventRecorder
 
@@ -74,6 +76,7 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		pvcs:          coreFactory.Core().V1().PersistentVolumeClaims().Lister(),
 		services:      coreFactory.Core().V1().Services().Lister(),
 		pdbs:          coreFactory.Policy().V1().PodDisruptionBudgets().Lister(),
+		deployments:   coreFactory.Apps().V1().Deployments().Lister(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[queueKey](),
 			workqueue.TypedRateLimitingQueueConfig[queueKey]{Name: "vitess"}),
 		events: recorder,
@@ -151,8 +154,9 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 	for _, informer := range []cache.SharedIndexInformer{coreFactory.Core().V1().Pods().Informer(),
 		coreFactory.Core().V1().PersistentVolumeClaims().Informer(), coreFactory.Core().V1().Services().Informer(),
 		coreFactory.Policy().V1().PodDisruptionBudgets().Informer()} {
-		handle(informer, toLockserver)
+		handle(informer, toLockserver, toCluster)
 	}
+	handle(coreFactory.Apps().V1().Deployments().Informer(), toCluster)
 	return r
 }
 

@@ -28,8 +28,9 @@ const (
 	LabelLockserver = "etcd.planetscale.com/lockserver"
 	// LabelEtcdIndex is a member's 1-based index.
 	LabelEtcdIndex = "etcd.planetscale.com/index"
-	// AnnotationSpecHash records the hash of the desired Pod a Pod was made from: Pods are
-	// compared by it, because the server fills in defaults that a desired Pod does not state.
+	// AnnotationSpecHash records the hash of the desired object an object was made from: Pods and
+	// Deployments are compared by it, because the server fills in defaults that a desired object
+	// does not state.
 	AnnotationSpecHash = "vitess.planetscale.com/spec-hash"
 
 	defaultEtcdImage = "quay.io/coreos/etcd:v3.5.17"
@@ -219,16 +220,21 @@ func flagArgs(flags map[string]string) []string {
 
 // stampSpecHash records what the Pod was made from.
 func stampSpecHash(pod *corev1.Pod) {
-	data, err := json.Marshal(struct {
+	stampHash(&pod.ObjectMeta, struct {
 		Labels map[string]string
 		Spec   corev1.PodSpec
 	}{pod.Labels, pod.Spec})
+}
+
+// stampHash records the hash of what an object was made from in its AnnotationSpecHash.
+func stampHash(meta *metav1.ObjectMeta, source any) {
+	data, err := json.Marshal(source)
 	if err != nil {
-		panic(err) // a PodSpec always marshals
+		panic(err) // API types always marshal
 	}
 	sum := sha256.Sum256(data)
-	if pod.Annotations == nil {
-		pod.Annotations = map[string]string{}
+	if meta.Annotations == nil {
+		meta.Annotations = map[string]string{}
 	}
-	pod.Annotations[AnnotationSpecHash] = hex.EncodeToString(sum[:8])
+	meta.Annotations[AnnotationSpecHash] = hex.EncodeToString(sum[:8])
 }

@@ -35,7 +35,7 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 	if lockserver.DeletionTimestamp != nil {
 		return nil
 	}
-	pass := &lockserverPass{Reconciler: r, lockserver: lockserver}
+	pass := &lockserverPass{pass: pass{Reconciler: r, owner: lockserver}, lockserver: lockserver}
 	for _, service := range etcdServices(lockserver) {
 		pass.syncService(ctx, service)
 	}
@@ -84,32 +84,9 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 
 // lockserverPass is one reconcile of one lockserver.
 type lockserverPass struct {
-	*Reconciler
+	pass
 	lockserver *v1alpha1.EtcdLockserver
-	wrote      bool
 	waiting    string
-	errs       []error
-}
-
-func (p *lockserverPass) fail(err error) { p.errs = append(p.errs, err) }
-
-func (p *lockserverPass) write(verb, reason, kind, name string, do func() error) {
-	if err := do(); err != nil && !(verb == "delete" && apierrors.IsNotFound(err)) {
-		p.fail(fmt.Errorf("%s %s %s: %w", verb, kind, name, err))
-		p.events.Eventf(p.lockserver, nil, corev1.EventTypeWarning, "SyncFailed", verb, "%s %s %s: %v", verb, kind, name, err)
-		return
-	}
-	p.wrote = true
-	countWrite(kind, verb)
-	p.events.Eventf(p.lockserver, nil, corev1.EventTypeNormal, reason, verb, "%s %s %s", verb, kind, name)
-}
-
-func (p *lockserverPass) create(kind, name string, do func() error) {
-	p.write("create", "Created", kind, name, do)
-}
-
-func (p *lockserverPass) delete(kind, name string, do func() error) {
-	p.write("delete", "Deleted", kind, name, do)
 }
 
 // ensurePVC creates a member's PVC when it is missing. An existing PVC is never changed or
@@ -123,43 +100,6 @@ func (p *lockserverPass) ensurePVC(ctx context.Context, pvc *corev1.PersistentVo
 	}
 	p.create("PersistentVolumeClaim", pvc.Name, func() error {
 		_, err := p.core.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(ctx, pvc, metav1.CreateOptions{FieldManager: fieldManager})
-		return err
-	})
-}
-
-// syncService makes the fields the reconciler sets match; the server's own (cluster IPs,
-// session affinity) are left as they are.
-func (p *lockserverPass) syncService(ctx context.Context, desired *corev1.Service) {
-	services := p.core.CoreV1().Services(desired.Namespace)
-	existing, err := p.services.Services(desired.Namespace).Get(desired.Name)
-	if apierrors.IsNotFound(err) {
-		p.create("Service", desired.Name, func() error {
-			_, err := services.Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
-			return err
-		})
-		return
-	}
-	if err != nil {
-		p.fail(err)
-		return
-	}
-	if apiequality.Semantic.DeepEqual(existing.Spec.Selector, desired.Spec.Selector) &&
-		apiequality.Semantic.DeepEqual(existing.Spec.Ports, desired.Spec.Ports) &&
-		existing.Spec.PublishNotReadyAddresses == desired.Spec.PublishNotReadyAddresses &&
-		hasLabels(existing, desired.Labels) {
-		return
-	}
-	updated := existing.DeepCopy()
-	updated.Spec.Selector, updated.Spec.Ports = desired.Spec.Selector, desired.Spec.Ports
-	updated.Spec.PublishNotReadyAddresses = desired.Spec.PublishNotReadyAddresses
-	for k, v := range desired.Labels {
-		if updated.Labels == nil {
-			updated.Labels = map[string]string{}
-		}
-		updated.Labels[k] = v
-	}
-	p.write("update", "Updated", "Service", desired.Name, func() error {
-		_, err := services.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
 		return err
 	})
 }

@@ -62,9 +62,35 @@ func TestClusterChildren(t *testing.T) {
 	}
 	waitInSync(t, api.VitessClusters(ns), "demo")
 	cluster, _ = api.VitessClusters(ns).Get(ctx, "demo", metav1.GetOptions{})
-	if cluster.Status.Tablets.Desired != 2 || cluster.Status.Cells.Desired != 1 || !meta.IsStatusConditionFalse(cluster.Status.Conditions, "Ready") {
+	if cluster.Status.Tablets.Desired != 2 || cluster.Status.Cells.Desired != 1 || !meta.IsStatusConditionFalse(cluster.Status.Conditions, "Ready") ||
+		cluster.Status.VitessDashboardServiceName != names.VtctldServiceName("demo") {
 		t.Errorf("cluster status: %+v", cluster.Status)
 	}
+
+	// vtctld runs in the dashboard's cell behind the cluster's vtctld Service, found by the
+	// selector the vitess-operator's port-forward script uses.
+	core := kubeClient(t)
+	eventually(t, "vtctld available", func() (bool, error) {
+		deployment, err := core.AppsV1().Deployments(ns).Get(ctx, names.VtctldDeploymentName("demo", "zone1"), metav1.GetOptions{})
+		return err == nil && deployment.Status.AvailableReplicas == 1, nil
+	})
+	if out := kubectl(t, "get", "service", "-n", ns, "-l", "planetscale.com/component=vtctld", "-o", "name"); strings.TrimSpace(out) != "service/"+names.VtctldServiceName("demo") {
+		t.Errorf("vtctld service by the operator's selector: %q", out)
+	}
+	vtctld, err := core.AppsV1().Deployments(ns).Get(ctx, names.VtctldDeploymentName("demo", "zone1"), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := strings.Join(vtctld.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(args, "--topo-global-server-address="+cell.Spec.GlobalLockserver.Address) || !strings.Contains(args, "--cell=zone1") {
+		t.Errorf("vtctld args: %s", args)
+	}
+	if err := core.CoreV1().Services(ns).Delete(ctx, names.VtctldServiceName("demo"), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "deleted vtctld Service restored", func() (bool, error) {
+		_, err := core.CoreV1().Services(ns).Get(ctx, names.VtctldServiceName("demo"), metav1.GetOptions{})
+		return err == nil, nil
+	})
 
 	// Drift: a deleted child comes back, a hand edit is undone.
 	if err := api.VitessCells(ns).Delete(ctx, cellName, metav1.DeleteOptions{}); err != nil {

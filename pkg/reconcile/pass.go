@@ -1,0 +1,108 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// pass is one reconcile of one object: it records whether it wrote anything and what failed, and
+// reports every write as an Event on the object.
+type pass struct {
+	*Reconciler
+	owner runtime.Object
+	wrote bool
+	errs  []error
+}
+
+func (p *pass) fail(err error) { p.errs = append(p.errs, err) }
+
+func (p *pass) write(verb, reason, kind, name string, do func() error) {
+	if err := do(); err != nil && !(verb == "delete" && apierrors.IsNotFound(err)) {
+		p.fail(fmt.Errorf("%s %s %s: %w", verb, kind, name, err))
+		p.events.Eventf(p.owner, nil, corev1.EventTypeWarning, "SyncFailed", verb, "%s %s %s: %v", verb, kind, name, err)
+		return
+	}
+	p.wrote = true
+	countWrite(kind, verb)
+	p.events.Eventf(p.owner, nil, corev1.EventTypeNormal, reason, verb, "%s %s %s", verb, kind, name)
+}
+
+func (p *pass) create(kind, name string, do func() error) {
+	p.write("create", "Created", kind, name, do)
+}
+
+func (p *pass) delete(kind, name string, do func() error) {
+	p.write("delete", "Deleted", kind, name, do)
+}
+
+// syncService makes the fields the reconciler sets match; the server's own (cluster IPs,
+// session affinity) are left as they are.
+func (p *pass) syncService(ctx context.Context, desired *corev1.Service) {
+	services := p.core.CoreV1().Services(desired.Namespace)
+	existing, err := p.services.Services(desired.Namespace).Get(desired.Name)
+	if apierrors.IsNotFound(err) {
+		p.create("Service", desired.Name, func() error {
+			_, err := services.Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
+			return err
+		})
+		return
+	}
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	if apiequality.Semantic.DeepEqual(existing.Spec.Selector, desired.Spec.Selector) &&
+		apiequality.Semantic.DeepEqual(existing.Spec.Ports, desired.Spec.Ports) &&
+		existing.Spec.PublishNotReadyAddresses == desired.Spec.PublishNotReadyAddresses &&
+		hasLabels(existing, desired.Labels) {
+		return
+	}
+	updated := existing.DeepCopy()
+	updated.Spec.Selector, updated.Spec.Ports = desired.Spec.Selector, desired.Spec.Ports
+	updated.Spec.PublishNotReadyAddresses = desired.Spec.PublishNotReadyAddresses
+	for k, v := range desired.Labels {
+		if updated.Labels == nil {
+			updated.Labels = map[string]string{}
+		}
+		updated.Labels[k] = v
+	}
+	p.write("update", "Updated", "Service", desired.Name, func() error {
+		_, err := services.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
+
+// syncDeployment creates the Deployment or, when the hash of what it was made from changed,
+// replaces its spec; the Deployment then rolls its Pods.
+func (p *pass) syncDeployment(ctx context.Context, desired *appsv1.Deployment) {
+	deployments := p.core.AppsV1().Deployments(desired.Namespace)
+	existing, err := p.deployments.Deployments(desired.Namespace).Get(desired.Name)
+	if apierrors.IsNotFound(err) {
+		p.create("Deployment", desired.Name, func() error {
+			_, err := deployments.Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
+			return err
+		})
+		return
+	}
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	if existing.Annotations[AnnotationSpecHash] == desired.Annotations[AnnotationSpecHash] && hasLabels(existing, desired.Labels) {
+		return
+	}
+	updated := existing.DeepCopy()
+	updated.Spec = desired.Spec
+	updated.Labels, updated.Annotations = desired.Labels, desired.Annotations
+	p.write("update", "Updated", "Deployment", desired.Name, func() error {
+		_, err := deployments.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
