@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -15,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 )
 
 // reconcileCluster brings one cluster's children in line with its spec and reports the outcome.
@@ -75,7 +78,7 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 	}
 	deleteOrphans(ctx, p, p.cells, p.selector(nil), wantedCells)
 
-	p.syncVtctld(ctx)
+	p.syncComponents(ctx)
 
 	wantedKeyspaces := map[string]bool{}
 	for _, desiredKeyspace := range desired.keyspaces {
@@ -105,17 +108,29 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 	}
 }
 
-// syncVtctld runs vtctld in every dashboard cell behind the cluster's vtctld Service, and removes
-// the Deployments of cells that no longer run it.
-func (p *clusterPass) syncVtctld(ctx context.Context) {
-	wanted := map[string]bool{}
+// syncComponents runs vtctld in every dashboard cell and vtgate in every cell, with their
+// Services, and removes the Deployments and Services of cells that no longer run them.
+func (p *clusterPass) syncComponents(ctx context.Context) {
+	var vtctlds, vtgates []*appsv1.Deployment
 	for _, cell := range vtctldCells(p.cluster) {
-		deployment := vtctldDeployment(p.cluster, cell)
+		vtctlds = append(vtctlds, vtctldDeployment(p.cluster, cell))
+	}
+	for _, cell := range p.cluster.Spec.Cells {
+		vtgates = append(vtgates, vtgateDeployment(p.cluster, cell))
+	}
+	p.syncDeployments(ctx, componentVtctld, vtctlds)
+	p.syncDeployments(ctx, componentVtgate, vtgates)
+	p.syncServices(ctx, componentVtctld, []*corev1.Service{vtctldService(p.cluster)})
+	p.syncServices(ctx, componentVtgate, vtgateServices(p.cluster))
+}
+
+func (p *clusterPass) syncDeployments(ctx context.Context, component string, desired []*appsv1.Deployment) {
+	wanted := map[string]bool{}
+	for _, deployment := range desired {
 		wanted[deployment.Name] = true
 		p.syncDeployment(ctx, deployment)
 	}
-	p.syncService(ctx, vtctldService(p.cluster))
-	existing, err := p.deployments.Deployments(p.cluster.Namespace).List(labels.SelectorFromSet(vtctldSelector(p.cluster)))
+	existing, err := p.deployments.Deployments(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster, component)))
 	if err != nil {
 		p.fail(err)
 		return
@@ -125,6 +140,27 @@ func (p *clusterPass) syncVtctld(ctx context.Context) {
 			uid := deployment.UID
 			p.delete("Deployment", deployment.Name, func() error {
 				return p.core.AppsV1().Deployments(deployment.Namespace).Delete(ctx, deployment.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			})
+		}
+	}
+}
+
+func (p *clusterPass) syncServices(ctx context.Context, component string, desired []*corev1.Service) {
+	wanted := map[string]bool{}
+	for _, service := range desired {
+		wanted[service.Name] = true
+		p.syncService(ctx, service)
+	}
+	existing, err := p.services.Services(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster, component)))
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	for _, service := range existing {
+		if !wanted[service.Name] {
+			uid := service.UID
+			p.delete("Service", service.Name, func() error {
+				return p.core.CoreV1().Services(service.Namespace).Delete(ctx, service.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 			})
 		}
 	}
@@ -184,6 +220,8 @@ func (r *Reconciler) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 	status.Keyspaces = v1alpha1.ReadyCount{Desired: int32(len(cluster.Spec.Keyspaces))}
 	status.Tablets = v1alpha1.ReadyCount{}
 	status.VitessDashboardServiceName = vtctldService(cluster).Name
+	status.GatewayServiceName = names.VtgateClusterServiceName(cluster.Name)
+	status.GatewayEndpoint = fmt.Sprintf("%s.%s.svc:%d", status.GatewayServiceName, cluster.Namespace, mysqlPort)
 	if desired != nil {
 		for _, cell := range desired.cells {
 			if stored, err := r.cells.get(cell.Namespace, cell.Name); err == nil && meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) {

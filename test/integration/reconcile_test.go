@@ -63,7 +63,8 @@ func TestClusterChildren(t *testing.T) {
 	waitInSync(t, api.VitessClusters(ns), "demo")
 	cluster, _ = api.VitessClusters(ns).Get(ctx, "demo", metav1.GetOptions{})
 	if cluster.Status.Tablets.Desired != 2 || cluster.Status.Cells.Desired != 1 || !meta.IsStatusConditionFalse(cluster.Status.Conditions, "Ready") ||
-		cluster.Status.VitessDashboardServiceName != names.VtctldServiceName("demo") {
+		cluster.Status.VitessDashboardServiceName != names.VtctldServiceName("demo") ||
+		cluster.Status.GatewayEndpoint != names.VtgateClusterServiceName("demo")+"."+ns+".svc:3306" {
 		t.Errorf("cluster status: %+v", cluster.Status)
 	}
 
@@ -76,6 +77,13 @@ func TestClusterChildren(t *testing.T) {
 	})
 	if out := kubectl(t, "get", "service", "-n", ns, "-l", "planetscale.com/component=vtctld", "-o", "name"); strings.TrimSpace(out) != "service/"+names.VtctldServiceName("demo") {
 		t.Errorf("vtctld service by the operator's selector: %q", out)
+	}
+	eventually(t, "vtgate available", func() (bool, error) {
+		deployment, err := core.AppsV1().Deployments(ns).Get(ctx, names.VtgateDeploymentName("demo", "zone1"), metav1.GetOptions{})
+		return err == nil && deployment.Status.AvailableReplicas == 1, nil
+	})
+	if out := kubectl(t, "get", "service", "-n", ns, "-l", "planetscale.com/component=vtgate,!planetscale.com/cell", "-o", "name"); strings.TrimSpace(out) != "service/"+names.VtgateClusterServiceName("demo") {
+		t.Errorf("cluster-wide vtgate service by the operator's selector: %q", out)
 	}
 	vtctld, err := core.AppsV1().Deployments(ns).Get(ctx, names.VtctldDeploymentName("demo", "zone1"), metav1.GetOptions{})
 	if err != nil {

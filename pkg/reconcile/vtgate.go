@@ -1,0 +1,70 @@
+package reconcile
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+)
+
+// vtgate, the MySQL-speaking query router, runs as a Deployment in every cell, behind a Service
+// per cell and a cluster-wide one that applications use.
+
+const (
+	componentVtgate = "vtgate"
+	mysqlPort       = 3306
+	// vtgateAuthDir is where the static authentication file is mounted.
+	vtgateAuthDir = "/vt/secrets/vtgate-static-auth"
+)
+
+// vtgateDeployment runs vtgate in a cell, with the cell's static users file when it names one.
+func vtgateDeployment(cluster *v1alpha1.VitessCluster, cell v1alpha1.VitessCellTemplate) *appsv1.Deployment {
+	component := statelessComponent{
+		name:       componentVtgate,
+		deployment: names.VtgateDeploymentName(cluster.Name, cell.Name),
+		cell:       cell.Name,
+		spec:       cell.Gateway.ComponentSpec,
+		replicas:   ptr.Deref(cell.Gateway.Replicas, 1),
+		image:      cluster.Spec.Images.Vtgate,
+		pullPolicy: cluster.Spec.ImagePullPolicies.Vtgate,
+		flags: map[string]string{
+			"cell":                   cell.Name,
+			"cells-to-watch":         cell.Name,
+			"tablet-types-to-wait":   "PRIMARY,REPLICA",
+			"service-map":            "grpc-vtgateservice",
+			"mysql-server-port":      "3306",
+			"mysql-auth-server-impl": "none",
+		},
+		ports: []corev1.ContainerPort{{Name: "mysql", ContainerPort: mysqlPort, Protocol: corev1.ProtocolTCP}},
+	}
+	if static := cell.Gateway.Authentication.Static; static != nil && static.Secret != nil {
+		volume := static.Secret.VolumeName
+		if volume == "" {
+			volume = "vtgate-static-auth"
+		}
+		component.flags["mysql-auth-server-impl"] = "static"
+		component.flags["mysql-auth-server-static-file"] = vtgateAuthDir + "/" + static.Secret.Key
+		component.volumes = []corev1.Volume{{Name: volume, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: static.Secret.Name, Items: []corev1.KeyToPath{{Key: static.Secret.Key, Path: static.Secret.Key}},
+		}}}}
+		component.mounts = []corev1.VolumeMount{{Name: volume, MountPath: vtgateAuthDir, ReadOnly: true}}
+	}
+	return component.build(cluster)
+}
+
+// vtgateServices are the cell's Service and the cluster-wide one. The cluster-wide Service has
+// no cell label, so `planetscale.com/component=vtgate,!planetscale.com/cell` finds it, as with
+// the vitess-operator.
+func vtgateServices(cluster *v1alpha1.VitessCluster) []*corev1.Service {
+	mysql := corev1.ServicePort{Name: "mysql", Port: mysqlPort, TargetPort: intstr.FromString("mysql"), Protocol: corev1.ProtocolTCP}
+	services := []*corev1.Service{componentService(cluster, names.VtgateClusterServiceName(cluster.Name), componentSelector(cluster, componentVtgate), mysql)}
+	for _, cell := range cluster.Spec.Cells {
+		selector := componentSelector(cluster, componentVtgate)
+		selector[LabelCell] = cell.Name
+		services = append(services, componentService(cluster, names.VtgateServiceName(cluster.Name, cell.Name), selector, mysql))
+	}
+	return services
+}
