@@ -160,15 +160,9 @@ func TestJoinWithConstraintsPanicsOnShortMaxLength(t *testing.T) {
 }
 
 func TestTabletUIDUnchanged(t *testing.T) {
-	// From the operator's TestUIDHash and TestUIDWithPoolNameHash.
+	// From the operator's TestUIDHash.
 	if got, want := TabletUID("cell", "keyspace", "10-20", "replica", 1), uint32(3376898362); got != want {
 		t.Errorf("TabletUID = %d, want %d", got, want)
-	}
-	if got, want := TabletUIDWithPoolName("cell", "keyspace", "10-20", "replica", 1, "unmanaged-replica-1"), uint32(6333720); got != want {
-		t.Errorf("TabletUIDWithPoolName = %d, want %d", got, want)
-	}
-	if TabletUIDWithPoolName("cell", "keyspace", "10-20", "replica", 1, "") == TabletUID("cell", "keyspace", "10-20", "replica", 1) {
-		t.Error("an empty pool name should not reproduce TabletUID")
 	}
 }
 
@@ -204,13 +198,10 @@ func TestOperatorDocs(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ got, want string }{
-		{BackupStorageName("example", ""), "example-90089e05"},
 		{VtctldDeploymentName("example", "uswest2a"), "example-uswest2a-vtctld-e9a472d4"},
 		{VtgateDeploymentName("example", "uswest2a"), "example-uswest2a-vtgate-dc57c24e"},
 		{VtctldDeploymentName("example", "uscentral1a"), "example-uscentral1a-vtctld-6a268099"},
 		{VtgateDeploymentName("example", "uscentral1a"), "example-uscentral1a-vtgate-bbffae2f"},
-		{VtbackupInitPodName("example", "main", "80-x"), "example-main-80-x-vtbackup-init-f09214a2"},
-		{VtbackupInitPodName("example", "main", "x-80"), "example-main-x-80-vtbackup-init-6f097fa4"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
@@ -272,10 +263,6 @@ func TestExampleCluster(t *testing.T) {
 		{"vtgate cluster service", VtgateClusterServiceName("example"), "example-vtgate-ae7df4b6", []string{"example", "vtgate"}},
 		{"vttablet service", TabletServiceName("example"), "example-vttablet-08646a59", []string{"example", "vttablet"}},
 		{"vtorc deployment", VtorcDeploymentName("example", "commerce", "x-x", "zone1"), "example-commerce-x-x-zone1-vtorc-c13ef6ff", []string{"example", "commerce", "x-x", "zone1", "vtorc"}},
-		{"vtadmin deployment", VtadminDeploymentName("example", "zone1"), "example-zone1-vtadmin-c03d7eae", []string{"example", "zone1", "vtadmin"}},
-		{"vtadmin service", VtadminServiceName("example"), "example-vtadmin-72eaf1ba", []string{"example", "vtadmin"}},
-		{"vtbackup init pod", VtbackupInitPodName("example", "commerce", "x-x"), "example-commerce-x-x-vtbackup-init-c6db73c9", []string{"example", "commerce", "x-x", "vtbackup", "init"}},
-		{"backup storage", BackupStorageName("example", ""), "example-90089e05", []string{"example"}},
 		{"etcd client service", EtcdClientServiceName(ls), "example-etcd-faf13de3-client", nil},
 		{"etcd peer service", EtcdPeerServiceName(ls), "example-etcd-faf13de3-peer", nil},
 		{"etcd pdb", EtcdPDBName(ls), "etcd-lockserver-example-etcd-faf13de3", nil},
@@ -332,7 +319,7 @@ func TestLongClusterNames(t *testing.T) {
 	}
 	for _, name := range []string{
 		ls, CellLockserver(cluster, "zone1"), VtctldServiceName(cluster), VtgateServiceName(cluster, "zone1"),
-		VtgateClusterServiceName(cluster), TabletServiceName(cluster), VtadminServiceName(cluster),
+		VtgateClusterServiceName(cluster), TabletServiceName(cluster),
 		EtcdClientServiceName(ls), EtcdPeerServiceName(ls),
 	} {
 		if !isDNS1035Label(name) {
