@@ -63,23 +63,17 @@ func (s *workflowStarter) start(ctx context.Context, keyspaceName string, workfl
 		if user != nil {
 			username = user.GetName()
 		}
-		s.events.Eventf(keyspaceReference(keyspace), workflowReference(created.(*vitess.VitessWorkflow)), corev1.EventTypeNormal,
+		s.events.Eventf(reference("VitessKeyspace", keyspace), reference("VitessWorkflow", created.(*vitess.VitessWorkflow)), corev1.EventTypeNormal,
 			string(workflow.Spec.Type)+"Requested", string(workflow.Spec.Type),
 			"%s requested %s workflow %s", username, workflow.Spec.Type, workflow.Name)
 	}
 	return created, nil
 }
 
-func keyspaceReference(keyspace *vitess.VitessKeyspace) *corev1.ObjectReference {
+// reference names an object of the group for an Event, in the version clients read it in.
+func reference(kind string, obj metav1.Object) *corev1.ObjectReference {
 	return &corev1.ObjectReference{
-		APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "VitessKeyspace",
-		Namespace: keyspace.Namespace, Name: keyspace.Name, UID: keyspace.UID, ResourceVersion: keyspace.ResourceVersion,
-	}
-}
-
-func workflowReference(workflow *vitess.VitessWorkflow) *corev1.ObjectReference {
-	return &corev1.ObjectReference{
-		APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "VitessWorkflow",
-		Namespace: workflow.Namespace, Name: workflow.Name, UID: workflow.UID, ResourceVersion: workflow.ResourceVersion,
+		APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: kind,
+		Namespace: obj.GetNamespace(), Name: obj.GetName(), UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion(),
 	}
 }
