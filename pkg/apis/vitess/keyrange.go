@@ -238,11 +238,6 @@ func (kr VitessKeyRange) Contains(other VitessKeyRange) bool {
 	return CompareKeyRangeStarts(kr.Start, other.Start) <= 0 && CompareKeyRangeEnds(other.End, kr.End) <= 0
 }
 
-// Overlaps reports whether the two (non-empty) ranges share any keyspace ID, by value.
-func (kr VitessKeyRange) Overlaps(other VitessKeyRange) bool {
-	return CompareKeyRangeEndToStart(kr.End, other.Start) > 0 && CompareKeyRangeEndToStart(other.End, kr.Start) > 0
-}
-
 // KeyRangeUnion checks that the ranges, in any order, tile one contiguous range without gaps or
 // overlaps, and returns that range (with the spelling of the first start and the last end). The
 // ranges must be valid (see Validate). An empty list is an error.

@@ -48,9 +48,7 @@ const (
 	componentVtctld   = "vtctld"
 	componentVtgate   = "vtgate"
 	componentVttablet = "vttablet"
-	componentVtbackup = "vtbackup"
 	componentVtorc    = "vtorc"
-	componentVtadmin  = "vtadmin"
 )
 
 // Constraints are the rules a generated name must satisfy for one kind of object.
@@ -209,14 +207,6 @@ func TabletUID(cell, keyspace, keyRange, poolType string, index uint32) uint32 {
 	return uidOf(cell, keyspace, keyRange, poolType, strconv.FormatUint(uint64(index), 10))
 }
 
-// TabletUIDWithPoolName is the uid the operator gives instead of TabletUID to tablets of a named
-// pool with an external datastore, so that several such pools can share a cell and type (operator:
-// vttablet.UIDWithPoolName). The hashed line has the pool name as a sixth field; note that an
-// empty pool name still adds the separating space, so it does not reproduce TabletUID.
-func TabletUIDWithPoolName(cell, keyspace, keyRange, poolType string, index uint32, poolName string) uint32 {
-	return uidOf(cell, keyspace, keyRange, poolType, strconv.FormatUint(uint64(index), 10), poolName)
-}
-
 func uidOf(fields ...string) uint32 {
 	sum := md5.Sum([]byte(strings.Join(fields, " ") + "\n"))
 	return binary.BigEndian.Uint32(sum[:4])
@@ -252,22 +242,6 @@ func TabletPVCName(cluster, cell string, uid uint32) string {
 // (operator: vttablet.ServiceName).
 func TabletServiceName(cluster string) string {
 	return JoinWithConstraints(ServiceConstraints, cluster, componentVttablet)
-}
-
-// VtbackupInitPodName is the name of the Pod that takes a shard's initial backup (operator:
-// vttablet.InitialBackupPodName).
-func VtbackupInitPodName(cluster, keyspace, keyRangeSafeName string) string {
-	return JoinWithConstraints(DefaultConstraints, cluster, keyspace, keyRangeSafeName, componentVtbackup, "init")
-}
-
-// BackupStorageName is the name of the VitessBackupStorage for a backup location; the unnamed
-// (default) location gets the cluster name and hash only (operator:
-// vitessbackup.StorageObjectName).
-func BackupStorageName(cluster, location string) string {
-	if location == "" {
-		return JoinWithConstraints(DefaultConstraints, cluster)
-	}
-	return JoinWithConstraints(DefaultConstraints, cluster, location)
 }
 
 // Etcd lockserver members. These names are the lockserver name plus plain suffixes, without a
@@ -349,15 +323,4 @@ func VtgateClusterServiceName(cluster string) string {
 // vtorc.DeploymentName).
 func VtorcDeploymentName(cluster, keyspace, keyRangeSafeName, cell string) string {
 	return JoinWithConstraints(DefaultConstraints, cluster, keyspace, keyRangeSafeName, cell, componentVtorc)
-}
-
-// VtadminDeploymentName is the name of the vtadmin Deployment in a cell (operator:
-// vtadmin.DeploymentName).
-func VtadminDeploymentName(cluster, cell string) string {
-	return JoinWithConstraints(DefaultConstraints, cluster, cell, componentVtadmin)
-}
-
-// VtadminServiceName is the name of the cluster's vtadmin Service (operator: vtadmin.ServiceName).
-func VtadminServiceName(cluster string) string {
-	return JoinWithConstraints(ServiceConstraints, cluster, componentVtadmin)
 }
