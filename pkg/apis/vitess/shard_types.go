@@ -1,6 +1,7 @@
 package vitess
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -37,6 +38,16 @@ type VitessShardSpec struct {
 	ZoneMap map[string]string
 	// ExtraVitessFlags are passed to every Vitess component of the shard.
 	ExtraVitessFlags map[string]string
+	// DatabaseName is the MySQL database behind the keyspace; empty means "vt_<keyspace>".
+	DatabaseName string
+	// ImagePullPolicies of the shard's components.
+	ImagePullPolicies VitessImagePullPolicies
+	// ImagePullSecrets for the shard's images.
+	ImagePullSecrets []corev1.LocalObjectReference
+	// UpdateStrategy says when changed tablet Pods may be replaced.
+	UpdateStrategy *VitessClusterUpdateStrategy
+	// VitessOrchestrator, when set, runs VTOrc for the shard in every cell that has its tablets.
+	VitessOrchestrator *VitessOrchestratorSpec
 }
 
 // VitessShardStatus is the observed state of a shard.

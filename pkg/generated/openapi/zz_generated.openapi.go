@@ -4051,12 +4051,56 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 							},
 						},
 					},
+					"databaseName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DatabaseName is the MySQL database behind the keyspace; empty means \"vt_<keyspace>\".",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"imagePullPolicies": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ImagePullPolicies of the shard's components.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName()),
+						},
+					},
+					"imagePullSecrets": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ImagePullSecrets for the shard's images.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1.LocalObjectReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"updateStrategy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "UpdateStrategy says when changed tablet Pods may be replaced.",
+							Ref:         ref(v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName()),
+						},
+					},
+					"vitessOrchestrator": {
+						SchemaProps: spec.SchemaProps{
+							Description: "VitessOrchestrator, when set, runs VTOrc for the shard in every cell that has its tablets.",
+							Ref:         ref(v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"databaseInitScriptSecret", "name", "keyspaceName", "keyRange", "cluster"},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName()},
+			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -43,6 +44,22 @@ type VitessShardSpec struct {
 	// ExtraVitessFlags are passed to every Vitess component of the shard.
 	// +optional
 	ExtraVitessFlags map[string]string `json:"extraVitessFlags,omitempty"`
+	// DatabaseName is the MySQL database behind the keyspace; empty means "vt_<keyspace>".
+	// +optional
+	DatabaseName string `json:"databaseName,omitempty"`
+	// ImagePullPolicies of the shard's components.
+	// +optional
+	ImagePullPolicies VitessImagePullPolicies `json:"imagePullPolicies,omitempty"`
+	// ImagePullSecrets for the shard's images.
+	// +optional
+	// +listType=atomic
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	// UpdateStrategy says when changed tablet Pods may be replaced.
+	// +optional
+	UpdateStrategy *VitessClusterUpdateStrategy `json:"updateStrategy,omitempty"`
+	// VitessOrchestrator, when set, runs VTOrc for the shard in every cell that has its tablets.
+	// +optional
+	VitessOrchestrator *VitessOrchestratorSpec `json:"vitessOrchestrator,omitempty"`
 }
 
 // VitessShardStatus is the observed state of a shard.

@@ -1442,6 +1442,22 @@ func (in *VitessShardSpec) DeepCopyInto(out *VitessShardSpec) {
 			(*out)[key] = val
 		}
 	}
+	out.ImagePullPolicies = in.ImagePullPolicies
+	if in.ImagePullSecrets != nil {
+		in, out := &in.ImagePullSecrets, &out.ImagePullSecrets
+		*out = make([]v1.LocalObjectReference, len(*in))
+		copy(*out, *in)
+	}
+	if in.UpdateStrategy != nil {
+		in, out := &in.UpdateStrategy, &out.UpdateStrategy
+		*out = new(VitessClusterUpdateStrategy)
+		(*in).DeepCopyInto(*out)
+	}
+	if in.VitessOrchestrator != nil {
+		in, out := &in.VitessOrchestrator, &out.VitessOrchestrator
+		*out = new(VitessOrchestratorSpec)
+		(*in).DeepCopyInto(*out)
+	}
 	return
 }
 

@@ -18,6 +18,10 @@ limitations under the License.
 
 package v1alpha1
 
+import (
+	v1 "k8s.io/api/core/v1"
+)
+
 // VitessShardSpecApplyConfiguration represents a declarative configuration of the VitessShardSpec type for use
 // with apply.
 //
@@ -42,6 +46,16 @@ type VitessShardSpecApplyConfiguration struct {
 	ZoneMap map[string]string `json:"zoneMap,omitempty"`
 	// ExtraVitessFlags are passed to every Vitess component of the shard.
 	ExtraVitessFlags map[string]string `json:"extraVitessFlags,omitempty"`
+	// DatabaseName is the MySQL database behind the keyspace; empty means "vt_<keyspace>".
+	DatabaseName *string `json:"databaseName,omitempty"`
+	// ImagePullPolicies of the shard's components.
+	ImagePullPolicies *VitessImagePullPoliciesApplyConfiguration `json:"imagePullPolicies,omitempty"`
+	// ImagePullSecrets for the shard's images.
+	ImagePullSecrets []v1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	// UpdateStrategy says when changed tablet Pods may be replaced.
+	UpdateStrategy *VitessClusterUpdateStrategyApplyConfiguration `json:"updateStrategy,omitempty"`
+	// VitessOrchestrator, when set, runs VTOrc for the shard in every cell that has its tablets.
+	VitessOrchestrator *VitessOrchestratorSpecApplyConfiguration `json:"vitessOrchestrator,omitempty"`
 }
 
 // VitessShardSpecApplyConfiguration constructs a declarative configuration of the VitessShardSpec type for use with
@@ -188,5 +202,47 @@ func (b *VitessShardSpecApplyConfiguration) WithExtraVitessFlags(entries map[str
 	for k, v := range entries {
 		b.ExtraVitessFlags[k] = v
 	}
+	return b
+}
+
+// WithDatabaseName sets the DatabaseName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the DatabaseName field is set to the value of the last call.
+func (b *VitessShardSpecApplyConfiguration) WithDatabaseName(value string) *VitessShardSpecApplyConfiguration {
+	b.DatabaseName = &value
+	return b
+}
+
+// WithImagePullPolicies sets the ImagePullPolicies field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ImagePullPolicies field is set to the value of the last call.
+func (b *VitessShardSpecApplyConfiguration) WithImagePullPolicies(value *VitessImagePullPoliciesApplyConfiguration) *VitessShardSpecApplyConfiguration {
+	b.ImagePullPolicies = value
+	return b
+}
+
+// WithImagePullSecrets adds the given value to the ImagePullSecrets field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the ImagePullSecrets field.
+func (b *VitessShardSpecApplyConfiguration) WithImagePullSecrets(values ...v1.LocalObjectReference) *VitessShardSpecApplyConfiguration {
+	for i := range values {
+		b.ImagePullSecrets = append(b.ImagePullSecrets, values[i])
+	}
+	return b
+}
+
+// WithUpdateStrategy sets the UpdateStrategy field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the UpdateStrategy field is set to the value of the last call.
+func (b *VitessShardSpecApplyConfiguration) WithUpdateStrategy(value *VitessClusterUpdateStrategyApplyConfiguration) *VitessShardSpecApplyConfiguration {
+	b.UpdateStrategy = value
+	return b
+}
+
+// WithVitessOrchestrator sets the VitessOrchestrator field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the VitessOrchestrator field is set to the value of the last call.
+func (b *VitessShardSpecApplyConfiguration) WithVitessOrchestrator(value *VitessOrchestratorSpecApplyConfiguration) *VitessShardSpecApplyConfiguration {
+	b.VitessOrchestrator = value
 	return b
 }
