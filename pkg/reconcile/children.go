@@ -5,6 +5,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -99,6 +100,11 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 					Images:              *spec.Images.DeepCopy(),
 					ZoneMap:             copyMap(zones),
 					ExtraVitessFlags:    copyMap(spec.ExtraVitessFlags),
+					DatabaseName:        keyspace.DatabaseName,
+					ImagePullPolicies:   spec.ImagePullPolicies,
+					ImagePullSecrets:    slices.Clone(spec.ImagePullSecrets),
+					UpdateStrategy:      spec.UpdateStrategy.DeepCopy(),
+					VitessOrchestrator:  keyspace.VitessOrchestrator.DeepCopy(),
 				},
 			})
 		}
@@ -131,13 +137,7 @@ func globalLockserverParams(cluster *v1alpha1.VitessCluster) v1alpha1.VitessLock
 
 // childMeta is the metadata of a child the cluster controls.
 func childMeta(cluster *v1alpha1.VitessCluster, name string, labels map[string]string) metav1.ObjectMeta {
-	labels[LabelCluster] = cluster.Name
-	return metav1.ObjectMeta{
-		Name:            name,
-		Namespace:       cluster.Namespace,
-		Labels:          labels,
-		OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(cluster, v1alpha1.SchemeGroupVersion.WithKind("VitessCluster"))},
-	}
+	return ownedByCluster(cluster).meta(name, labels)
 }
 
 func copyMap(in map[string]string) map[string]string {

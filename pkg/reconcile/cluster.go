@@ -130,7 +130,7 @@ func (p *clusterPass) syncDeployments(ctx context.Context, component string, des
 		wanted[deployment.Name] = true
 		p.syncDeployment(ctx, deployment)
 	}
-	existing, err := p.deployments.Deployments(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster, component)))
+	existing, err := p.deployments.Deployments(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster.Name, component)))
 	if err != nil {
 		p.fail(err)
 		return
@@ -151,7 +151,7 @@ func (p *clusterPass) syncServices(ctx context.Context, component string, desire
 		wanted[service.Name] = true
 		p.syncService(ctx, service)
 	}
-	existing, err := p.services.Services(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster, component)))
+	existing, err := p.services.Services(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster.Name, component)))
 	if err != nil {
 		p.fail(err)
 		return

@@ -42,11 +42,11 @@ func vtctldDeployment(cluster *v1alpha1.VitessCluster, cell string) *appsv1.Depl
 		image:      cluster.Spec.Images.Vtctld,
 		pullPolicy: cluster.Spec.ImagePullPolicies.Vtctld,
 		flags:      map[string]string{"cell": cell, "service-map": "grpc-vtctl,grpc-vtctld"},
-	}.build(cluster)
+	}.build(ownedByCluster(cluster))
 }
 
 // vtctldService is the cluster's vtctld Service: the web dashboard and the gRPC API that
 // vtctldclient and this server's actions use.
 func vtctldService(cluster *v1alpha1.VitessCluster) *corev1.Service {
-	return componentService(cluster, names.VtctldServiceName(cluster.Name), componentSelector(cluster, componentVtctld))
+	return componentService(cluster, names.VtctldServiceName(cluster.Name), componentSelector(cluster.Name, componentVtctld))
 }

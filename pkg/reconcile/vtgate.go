@@ -52,7 +52,7 @@ func vtgateDeployment(cluster *v1alpha1.VitessCluster, cell v1alpha1.VitessCellT
 		}}}}
 		component.mounts = []corev1.VolumeMount{{Name: volume, MountPath: vtgateAuthDir, ReadOnly: true}}
 	}
-	return component.build(cluster)
+	return component.build(ownedByCluster(cluster))
 }
 
 // vtgateServices are the cell's Service and the cluster-wide one. The cluster-wide Service has
@@ -60,9 +60,9 @@ func vtgateDeployment(cluster *v1alpha1.VitessCluster, cell v1alpha1.VitessCellT
 // the vitess-operator.
 func vtgateServices(cluster *v1alpha1.VitessCluster) []*corev1.Service {
 	mysql := corev1.ServicePort{Name: "mysql", Port: mysqlPort, TargetPort: intstr.FromString("mysql"), Protocol: corev1.ProtocolTCP}
-	services := []*corev1.Service{componentService(cluster, names.VtgateClusterServiceName(cluster.Name), componentSelector(cluster, componentVtgate), mysql)}
+	services := []*corev1.Service{componentService(cluster, names.VtgateClusterServiceName(cluster.Name), componentSelector(cluster.Name, componentVtgate), mysql)}
 	for _, cell := range cluster.Spec.Cells {
-		selector := componentSelector(cluster, componentVtgate)
+		selector := componentSelector(cluster.Name, componentVtgate)
 		selector[LabelCell] = cell.Name
 		services = append(services, componentService(cluster, names.VtgateServiceName(cluster.Name, cell.Name), selector, mysql))
 	}
