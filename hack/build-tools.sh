@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the control-plane binaries the local cluster and the integration tests run, from the Go
-# module proxy, once per version. They are cached outside the work tree so that a fresh clone (and CI
-# on the same machine) reuses them; a new machine rebuilds them.
+# Builds the control-plane and Vitess binaries the local cluster and the integration tests run, from
+# the Go module proxy, once per version. They are cached outside the work tree so that a fresh clone
+# (and CI on the same machine) reuses them; a new machine rebuilds them.
 # Prints the directory that holds them on its last line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,4 +32,8 @@ build "$K8S_BIN" "$here/tools/kubernetes" "$k8s_ldflags" \
 	kube-scheduler=$k8s/kube-scheduler kubectl=$k8s/kubectl
 build "$ETCD_BIN" "$here/tools/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3
 build "$KWOK_BIN" "$here/tools/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+vt=vitess.io/vitess/go/cmd
+build "$VITESS_BIN" "$here/tools/vitess" "-s -w" \
+	vtctld=$vt/vtctld vtctldclient=$vt/vtctldclient vtgate=$vt/vtgate vttablet=$vt/vttablet \
+	vtorc=$vt/vtorc mysqlctl=$vt/mysqlctl mysqlctld=$vt/mysqlctld
 echo "$TOOLS_BIN"

@@ -13,7 +13,8 @@ import (
 
 const modulePath = "github.com/vitess-apiserver/vitess-apiserver"
 
-// Tools are the absolute paths of the binaries a control plane runs.
+// Tools are the absolute paths of the binaries a control plane runs, and of the Vitess binaries
+// that tests run against it.
 type Tools struct {
 	KubeAPIServer         string
 	KubeControllerManager string
@@ -21,6 +22,14 @@ type Tools struct {
 	Kubectl               string
 	Etcd                  string
 	Kwok                  string
+
+	Vtctld       string
+	Vtctldclient string
+	Vtgate       string
+	Vttablet     string
+	Vtorc        string
+	Mysqlctl     string
+	Mysqlctld    string
 }
 
 // RepoRoot finds the root of this repository by walking up from the working directory (go test runs
@@ -46,7 +55,7 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// EnsureTools returns the cached control-plane binaries, building them with hack/build-tools.sh
+// EnsureTools returns the cached control-plane and Vitess binaries, building them with hack/build-tools.sh
 // when some are missing. The versions and the cache location are read from hack/lib.sh so that they
 // have a single source of truth.
 func EnsureTools(repoRoot string) (Tools, error) {
@@ -81,17 +90,17 @@ func EnsureTools(repoRoot string) (Tools, error) {
 }
 
 func toolPaths(repoRoot string) (Tools, error) {
-	script := fmt.Sprintf(`source %q && echo "$K8S_BIN" && echo "$ETCD_BIN" && echo "$KWOK_BIN"`,
+	script := fmt.Sprintf(`source %q && echo "$K8S_BIN" && echo "$ETCD_BIN" && echo "$KWOK_BIN" && echo "$VITESS_BIN"`,
 		filepath.Join(repoRoot, "hack", "lib.sh"))
 	out, err := exec.Command("bash", "-c", script).Output()
 	if err != nil {
 		return Tools{}, fmt.Errorf("reading tool locations from hack/lib.sh: %w", err)
 	}
 	dirs := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(dirs) != 3 {
+	if len(dirs) != 4 {
 		return Tools{}, fmt.Errorf("unexpected output from hack/lib.sh: %q", out)
 	}
-	k8s, etcd, kwok := dirs[0], dirs[1], dirs[2]
+	k8s, etcd, kwok, vitess := dirs[0], dirs[1], dirs[2], dirs[3]
 	return Tools{
 		KubeAPIServer:         filepath.Join(k8s, "kube-apiserver"),
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
@@ -99,11 +108,21 @@ func toolPaths(repoRoot string) (Tools, error) {
 		Kubectl:               filepath.Join(k8s, "kubectl"),
 		Etcd:                  filepath.Join(etcd, "etcd"),
 		Kwok:                  filepath.Join(kwok, "kwok"),
+		Vtctld:                filepath.Join(vitess, "vtctld"),
+		Vtctldclient:          filepath.Join(vitess, "vtctldclient"),
+		Vtgate:                filepath.Join(vitess, "vtgate"),
+		Vttablet:              filepath.Join(vitess, "vttablet"),
+		Vtorc:                 filepath.Join(vitess, "vtorc"),
+		Mysqlctl:              filepath.Join(vitess, "mysqlctl"),
+		Mysqlctld:             filepath.Join(vitess, "mysqlctld"),
 	}, nil
 }
 
 func (t Tools) missing() string {
-	for _, p := range []string{t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Etcd, t.Kwok} {
+	for _, p := range []string{
+		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Etcd, t.Kwok,
+		t.Vtctld, t.Vtctldclient, t.Vtgate, t.Vttablet, t.Vtorc, t.Mysqlctl, t.Mysqlctld,
+	} {
 		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
 			return p
 		}
