@@ -74,7 +74,9 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 	wantedCells := map[string]bool{}
 	for _, cell := range desired.cells {
 		wantedCells[cell.Name] = true
-		syncChild(ctx, p, p.cells, cell)
+		if stored, ok := syncChild(ctx, p, p.cells, cell); ok {
+			p.reportCell(ctx, stored)
+		}
 	}
 	deleteOrphans(ctx, p, p.cells, p.selector(nil), wantedCells)
 
@@ -95,6 +97,7 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 			syncChild(ctx, p, p.shards, shard)
 		}
 		p.turnDownShards(ctx, keyspace, wantedShards)
+		p.reportKeyspace(ctx, keyspace, desired.shards[keyspace.Name])
 	}
 	orphans, err := p.keyspaces.orphans(p.cluster.Namespace, p.selector(nil), wantedKeyspaces)
 	if err != nil {
@@ -109,7 +112,8 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 }
 
 // syncComponents runs vtctld in every dashboard cell and vtgate in every cell, with their
-// Services, and removes the Deployments and Services of cells that no longer run them.
+// Services and the tablets' headless Service, and removes the Deployments and Services of cells
+// that no longer run them.
 func (p *clusterPass) syncComponents(ctx context.Context) {
 	var vtctlds, vtgates []*appsv1.Deployment
 	for _, cell := range vtctldCells(p.cluster) {
@@ -118,52 +122,12 @@ func (p *clusterPass) syncComponents(ctx context.Context) {
 	for _, cell := range p.cluster.Spec.Cells {
 		vtgates = append(vtgates, vtgateDeployment(p.cluster, cell))
 	}
-	p.syncDeployments(ctx, componentVtctld, vtctlds)
-	p.syncDeployments(ctx, componentVtgate, vtgates)
-	p.syncServices(ctx, componentVtctld, []*corev1.Service{vtctldService(p.cluster)})
-	p.syncServices(ctx, componentVtgate, vtgateServices(p.cluster))
-}
-
-func (p *clusterPass) syncDeployments(ctx context.Context, component string, desired []*appsv1.Deployment) {
-	wanted := map[string]bool{}
-	for _, deployment := range desired {
-		wanted[deployment.Name] = true
-		p.syncDeployment(ctx, deployment)
-	}
-	existing, err := p.deployments.Deployments(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster.Name, component)))
-	if err != nil {
-		p.fail(err)
-		return
-	}
-	for _, deployment := range existing {
-		if !wanted[deployment.Name] {
-			uid := deployment.UID
-			p.delete("Deployment", deployment.Name, func() error {
-				return p.core.AppsV1().Deployments(deployment.Namespace).Delete(ctx, deployment.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-			})
-		}
-	}
-}
-
-func (p *clusterPass) syncServices(ctx context.Context, component string, desired []*corev1.Service) {
-	wanted := map[string]bool{}
-	for _, service := range desired {
-		wanted[service.Name] = true
-		p.syncService(ctx, service)
-	}
-	existing, err := p.services.Services(p.cluster.Namespace).List(labels.SelectorFromSet(componentSelector(p.cluster.Name, component)))
-	if err != nil {
-		p.fail(err)
-		return
-	}
-	for _, service := range existing {
-		if !wanted[service.Name] {
-			uid := service.UID
-			p.delete("Service", service.Name, func() error {
-				return p.core.CoreV1().Services(service.Namespace).Delete(ctx, service.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-			})
-		}
-	}
+	namespace := p.cluster.Namespace
+	p.syncDeployments(ctx, namespace, componentSelector(p.cluster.Name, componentVtctld), vtctlds)
+	p.syncDeployments(ctx, namespace, componentSelector(p.cluster.Name, componentVtgate), vtgates)
+	p.syncServices(ctx, namespace, componentSelector(p.cluster.Name, componentVtctld), []*corev1.Service{vtctldService(p.cluster)})
+	p.syncServices(ctx, namespace, componentSelector(p.cluster.Name, componentVtgate), vtgateServices(p.cluster))
+	p.syncServices(ctx, namespace, componentSelector(p.cluster.Name, componentVttablet), []*corev1.Service{tabletService(p.cluster)})
 }
 
 // turnDownShards removes the keyspace's shards that are not wanted, as its turndown policy allows,

@@ -40,6 +40,8 @@ type statelessComponent struct {
 	mounts     []corev1.VolumeMount
 	// webOnly components serve no gRPC.
 	webOnly bool
+	// labels narrow the Deployment's selector beyond component, cluster and cell.
+	labels map[string]string
 }
 
 func componentSelector(cluster, component string) map[string]string {
@@ -127,6 +129,9 @@ func (c statelessComponent) build(owner componentOwner) *appsv1.Deployment {
 	}
 	labels := componentSelector(owner.cluster, c.name)
 	labels[LabelCell] = c.cell
+	for k, v := range c.labels {
+		labels[k] = v
+	}
 	podLabels := copyMap(labels)
 	for k, v := range c.spec.ExtraLabels {
 		podLabels[k] = v

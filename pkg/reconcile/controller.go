@@ -25,8 +25,9 @@ import (
 )
 
 // Reconciler keeps every VitessCluster's children in line with the cluster's spec, deploys every
-// EtcdLockserver's members, and reports what it sees in their status. One worker queue serves
-// every kind: a change to an object enqueues the cluster or lockserver that owns it.
+// EtcdLockserver's members and every VitessShard's tablets, and reports what it sees in their
+// status. One worker queue serves every kind: a change to an object enqueues the cluster,
+// lockserver or shard that owns it.
 type Reconciler struct {
 	client        versioned.Interface
 	core          kubernetes.Interface
@@ -89,6 +90,7 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		},
 		spec:    func(o *v1alpha1.EtcdLockserver) any { return o.Spec },
 		setSpec: func(dst, src *v1alpha1.EtcdLockserver) { dst.Spec = src.Spec },
+		status:  func(o *v1alpha1.EtcdLockserver) any { return o.Status },
 	}
 	r.cells = childKind[*v1alpha1.VitessCell]{
 		kind:   "VitessCell",
@@ -98,6 +100,7 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		},
 		spec:    func(o *v1alpha1.VitessCell) any { return o.Spec },
 		setSpec: func(dst, src *v1alpha1.VitessCell) { dst.Spec = src.Spec },
+		status:  func(o *v1alpha1.VitessCell) any { return o.Status },
 	}
 	r.keyspaces = childKind[*v1alpha1.VitessKeyspace]{
 		kind:   "VitessKeyspace",
@@ -107,6 +110,7 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		},
 		spec:    func(o *v1alpha1.VitessKeyspace) any { return o.Spec },
 		setSpec: func(dst, src *v1alpha1.VitessKeyspace) { dst.Spec = src.Spec },
+		status:  func(o *v1alpha1.VitessKeyspace) any { return o.Status },
 	}
 	r.shards = childKind[*v1alpha1.VitessShard]{
 		kind:   "VitessShard",
@@ -116,6 +120,7 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		},
 		spec:    func(o *v1alpha1.VitessShard) any { return o.Spec },
 		setSpec: func(dst, src *v1alpha1.VitessShard) { dst.Spec = src.Spec },
+		status:  func(o *v1alpha1.VitessShard) any { return o.Status },
 	}
 
 	enqueue := func(kind string) func(any) {
@@ -136,6 +141,19 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 			}
 		}
 	}
+	// enqueueController enqueues the object of kind that controls a Pod or Deployment.
+	enqueueController := func(kind string) func(any) {
+		return func(obj any) {
+			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tombstone.Obj
+			}
+			if object, ok := obj.(metav1.Object); ok {
+				if ref := metav1.GetControllerOf(object); ref != nil && ref.Kind == kind && ref.APIVersion == v1alpha1.SchemeGroupVersion.String() {
+					r.queue.Add(queueKey{kind: kind, key: object.GetNamespace() + "/" + ref.Name})
+				}
+			}
+		}
+	}
 	handle := func(informer cache.SharedIndexInformer, handlers ...func(any)) {
 		each := func(obj any) {
 			for _, handler := range handlers {
@@ -150,13 +168,14 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 	handle(api.EtcdLockservers().Informer(), toCluster, enqueue(kindLockserver))
 	handle(api.VitessCells().Informer(), toCluster)
 	handle(api.VitessKeyspaces().Informer(), toCluster)
-	handle(api.VitessShards().Informer(), toCluster)
-	for _, informer := range []cache.SharedIndexInformer{coreFactory.Core().V1().Pods().Informer(),
-		coreFactory.Core().V1().PersistentVolumeClaims().Informer(), coreFactory.Core().V1().Services().Informer(),
-		coreFactory.Policy().V1().PodDisruptionBudgets().Informer()} {
+	handle(api.VitessShards().Informer(), toCluster, enqueue(kindShard))
+	toShard := enqueueController(kindShard)
+	handle(coreFactory.Core().V1().Pods().Informer(), toLockserver, toShard)
+	for _, informer := range []cache.SharedIndexInformer{coreFactory.Core().V1().PersistentVolumeClaims().Informer(),
+		coreFactory.Core().V1().Services().Informer(), coreFactory.Policy().V1().PodDisruptionBudgets().Informer()} {
 		handle(informer, toLockserver, toCluster)
 	}
-	handle(coreFactory.Apps().V1().Deployments().Informer(), toCluster)
+	handle(coreFactory.Apps().V1().Deployments().Informer(), toCluster, toShard)
 	return r
 }
 
@@ -187,7 +206,7 @@ func (r *Reconciler) Run(ctx context.Context, workers int) error {
 			return fmt.Errorf("informer for %v did not sync", informer)
 		}
 	}
-	klog.InfoS("Reconciling VitessClusters and EtcdLockservers", "workers", workers)
+	klog.InfoS("Reconciling VitessClusters, EtcdLockservers and VitessShards", "workers", workers)
 	for range workers {
 		go wait.UntilWithContext(ctx, r.work, time.Second)
 	}
@@ -208,6 +227,8 @@ func (r *Reconciler) work(ctx context.Context) {
 			err = r.reconcileCluster(ctx, item.key)
 		case kindLockserver:
 			err = r.reconcileLockserver(ctx, item.key)
+		case kindShard:
+			err = r.reconcileShard(ctx, item.key)
 		}
 		observe(item.kind, start, err)
 		if err != nil {

@@ -56,7 +56,7 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 		case err != nil:
 			pass.fail(err)
 		default:
-			if podReady(existing) {
+			if existing.DeletionTimestamp == nil && podReady(existing) {
 				ready++
 			}
 			if existing.DeletionTimestamp == nil && existing.Annotations[AnnotationSpecHash] != desired.Annotations[AnnotationSpecHash] {
@@ -71,10 +71,7 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 			othersReady--
 		}
 		if othersReady == names.EtcdMembers-1 {
-			pass.delete("Pod", member.Name, func() error {
-				uid := member.UID
-				return r.core.CoreV1().Pods(namespace).Delete(ctx, member.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-			})
+			pass.deletePod(ctx, member)
 		} else {
 			pass.waiting = fmt.Sprintf("member %s is out of date; it is replaced once the other members are ready", member.Name)
 		}
@@ -87,21 +84,6 @@ type lockserverPass struct {
 	pass
 	lockserver *v1alpha1.EtcdLockserver
 	waiting    string
-}
-
-// ensurePVC creates a member's PVC when it is missing. An existing PVC is never changed or
-// deleted here: it holds the member's data.
-func (p *lockserverPass) ensurePVC(ctx context.Context, pvc *corev1.PersistentVolumeClaim) {
-	if _, err := p.pvcs.PersistentVolumeClaims(pvc.Namespace).Get(pvc.Name); !apierrors.IsNotFound(err) {
-		if err != nil {
-			p.fail(err)
-		}
-		return
-	}
-	p.create("PersistentVolumeClaim", pvc.Name, func() error {
-		_, err := p.core.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(ctx, pvc, metav1.CreateOptions{FieldManager: fieldManager})
-		return err
-	})
 }
 
 func (p *lockserverPass) syncPDB(ctx context.Context, desired *policyv1.PodDisruptionBudget) {

@@ -9,6 +9,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -104,5 +105,72 @@ func (p *pass) syncDeployment(ctx context.Context, desired *appsv1.Deployment) {
 	p.write("update", "Updated", "Deployment", desired.Name, func() error {
 		_, err := deployments.Update(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager})
 		return err
+	})
+}
+
+// ensurePVC creates a PVC when it is missing. An existing PVC is never changed or deleted: it
+// holds data.
+func (p *pass) ensurePVC(ctx context.Context, pvc *corev1.PersistentVolumeClaim) {
+	if _, err := p.pvcs.PersistentVolumeClaims(pvc.Namespace).Get(pvc.Name); !apierrors.IsNotFound(err) {
+		if err != nil {
+			p.fail(err)
+		}
+		return
+	}
+	p.create("PersistentVolumeClaim", pvc.Name, func() error {
+		_, err := p.core.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(ctx, pvc, metav1.CreateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
+
+// syncDeployments makes the Deployments that selector finds in namespace the desired ones.
+func (p *pass) syncDeployments(ctx context.Context, namespace string, selector map[string]string, desired []*appsv1.Deployment) {
+	wanted := map[string]bool{}
+	for _, deployment := range desired {
+		wanted[deployment.Name] = true
+		p.syncDeployment(ctx, deployment)
+	}
+	existing, err := p.deployments.Deployments(namespace).List(labels.SelectorFromSet(selector))
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	for _, deployment := range existing {
+		if !wanted[deployment.Name] {
+			uid := deployment.UID
+			p.delete("Deployment", deployment.Name, func() error {
+				return p.core.AppsV1().Deployments(deployment.Namespace).Delete(ctx, deployment.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			})
+		}
+	}
+}
+
+// syncServices makes the Services that selector finds in namespace the desired ones.
+func (p *pass) syncServices(ctx context.Context, namespace string, selector map[string]string, desired []*corev1.Service) {
+	wanted := map[string]bool{}
+	for _, service := range desired {
+		wanted[service.Name] = true
+		p.syncService(ctx, service)
+	}
+	existing, err := p.services.Services(namespace).List(labels.SelectorFromSet(selector))
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	for _, service := range existing {
+		if !wanted[service.Name] {
+			uid := service.UID
+			p.delete("Service", service.Name, func() error {
+				return p.core.CoreV1().Services(service.Namespace).Delete(ctx, service.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			})
+		}
+	}
+}
+
+// deletePod deletes the Pod that was seen, not a successor of the same name.
+func (p *pass) deletePod(ctx context.Context, pod *corev1.Pod) {
+	uid := pod.UID
+	p.delete("Pod", pod.Name, func() error {
+		return p.core.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 	})
 }

@@ -28,12 +28,14 @@ type childKind[T child] struct {
 	lister  func(namespace string) namespaceLister[T]
 	spec    func(T) any
 	setSpec func(dst, src T)
+	status  func(T) any
 }
 
 // typedClient is the part of a generated typed client the reconciler writes with.
 type typedClient[T any] interface {
 	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
 	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
 	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
 }
 
@@ -51,6 +53,21 @@ func (k childKind[T]) create(ctx context.Context, obj T) (T, error) {
 
 func (k childKind[T]) update(ctx context.Context, obj T) (T, error) {
 	return k.client(obj.GetNamespace()).Update(ctx, obj, metav1.UpdateOptions{FieldManager: fieldManager})
+}
+
+// updateStatus writes the status that report gives a copy of obj, when it differs from the
+// stored one, and says whether it wrote.
+func (k childKind[T]) updateStatus(ctx context.Context, obj T, report func(T)) (bool, error) {
+	updated := obj.DeepCopyObject().(T)
+	report(updated)
+	if apiequality.Semantic.DeepEqual(k.status(obj), k.status(updated)) {
+		return false, nil
+	}
+	if _, err := k.client(obj.GetNamespace()).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
+		return false, fmt.Errorf("updating the status of %s %s: %w", k.kind, obj.GetName(), err)
+	}
+	countWrite(k.kind, "update-status")
+	return true, nil
 }
 
 // delete deletes the object that was read, not one created since under the same name.

@@ -62,7 +62,7 @@ func TestClusterChildren(t *testing.T) {
 	}
 	waitInSync(t, api.VitessClusters(ns), "demo")
 	cluster, _ = api.VitessClusters(ns).Get(ctx, "demo", metav1.GetOptions{})
-	if cluster.Status.Tablets.Desired != 2 || cluster.Status.Cells.Desired != 1 || !meta.IsStatusConditionFalse(cluster.Status.Conditions, "Ready") ||
+	if cluster.Status.Tablets.Desired != 2 || cluster.Status.Cells.Desired != 1 || meta.FindStatusCondition(cluster.Status.Conditions, "Ready") == nil ||
 		cluster.Status.VitessDashboardServiceName != names.VtctldServiceName("demo") ||
 		cluster.Status.GatewayEndpoint != names.VtgateClusterServiceName("demo")+"."+ns+".svc:3306" {
 		t.Errorf("cluster status: %+v", cluster.Status)

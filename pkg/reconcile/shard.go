@@ -1,0 +1,203 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+)
+
+// The operator's annotations for updateStrategy External: the reconciler marks a tablet Pod that
+// runs an old spec as scheduled for replacement, and replaces it once an outside tool (or a
+// person) has marked it released.
+const (
+	AnnotationRolloutScheduled = "rollout.planetscale.com/scheduled"
+	AnnotationRolloutReleased  = "rollout.planetscale.com/released"
+)
+
+const kindShard = "VitessShard"
+
+// reconcileShard runs a shard's tablets (a Pod each, on a PVC each when the pool has a claim
+// template) and its VTOrc Deployments, replaces tablets whose spec changed one at a time, and
+// reports what it sees in the shard's status.
+func (r *Reconciler) reconcileShard(ctx context.Context, key string) error {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil
+	}
+	shard, err := r.shards.get(namespace, name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if shard.DeletionTimestamp != nil {
+		return nil
+	}
+	p := &shardPass{pass: pass{Reconciler: r, owner: shard}, shard: shard}
+	p.syncTablets(ctx)
+	p.syncDeployments(ctx, namespace, shardLabels(shard, componentVtorc), vtorcDeployments(shard))
+	return errors.Join(append(p.errs, p.updateStatus(ctx))...)
+}
+
+// shardPass is one reconcile of one shard.
+type shardPass struct {
+	pass
+	shard   *v1alpha1.VitessShard
+	desired int32
+	ready   int32
+	waiting string
+}
+
+func (p *shardPass) syncTablets(ctx context.Context) {
+	shard := p.shard
+	pods := p.pods.Pods(shard.Namespace)
+	wanted := map[string]bool{}
+	var stale []*corev1.Pod
+	for _, t := range shardTablets(shard) {
+		p.desired++
+		if t.pool.DataVolumeClaimTemplate != nil {
+			p.ensurePVC(ctx, tabletPVC(shard, t))
+		}
+		desired := tabletPod(shard, t)
+		wanted[desired.Name] = true
+		existing, err := pods.Get(desired.Name)
+		switch {
+		case apierrors.IsNotFound(err):
+			p.create("Pod", desired.Name, func() error {
+				_, err := p.core.CoreV1().Pods(shard.Namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
+				return err
+			})
+		case err != nil:
+			p.fail(err)
+		default:
+			if existing.DeletionTimestamp == nil && podReady(existing) {
+				p.ready++
+			}
+			if existing.DeletionTimestamp == nil && existing.Annotations[AnnotationSpecHash] != desired.Annotations[AnnotationSpecHash] {
+				stale = append(stale, existing)
+			}
+		}
+	}
+	existing, err := pods.List(labels.SelectorFromSet(shardLabels(shard, componentVttablet)))
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	var unwanted []*corev1.Pod
+	for _, pod := range existing {
+		if !wanted[pod.Name] && pod.DeletionTimestamp == nil {
+			unwanted = append(unwanted, pod)
+		}
+	}
+	// A pool that shrank gives up its last tablets; their PVCs stay for when it grows again.
+	p.replace(ctx, unwanted, "removed from its pool")
+	if p.waiting == "" {
+		p.roll(ctx, stale)
+	}
+}
+
+// roll replaces tablets that run an old spec, as the update strategy allows.
+func (p *shardPass) roll(ctx context.Context, stale []*corev1.Pod) {
+	if len(stale) == 0 {
+		return
+	}
+	if strategy := p.shard.Spec.UpdateStrategy; strategy != nil && strategy.Type != nil && *strategy.Type == v1alpha1.UpdateStrategyExternal {
+		p.rollExternally(ctx, stale)
+		return
+	}
+	// One at a time, and only while every other tablet is ready, so the shard keeps its replicas.
+	candidate := stale[0]
+	othersReady := p.ready
+	if podReady(candidate) {
+		othersReady--
+	}
+	if othersReady < p.desired-1 {
+		p.waiting = fmt.Sprintf("tablet %s runs an old spec; it is replaced once the other tablets are ready", tabletAliasOf(candidate))
+		return
+	}
+	p.replace(ctx, []*corev1.Pod{candidate}, "runs an old spec")
+}
+
+// rollExternally marks stale tablets as scheduled and replaces those an outside tool released.
+func (p *shardPass) rollExternally(ctx context.Context, stale []*corev1.Pod) {
+	var released []*corev1.Pod
+	waiting := 0
+	for _, pod := range stale {
+		if _, ok := pod.Annotations[AnnotationRolloutReleased]; ok {
+			released = append(released, pod)
+			continue
+		}
+		waiting++
+		if _, ok := pod.Annotations[AnnotationRolloutScheduled]; ok {
+			continue
+		}
+		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"the tablet's spec changed; add %s to replace it"}}}`, AnnotationRolloutScheduled, AnnotationRolloutReleased)
+		p.write("annotate", "RolloutScheduled", "Pod", pod.Name, func() error {
+			_, err := p.core.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: fieldManager})
+			return err
+		})
+	}
+	p.replace(ctx, released, "was released for its update")
+	if waiting > 0 {
+		p.waiting = fmt.Sprintf("%d tablet(s) run an old spec and wait for %s (updateStrategy External)", waiting, AnnotationRolloutReleased)
+	}
+}
+
+// replace deletes tablet Pods; the shard's primary goes last, and not before Vitess has moved
+// the primary role to another tablet.
+func (p *shardPass) replace(ctx context.Context, pods []*corev1.Pod, why string) {
+	primary := p.shard.Status.PrimaryAlias
+	sort.SliceStable(pods, func(i, j int) bool { return tabletAliasOf(pods[j]) == primary && tabletAliasOf(pods[i]) != primary })
+	for _, pod := range pods {
+		if primary != "" && tabletAliasOf(pod) == primary {
+			p.waiting = fmt.Sprintf("tablet %s %s but is the primary; it is replaced after a planned reparent", primary, why)
+			return
+		}
+		p.events.Eventf(p.shard, nil, corev1.EventTypeNormal, "ReplacingTablet", "Delete", "tablet %s %s", tabletAliasOf(pod), why)
+		p.deletePod(ctx, pod)
+	}
+}
+
+// tabletAliasOf is the Vitess alias of the tablet a Pod runs, from its labels.
+func tabletAliasOf(pod *corev1.Pod) string {
+	return pod.Labels[LabelCell] + "-" + pod.Labels[LabelTabletUID]
+}
+
+func (p *shardPass) updateStatus(ctx context.Context) error {
+	_, err := p.shards.updateStatus(ctx, p.shard, func(shard *v1alpha1.VitessShard) {
+		status := &shard.Status
+		status.ObservedGeneration = shard.Generation
+		status.Tablets = v1alpha1.ReadyCount{Desired: p.desired, Ready: p.ready}
+		set := func(conditionType string, value bool, reason, message string) {
+			setCondition(&status.Conditions, shard.Generation, conditionType, value, reason, message)
+		}
+		if len(p.errs) > 0 {
+			set(v1alpha1.ConditionDegraded, true, "ReconcileFailed", p.errs[0].Error())
+		} else {
+			set(v1alpha1.ConditionDegraded, false, "AsExpected", "every tablet and VTOrc is as specified")
+		}
+		switch {
+		case p.wrote:
+			set(v1alpha1.ConditionProgressing, true, "TabletsUpdated", "creating, replacing or removing tablets")
+		case p.waiting != "":
+			set(v1alpha1.ConditionProgressing, true, "RolloutWaiting", p.waiting)
+		default:
+			set(v1alpha1.ConditionProgressing, false, "TabletsInSync", "every tablet runs its current spec")
+		}
+		allReady := p.ready == p.desired
+		set(v1alpha1.ConditionReady, allReady, map[bool]string{true: "TabletsReady", false: "TabletsNotReady"}[allReady],
+			fmt.Sprintf("%d/%d tablets ready", p.ready, p.desired))
+	})
+	return err
+}
