@@ -75,8 +75,8 @@ func TestOperatorExamples(t *testing.T) {
 	}
 	// The operator's own names for commerce's tablets and VTOrc.
 	want.add(objectSet{
-		pods: []string{"example-vttablet-zone1-2548885007-46a852d0", "example-vttablet-zone1-2469782763-bfadd780", "example-vttablet-zone1-0790125915-4e37d9d5"},
-		pvcs: []string{"example-vttablet-zone1-2548885007-46a852d0", "example-vttablet-zone1-2469782763-bfadd780", "example-vttablet-zone1-0790125915-4e37d9d5"},
+		pods:        []string{"example-vttablet-zone1-2548885007-46a852d0", "example-vttablet-zone1-2469782763-bfadd780", "example-vttablet-zone1-0790125915-4e37d9d5"},
+		pvcs:        []string{"example-vttablet-zone1-2548885007-46a852d0", "example-vttablet-zone1-2469782763-bfadd780", "example-vttablet-zone1-0790125915-4e37d9d5"},
 		deployments: []string{"example-commerce-x-x-zone1-vtorc-c13ef6ff"},
 	})
 	if commerce := shardObjects("commerce", "-", "x-x"); !slices.Equal(commerce.pods, want.pods[3:]) {
