@@ -1,0 +1,97 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+)
+
+// TestTabletRollout: a deleted tablet Pod comes back on its PVC; under updateStrategy External a
+// changed image only marks the tablets as scheduled, and each is replaced once released.
+func TestTabletRollout(t *testing.T) {
+	ctx := testContext(t)
+	ns := newNamespace(t, "rollout")
+	manifest := strings.Replace(clusterManifest(ns, "demo"), "spec:\n", "spec:\n  updateStrategy: {type: External}\n", 1)
+	manifest = strings.Replace(manifest, "replicas: 2}", "replicas: 2, dataVolumeClaimTemplate: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}", 1)
+	mustApply(t, manifest)
+	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
+	core := kubeClient(t)
+	shardName := names.Shard("demo", "commerce", "x-x")
+	var pods []string
+	for index := uint32(1); index <= 2; index++ {
+		pods = append(pods, names.TabletPodName("demo", "zone1", names.TabletUID("zone1", "commerce", "-", "replica", index)))
+	}
+	tabletsReady := func(what string) {
+		t.Helper()
+		eventually(t, what, func() (bool, error) {
+			shard, err := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{})
+			return err == nil && shard.Status.Tablets.Ready == 2 && meta.IsStatusConditionTrue(shard.Status.Conditions, "Ready"), err
+		})
+	}
+	tabletsReady("tablets ready")
+
+	first, err := core.CoreV1().Pods(ns).Get(ctx, pods[0], metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Spec.Volumes[2].PersistentVolumeClaim == nil || first.Spec.Volumes[2].PersistentVolumeClaim.ClaimName != pods[0] {
+		t.Errorf("tablet volumes: %+v", first.Spec.Volumes)
+	}
+	if err := core.CoreV1().Pods(ns).Delete(ctx, pods[0], metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "deleted tablet Pod recreated", func() (bool, error) {
+		pod, err := core.CoreV1().Pods(ns).Get(ctx, pods[0], metav1.GetOptions{})
+		return err == nil && pod.UID != first.UID && podIsReady(pod), nil
+	})
+	tabletsReady("tablets ready again")
+
+	if _, err := api.VitessClusters(ns).Patch(ctx, "demo", types.MergePatchType, []byte(`{"spec":{"images":{"vttablet":"vitess/lite:v24.0.1"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "both tablets scheduled for replacement, none replaced", func() (bool, error) {
+		for _, name := range pods {
+			pod, err := core.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil || pod.Annotations[reconcile.AnnotationRolloutScheduled] == "" {
+				return false, err
+			}
+			if pod.Spec.Containers[0].Image == "vitess/lite:v24.0.1" {
+				t.Fatalf("tablet %s was replaced before it was released", name)
+			}
+		}
+		shard, err := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{})
+		progressing := meta.FindStatusCondition(shard.Status.Conditions, "Progressing")
+		return err == nil && progressing != nil && progressing.Reason == "RolloutWaiting", err
+	})
+	release := `{"metadata":{"annotations":{"` + reconcile.AnnotationRolloutReleased + `":"true"}}}`
+	if _, err := core.CoreV1().Pods(ns).Patch(ctx, pods[1], types.MergePatchType, []byte(release), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the released tablet replaced with the new image", func() (bool, error) {
+		pod, err := core.CoreV1().Pods(ns).Get(ctx, pods[1], metav1.GetOptions{})
+		return err == nil && pod.Spec.Containers[0].Image == "vitess/lite:v24.0.1" && podIsReady(pod), nil
+	})
+	if pod, err := core.CoreV1().Pods(ns).Get(ctx, pods[0], metav1.GetOptions{}); err != nil || pod.Spec.Containers[0].Image == "vitess/lite:v24.0.1" {
+		t.Errorf("the tablet that was not released was replaced: %v", err)
+	}
+	events, err := core.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := 0
+	for _, event := range events.Items {
+		if event.Reason == "ReplacingTablet" && event.Regarding.Name == shardName && event.Type == corev1.EventTypeNormal {
+			replaced++
+		}
+	}
+	if replaced != 1 {
+		t.Errorf("%d ReplacingTablet Events on the shard, want 1", replaced)
+	}
+}
