@@ -303,33 +303,14 @@ func (cp *ControlPlane) start(name, bin string, args ...string) error {
 }
 
 func (cp *ControlPlane) startEtcd(ctx context.Context) (string, error) {
-	clientPort, err := freePort()
+	clientURL, args, err := etcdFlags(filepath.Join(cp.dir, "etcd"))
 	if err != nil {
 		return "", err
 	}
-	peerPort, err := freePort()
-	if err != nil {
+	if err := cp.start("etcd", cp.tools.Etcd, args...); err != nil {
 		return "", err
 	}
-	clientURL, peerURL := "http://"+loopback(clientPort), "http://"+loopback(peerPort)
-	if err := cp.start("etcd", cp.tools.Etcd,
-		"--name=local",
-		"--data-dir="+filepath.Join(cp.dir, "etcd"),
-		"--listen-client-urls="+clientURL,
-		"--advertise-client-urls="+clientURL,
-		// The peer port is unused with one member, but etcd binds it: never the shared default 2380.
-		"--listen-peer-urls="+peerURL,
-		"--initial-advertise-peer-urls="+peerURL,
-		"--initial-cluster=local="+peerURL,
-		// A throwaway cluster: durability is not worth an fsync per write on a shared disk.
-		"--unsafe-no-fsync=true",
-		"--log-level=warn",
-	); err != nil {
-		return "", err
-	}
-	return clientURL, cp.poll(ctx, "etcd", func(ctx context.Context) (bool, error) {
-		return httpOK(ctx, http.DefaultClient, clientURL+"/health"), nil
-	})
+	return clientURL, cp.poll(ctx, "etcd", etcdHealthy(clientURL))
 }
 
 func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string) error {
@@ -450,10 +431,17 @@ func httpOK(ctx context.Context, client *http.Client, url string) bool {
 
 // poll calls cond until it returns true, an error, a process of ours dies, or waitTimeout passes.
 func (cp *ControlPlane) poll(ctx context.Context, what string, cond func(context.Context) (bool, error)) error {
+	return Poll(ctx, what, cp.checkProcesses, cond)
+}
+
+// Poll calls cond every 250 ms, each time with a 10 s deadline, until it returns true or an error,
+// alive returns an error (a process that should serve has died), or a 3-minute bound passes: a
+// broken component fails a test with its log instead of hanging until the go test timeout.
+func Poll(ctx context.Context, what string, alive func() error, cond func(context.Context) (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, waitTimeout)
 	defer cancel()
 	for {
-		if err := cp.checkProcesses(); err != nil {
+		if err := alive(); err != nil {
 			return fmt.Errorf("waiting for %s: %w", what, err)
 		}
 		callCtx, callCancel := context.WithTimeout(ctx, 10*time.Second)

@@ -28,6 +28,50 @@ type process struct {
 }
 
 func startProcess(name, logPath, bin string, args ...string) (*process, error) {
+	return startProcessWith(name, logPath, ProcessOptions{}, bin, args...)
+}
+
+// ProcessOptions are the settings of StartProcess beyond its command line.
+type ProcessOptions struct {
+	// Credential runs the process as another user (Vitess' binaries refuse to run as root); nil
+	// runs it as ourselves.
+	Credential *syscall.Credential
+	// Dir is its working directory; empty means ours.
+	Dir string
+}
+
+// Process is a child process started by StartProcess, for harnesses outside this package that run
+// other programs the way the control plane runs its components.
+type Process struct{ p *process }
+
+// StartProcess starts bin with its output appended to logPath. Like the control plane's
+// components, it gets a process group of its own and is killed by the kernel if this process dies
+// without stopping it.
+func StartProcess(name, logPath string, opts ProcessOptions, bin string, args ...string) (*Process, error) {
+	p, err := startProcessWith(name, logPath, opts, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	return &Process{p: p}, nil
+}
+
+// Stop sends SIGTERM to the process group, then SIGKILL after a grace period, and returns once the
+// process has exited. Stopping a process that has exited does nothing.
+func (p *Process) Stop() { p.p.stop() }
+
+// ExitError is nil while the process runs; once it has exited it describes the exit, with the
+// end of the log to show why.
+func (p *Process) ExitError() error {
+	if !p.p.exited() {
+		return nil
+	}
+	return p.p.exitError()
+}
+
+// FreePort returns a loopback port nobody listens on, never the same one twice in this process.
+func FreePort() (int, error) { return freePort() }
+
+func startProcessWith(name, logPath string, opts ProcessOptions, bin string, args ...string) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -36,7 +80,11 @@ func startProcess(name, logPath, bin string, args ...string) (*process, error) {
 
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Dir = opts.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Go sets the parent-death signal below after switching to this user, so the switch does
+		// not clear it.
+		Credential: opts.Credential,
 		// Own process group: a Ctrl-C in the terminal reaches only us, so we stop the children in
 		// order; and Stop can signal the whole group.
 		Setpgid: true,
