@@ -28,6 +28,7 @@ func (r *Reconciler) reconcileCluster(ctx context.Context, key string) error {
 	}
 	cluster, err := r.clusters.VitessClusters(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
+		r.topology.forget(key)
 		return nil // its children go with it, through their owner references
 	}
 	if err != nil {
@@ -37,6 +38,7 @@ func (r *Reconciler) reconcileCluster(ctx context.Context, key string) error {
 		return nil
 	}
 	pass := &clusterPass{pass: pass{Reconciler: r, owner: cluster}, cluster: cluster}
+	pass.view = pass.observeTopology(key)
 	desired, err := desiredChildren(cluster)
 	if err != nil {
 		pass.fail(err)
@@ -53,6 +55,8 @@ type clusterPass struct {
 	// pendingTurndowns are shards no partitioning declares any more that are kept until they no
 	// longer serve.
 	pendingTurndowns []string
+	// view is the latest reading of the cluster's topology.
+	view *topologyView
 }
 
 func (p *clusterPass) selector(extra map[string]string) labels.Selector {
@@ -140,9 +144,9 @@ func (p *clusterPass) turnDownShards(ctx context.Context, keyspace *v1alpha1.Vit
 	}
 	remaining := 0
 	for _, shard := range unwanted {
-		if keyspace.Spec.TurndownPolicy != v1alpha1.TurndownPolicyImmediate {
-			// RequireIdle: a shard is turned down only once Vitess says nothing is routed to it;
-			// until the reconciler reads that from the topology, the shard stays.
+		if keyspace.Spec.TurndownPolicy != v1alpha1.TurndownPolicyImmediate && p.view.servesShard(keyspace.Spec.Name, shard.Spec.Name) {
+			// RequireIdle: a shard is turned down only once the topology shows that nothing is
+			// routed to it; without a reading of the topology, it stays.
 			p.pendingTurndowns = append(p.pendingTurndowns, keyspace.Spec.Name+"/"+shard.Spec.Name)
 			remaining++
 			continue

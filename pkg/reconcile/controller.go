@@ -41,6 +41,7 @@ type Reconciler struct {
 	deployments   appslisters.DeploymentLister
 	queue         workqueue.TypedRateLimitingInterface[queueKey]
 	events        events.EventRecorder
+	topology      *topology
 
 	lockservers childKind[*v1alpha1.EtcdLockserver]
 	cells       childKind[*v1alpha1.VitessCell]
@@ -80,7 +81,8 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		deployments:   coreFactory.Apps().V1().Deployments().Lister(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[queueKey](),
 			workqueue.TypedRateLimitingQueueConfig[queueKey]{Name: "vitess"}),
-		events: recorder,
+		events:   recorder,
+		topology: newTopology(),
 	}
 	r.lockservers = childKind[*v1alpha1.EtcdLockserver]{
 		kind:   "EtcdLockserver",

@@ -179,6 +179,10 @@ func (p *shardPass) updateStatus(ctx context.Context) error {
 		status := &shard.Status
 		status.ObservedGeneration = shard.Generation
 		status.Tablets = v1alpha1.ReadyCount{Desired: p.desired, Ready: p.ready}
+		if view := p.topology.view(shard.Namespace + "/" + shard.Spec.Cluster); view.reached() {
+			record := view.shards[shard.Spec.KeyspaceName+"/"+shard.Spec.Name]
+			status.PrimaryAlias, status.Serving = record.PrimaryAlias, view.servesShard(shard.Spec.KeyspaceName, shard.Spec.Name)
+		}
 		set := func(conditionType string, value bool, reason, message string) {
 			setCondition(&status.Conditions, shard.Generation, conditionType, value, reason, message)
 		}

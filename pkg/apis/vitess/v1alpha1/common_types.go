@@ -68,4 +68,6 @@ const (
 	ConditionProgressing = "Progressing"
 	// ConditionDegraded is True when something stops the object from converging.
 	ConditionDegraded = "Degraded"
+	// ConditionRegistered, on cells and keyspaces, is True once the Vitess topology has them.
+	ConditionRegistered = "Registered"
 )
