@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -80,6 +81,23 @@ func (p *pass) syncService(ctx context.Context, desired *corev1.Service) {
 	})
 }
 
+// handEdited reports whether someone changed what a Deployment runs (replicas, or a container's
+// image, command or arguments) without changing the recorded hash. The rest of the spec is not
+// compared: the server fills in defaults there.
+func handEdited(existing, desired *appsv1.Deployment) bool {
+	if !apiequality.Semantic.DeepEqual(existing.Spec.Replicas, desired.Spec.Replicas) ||
+		len(existing.Spec.Template.Spec.Containers) != len(desired.Spec.Template.Spec.Containers) {
+		return true
+	}
+	for i, want := range desired.Spec.Template.Spec.Containers {
+		have := existing.Spec.Template.Spec.Containers[i]
+		if have.Name != want.Name || have.Image != want.Image || !slices.Equal(have.Command, want.Command) || !slices.Equal(have.Args, want.Args) {
+			return true
+		}
+	}
+	return false
+}
+
 // syncDeployment creates the Deployment or, when the hash of what it was made from changed,
 // replaces its spec; the Deployment then rolls its Pods.
 func (p *pass) syncDeployment(ctx context.Context, desired *appsv1.Deployment) {
@@ -96,7 +114,8 @@ func (p *pass) syncDeployment(ctx context.Context, desired *appsv1.Deployment) {
 		p.fail(err)
 		return
 	}
-	if existing.Annotations[AnnotationSpecHash] == desired.Annotations[AnnotationSpecHash] && hasLabels(existing, desired.Labels) {
+	if existing.Annotations[AnnotationSpecHash] == desired.Annotations[AnnotationSpecHash] && hasLabels(existing, desired.Labels) &&
+		!handEdited(existing, desired) {
 		return
 	}
 	updated := existing.DeepCopy()

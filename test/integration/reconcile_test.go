@@ -100,6 +100,16 @@ func TestClusterChildren(t *testing.T) {
 		return err == nil, nil
 	})
 
+	vtgate := names.VtgateDeploymentName("demo", "zone1")
+	if _, err := core.AppsV1().Deployments(ns).Patch(ctx, vtgate, types.StrategicMergePatchType,
+		[]byte(`{"spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"vtgate","image":"example.com/edited:1"}]}}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "hand-edited vtgate Deployment restored", func() (bool, error) {
+		deployment, err := core.AppsV1().Deployments(ns).Get(ctx, vtgate, metav1.GetOptions{})
+		return err == nil && *deployment.Spec.Replicas == 1 && deployment.Spec.Template.Spec.Containers[0].Image != "example.com/edited:1", err
+	})
+
 	// Drift: a deleted child comes back, a hand edit is undone.
 	if err := api.VitessCells(ns).Delete(ctx, cellName, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -123,6 +133,16 @@ func TestClusterChildren(t *testing.T) {
 		lockserver, err := api.EtcdLockservers(ns).Get(ctx, lockserverName, metav1.GetOptions{})
 		return err == nil && meta.IsStatusConditionTrue(lockserver.Status.Conditions, "Ready") &&
 			meta.IsStatusConditionFalse(lockserver.Status.Conditions, "Progressing"), err
+	})
+	// On kwok vtctld's Deployment becomes available but nothing answers at its Service: the
+	// topology readings settle on VtctldUnreachable, and retrying them writes nothing.
+	eventually(t, "cell reports vtctld unreachable", func() (bool, error) {
+		cell, err := api.VitessCells(ns).Get(ctx, cellName, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		registered := meta.FindStatusCondition(cell.Status.Conditions, "Registered")
+		return registered != nil && registered.Reason == "VtctldUnreachable", nil
 	})
 	reconcilerWrites(t) // the metric exists
 	before := writesInNamespace(t, ns)
