@@ -27,12 +27,15 @@ func (p *clusterPass) reportCell(ctx context.Context, cell *v1alpha1.VitessCell)
 		status.ObservedGeneration = cell.Generation
 		status.Gateway = gateway
 		status.GatewayServiceName = names.VtgateServiceName(p.cluster.Name, cell.Spec.Name)
-		status.Registered = p.view.reached() && p.view.cells[cell.Spec.Name]
 		set := func(conditionType string, value bool, reason, message string) {
 			setCondition(&status.Conditions, cell.Generation, conditionType, value, reason, message)
 		}
-		registered, reason, message := registration(p.view, status.Registered, "cell "+cell.Spec.Name)
-		set(v1alpha1.ConditionRegistered, registered, reason, message)
+		// Until the first reading since this process started, the last report stands.
+		if p.view != nil {
+			status.Registered = p.view.reached() && p.view.cells[cell.Spec.Name]
+			registered, reason, message := registration(p.view, status.Registered, "cell "+cell.Spec.Name)
+			set(v1alpha1.ConditionRegistered, registered, reason, message)
+		}
 		set(v1alpha1.ConditionDegraded, false, "AsExpected", "the cell's vtgate Deployment and Service are as specified")
 		rolling := gateway.Ready < gateway.Desired
 		set(v1alpha1.ConditionProgressing, rolling, map[bool]string{true: "GatewayStarting", false: "GatewayInSync"}[rolling],
@@ -68,16 +71,17 @@ func (p *clusterPass) reportKeyspace(ctx context.Context, keyspace *v1alpha1.Vit
 		status := &keyspace.Status
 		status.ObservedGeneration = keyspace.Generation
 		status.Shards, status.Tablets = count, tablets
-		status.Registered = p.view.reached() && p.view.keyspace[keyspace.Spec.Name]
-		status.ServingShards = nil
-		if p.view.reached() {
-			status.ServingShards = p.view.serving[keyspace.Spec.Name]
-		}
 		set := func(conditionType string, value bool, reason, message string) {
 			setCondition(&status.Conditions, keyspace.Generation, conditionType, value, reason, message)
 		}
-		registered, reason, message := registration(p.view, status.Registered, "keyspace "+keyspace.Spec.Name)
-		set(v1alpha1.ConditionRegistered, registered, reason, message)
+		if p.view != nil {
+			status.Registered = p.view.reached() && p.view.keyspace[keyspace.Spec.Name]
+			if p.view.reached() {
+				status.ServingShards = p.view.serving[keyspace.Spec.Name]
+			}
+			registered, reason, message := registration(p.view, status.Registered, "keyspace "+keyspace.Spec.Name)
+			set(v1alpha1.ConditionRegistered, registered, reason, message)
+		}
 		set(v1alpha1.ConditionDegraded, false, "AsExpected", "the keyspace's shards are as specified")
 		if len(pending) > 0 {
 			set(v1alpha1.ConditionProgressing, true, "TurndownPending", "kept until they no longer serve: "+strings.Join(pending, ", "))

@@ -272,13 +272,11 @@ func (p *clusterPass) enqueueShards() {
 	}
 }
 
-// registration is the Registered condition of a cell or keyspace for a reading.
+// registration is the Registered condition of a cell or keyspace for a reading (not nil).
 func registration(view *topologyView, registered bool, what string) (bool, string, string) {
 	switch {
 	case registered:
 		return true, "InTopology", what + " is registered in the topology"
-	case view == nil:
-		return false, "NotRead", "the topology has not been read yet"
 	case errors.Is(view.err, errVtctldNotRunning):
 		return false, "VtctldNotRunning", view.err.Error()
 	case vtctld.IsUnavailable(view.err):

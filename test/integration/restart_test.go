@@ -3,6 +3,7 @@ package integration
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -15,6 +16,11 @@ func TestRestart(t *testing.T) {
 	}
 	client := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
 	// The reconciler has settled before the snapshot: after the restart it must write nothing.
+	waitInSync(t, client.VitessClusters(ns), "demo")
+	eventually(t, "cluster Ready", func() (bool, error) {
+		cluster, err := client.VitessClusters(ns).Get(testContext(t), "demo", metav1.GetOptions{})
+		return err == nil && meta.IsStatusConditionTrue(cluster.Status.Conditions, "Ready"), err
+	})
 	waitInSync(t, client.VitessClusters(ns), "demo")
 	versions := func() map[string]string {
 		ctx := testContext(t)
