@@ -48,18 +48,7 @@ func (p *clusterPass) reportCell(ctx context.Context, cell *v1alpha1.VitessCell)
 // reportKeyspace writes a keyspace's status: how many of the shards it declares are ready, and
 // their tablets.
 func (p *clusterPass) reportKeyspace(ctx context.Context, keyspace *v1alpha1.VitessKeyspace, shards []*v1alpha1.VitessShard) {
-	count, tablets := v1alpha1.ReadyCount{Desired: int32(len(shards))}, v1alpha1.ReadyCount{}
-	for _, shard := range shards {
-		for _, pool := range shard.Spec.TabletPools {
-			tablets.Desired += pool.Replicas
-		}
-		if stored, err := p.shards.get(shard.Namespace, shard.Name); err == nil {
-			tablets.Ready += stored.Status.Tablets.Ready
-			if meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) && stored.Status.ObservedGeneration == stored.Generation {
-				count.Ready++
-			}
-		}
-	}
+	count, tablets := p.countShards(shards)
 	var pending []string
 	for _, turndown := range p.pendingTurndowns {
 		if shard, ok := strings.CutPrefix(turndown, keyspace.Spec.Name+"/"); ok {
@@ -94,9 +83,27 @@ func (p *clusterPass) reportKeyspace(ctx context.Context, keyspace *v1alpha1.Vit
 	}))
 }
 
+// countShards counts the declared shards and their tablets, desired and ready; readiness is
+// read from the stored shards' status.
+func (r *Reconciler) countShards(shards []*v1alpha1.VitessShard) (count, tablets v1alpha1.ReadyCount) {
+	count.Desired = int32(len(shards))
+	for _, shard := range shards {
+		for _, pool := range shard.Spec.TabletPools {
+			tablets.Desired += pool.Replicas
+		}
+		if stored, err := r.shards.get(shard.Namespace, shard.Name); err == nil {
+			tablets.Ready += stored.Status.Tablets.Ready
+			if meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) && stored.Status.ObservedGeneration == stored.Generation {
+				count.Ready++
+			}
+		}
+	}
+	return count, tablets
+}
+
 // reportStatus records a failed status write. A status write is a report, not a change towards
 // the spec, so it does not make the cluster Progressing.
-func (p *clusterPass) reportStatus(_ bool, err error) {
+func (p *clusterPass) reportStatus(err error) {
 	if err != nil {
 		p.fail(err)
 	}

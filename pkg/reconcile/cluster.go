@@ -200,14 +200,9 @@ func (r *Reconciler) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 			if stored, err := r.keyspaces.get(keyspace.Namespace, keyspace.Name); err == nil && meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) {
 				status.Keyspaces.Ready++
 			}
-			for _, shard := range desired.shards[keyspace.Name] {
-				for _, pool := range shard.Spec.TabletPools {
-					status.Tablets.Desired += pool.Replicas
-				}
-				if stored, err := r.shards.get(shard.Namespace, shard.Name); err == nil {
-					status.Tablets.Ready += stored.Status.Tablets.Ready
-				}
-			}
+			_, tablets := r.countShards(desired.shards[keyspace.Name])
+			status.Tablets.Desired += tablets.Desired
+			status.Tablets.Ready += tablets.Ready
 		}
 	}
 	setConditions(status, cluster.Generation, pass)

@@ -49,10 +49,7 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 		existing, err := r.pods.Pods(namespace).Get(desired.Name)
 		switch {
 		case apierrors.IsNotFound(err):
-			pass.create("Pod", desired.Name, func() error {
-				_, err := r.core.CoreV1().Pods(namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
-				return err
-			})
+			pass.createPod(ctx, desired)
 		case err != nil:
 			pass.fail(err)
 		default:
@@ -113,42 +110,34 @@ func (p *lockserverPass) syncPDB(ctx context.Context, desired *policyv1.PodDisru
 }
 
 func (r *Reconciler) updateLockserverStatus(ctx context.Context, lockserver *v1alpha1.EtcdLockserver, ready int, pass *lockserverPass) error {
-	status := lockserver.Status.DeepCopy()
-	status.ObservedGeneration = lockserver.Generation
-	status.Members = v1alpha1.ReadyCount{Desired: names.EtcdMembers, Ready: int32(ready)}
-	status.ClientServiceName = ""
-	if ptr.Deref(lockserver.Spec.CreateClientService, true) {
-		status.ClientServiceName = names.EtcdClientServiceName(lockserver.Name)
-	}
-	set := func(conditionType string, value bool, reason, message string) {
-		setCondition(&status.Conditions, lockserver.Generation, conditionType, value, reason, message)
-	}
-	if len(pass.errs) > 0 {
-		set(v1alpha1.ConditionDegraded, true, "ReconcileFailed", pass.errs[0].Error())
-	} else {
-		set(v1alpha1.ConditionDegraded, false, "AsExpected", "every member, Service and PodDisruptionBudget is as specified")
-	}
-	switch {
-	case pass.wrote:
-		set(v1alpha1.ConditionProgressing, true, "MembersUpdated", "creating or replacing members")
-	case pass.waiting != "":
-		set(v1alpha1.ConditionProgressing, true, "RolloutWaiting", pass.waiting)
-	default:
-		set(v1alpha1.ConditionProgressing, false, "MembersInSync", "every member runs its current spec")
-	}
-	allReady := ready == names.EtcdMembers
-	set(v1alpha1.ConditionReady, allReady, map[bool]string{true: "QuorumReady", false: "MembersNotReady"}[allReady],
-		fmt.Sprintf("%d/%d members ready", ready, names.EtcdMembers))
-	if apiequality.Semantic.DeepEqual(&lockserver.Status, status) {
-		return nil
-	}
-	updated := lockserver.DeepCopy()
-	updated.Status = *status
-	if _, err := r.client.VitessV1alpha1().EtcdLockservers(lockserver.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
-		return fmt.Errorf("updating the status of EtcdLockserver %s: %w", lockserver.Name, err)
-	}
-	countWrite("EtcdLockserver", "update-status")
-	return nil
+	return r.lockservers.updateStatus(ctx, lockserver, func(lockserver *v1alpha1.EtcdLockserver) {
+		status := &lockserver.Status
+		status.ObservedGeneration = lockserver.Generation
+		status.Members = v1alpha1.ReadyCount{Desired: names.EtcdMembers, Ready: int32(ready)}
+		status.ClientServiceName = ""
+		if ptr.Deref(lockserver.Spec.CreateClientService, true) {
+			status.ClientServiceName = names.EtcdClientServiceName(lockserver.Name)
+		}
+		set := func(conditionType string, value bool, reason, message string) {
+			setCondition(&status.Conditions, lockserver.Generation, conditionType, value, reason, message)
+		}
+		if len(pass.errs) > 0 {
+			set(v1alpha1.ConditionDegraded, true, "ReconcileFailed", pass.errs[0].Error())
+		} else {
+			set(v1alpha1.ConditionDegraded, false, "AsExpected", "every member, Service and PodDisruptionBudget is as specified")
+		}
+		switch {
+		case pass.wrote:
+			set(v1alpha1.ConditionProgressing, true, "MembersUpdated", "creating or replacing members")
+		case pass.waiting != "":
+			set(v1alpha1.ConditionProgressing, true, "RolloutWaiting", pass.waiting)
+		default:
+			set(v1alpha1.ConditionProgressing, false, "MembersInSync", "every member runs its current spec")
+		}
+		allReady := ready == names.EtcdMembers
+		set(v1alpha1.ConditionReady, allReady, map[bool]string{true: "QuorumReady", false: "MembersNotReady"}[allReady],
+			fmt.Sprintf("%d/%d members ready", ready, names.EtcdMembers))
+	})
 }
 
 func podReady(pod *corev1.Pod) bool {

@@ -186,6 +186,13 @@ func (p *pass) syncServices(ctx context.Context, namespace string, selector map[
 	}
 }
 
+func (p *pass) createPod(ctx context.Context, pod *corev1.Pod) {
+	p.create("Pod", pod.Name, func() error {
+		_, err := p.core.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
+
 // deletePod deletes the Pod that was seen, not a successor of the same name.
 func (p *pass) deletePod(ctx context.Context, pod *corev1.Pod) {
 	uid := pod.UID

@@ -74,10 +74,7 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 		existing, err := pods.Get(desired.Name)
 		switch {
 		case apierrors.IsNotFound(err):
-			p.create("Pod", desired.Name, func() error {
-				_, err := p.core.CoreV1().Pods(shard.Namespace).Create(ctx, desired, metav1.CreateOptions{FieldManager: fieldManager})
-				return err
-			})
+			p.createPod(ctx, desired)
 		case err != nil:
 			p.fail(err)
 		default:
@@ -175,7 +172,7 @@ func tabletAliasOf(pod *corev1.Pod) string {
 }
 
 func (p *shardPass) updateStatus(ctx context.Context) error {
-	_, err := p.shards.updateStatus(ctx, p.shard, func(shard *v1alpha1.VitessShard) {
+	return p.shards.updateStatus(ctx, p.shard, func(shard *v1alpha1.VitessShard) {
 		status := &shard.Status
 		status.ObservedGeneration = shard.Generation
 		status.Tablets = v1alpha1.ReadyCount{Desired: p.desired, Ready: p.ready}
@@ -203,5 +200,4 @@ func (p *shardPass) updateStatus(ctx context.Context) error {
 		set(v1alpha1.ConditionReady, allReady, map[bool]string{true: "TabletsReady", false: "TabletsNotReady"}[allReady],
 			fmt.Sprintf("%d/%d tablets ready", p.ready, p.desired))
 	})
-	return err
 }

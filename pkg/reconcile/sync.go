@@ -56,18 +56,18 @@ func (k childKind[T]) update(ctx context.Context, obj T) (T, error) {
 }
 
 // updateStatus writes the status that report gives a copy of obj, when it differs from the
-// stored one, and says whether it wrote.
-func (k childKind[T]) updateStatus(ctx context.Context, obj T, report func(T)) (bool, error) {
+// stored one.
+func (k childKind[T]) updateStatus(ctx context.Context, obj T, report func(T)) error {
 	updated := obj.DeepCopyObject().(T)
 	report(updated)
 	if apiequality.Semantic.DeepEqual(k.status(obj), k.status(updated)) {
-		return false, nil
+		return nil
 	}
 	if _, err := k.client(obj.GetNamespace()).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
-		return false, fmt.Errorf("updating the status of %s %s: %w", k.kind, obj.GetName(), err)
+		return fmt.Errorf("updating the status of %s %s: %w", k.kind, obj.GetName(), err)
 	}
 	countWrite(k.kind, "update-status")
-	return true, nil
+	return nil
 }
 
 // delete deletes the object that was read, not one created since under the same name.
