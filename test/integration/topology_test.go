@@ -2,19 +2,15 @@ package integration
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
-	vtctlservicepb "vitess.io/vitess/go/vt/proto/vtctlservice"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
@@ -28,26 +24,8 @@ import (
 // it does not.
 func TestTopologyRegistration(t *testing.T) {
 	ctx := testContext(t)
-	dir := filepath.Join(repoRoot, ".local", "vitess", t.Name())
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	topo, err := vitess.StartTopology(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(topo.Stop)
-	vtctld, err := vitess.StartVtctld(ctx, topo, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(vtctld.Stop)
-	conn, err := grpc.NewClient("passthrough:///"+vtctld.GRPCAddress, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	raw := vtctlservicepb.NewVtctldClient(conn)
+	topo, vtctld := vitess.StartForTest(ctx, t, filepath.Join(repoRoot, ".local", "vitess", t.Name()))
+	raw := vitess.RawClient(t, vtctld.GRPCAddress)
 
 	ns := newNamespace(t, "topology")
 	partitioning := func(parts int) string {

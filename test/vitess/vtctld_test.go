@@ -11,12 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
-	vtctlservicepb "vitess.io/vitess/go/vt/proto/vtctlservice"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
@@ -41,25 +38,7 @@ func TestVtctldClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kept after the test, like the other integration tests' logs, so a failure can be read.
-	dir := filepath.Join(repoRoot, ".local", "vitess", t.Name())
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	topo, err := vitess.StartTopology(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(topo.Stop)
-	server, err := vitess.StartVtctld(ctx, topo, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Stop)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("vtctld log: %s", server.LogPath())
-		}
-	})
+	topo, server := vitess.StartForTest(ctx, t, filepath.Join(repoRoot, ".local", "vitess", t.Name()))
 
 	client, err := vtctld.Dial(server.GRPCAddress)
 	if err != nil {
@@ -124,7 +103,7 @@ func TestVtctldClient(t *testing.T) {
 
 	// A shard without tablets, created the way vtctldclient CreateShard does (the reconciler
 	// leaves that to the tablets, so pkg/vtctld has no call for it).
-	if _, err := rawClient(t, server.GRPCAddress).CreateShard(ctx, &vtctldatapb.CreateShardRequest{Keyspace: "commerce", ShardName: "0"}); err != nil {
+	if _, err := vitess.RawClient(t, server.GRPCAddress).CreateShard(ctx, &vtctldatapb.CreateShardRequest{Keyspace: "commerce", ShardName: "0"}); err != nil {
 		t.Fatalf("CreateShard commerce/0: %v", err)
 	}
 	shards, err := client.Shards(ctx, "commerce")
@@ -177,21 +156,10 @@ func apiCode(err error) int32 {
 	return 0
 }
 
-// rawClient calls vtctld's generated gRPC API directly, for what pkg/vtctld does not offer.
-func rawClient(t *testing.T, address string) vtctlservicepb.VtctldClient {
-	t.Helper()
-	conn, err := grpc.NewClient("passthrough:///"+address, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return vtctlservicepb.NewVtctldClient(conn)
-}
-
 // cellRoot reads a cell's root straight from vtctld, since pkg/vtctld has no call that returns it.
 func cellRoot(ctx context.Context, t *testing.T, address, cell string) string {
 	t.Helper()
-	resp, err := rawClient(t, address).GetCellInfo(ctx, &vtctldatapb.GetCellInfoRequest{Cell: cell})
+	resp, err := vitess.RawClient(t, address).GetCellInfo(ctx, &vtctldatapb.GetCellInfoRequest{Cell: cell})
 	if err != nil {
 		t.Fatalf("GetCellInfo %s: %v", cell, err)
 	}

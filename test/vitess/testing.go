@@ -1,0 +1,48 @@
+package vitess
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	vtctlservicepb "vitess.io/vitess/go/vt/proto/vtctlservice"
+)
+
+// StartForTest starts a topology and a vtctld on it, with their data and logs in dir (emptied
+// first and kept afterwards, so a failure can be read), and stops them when the test ends.
+func StartForTest(ctx context.Context, t testing.TB, dir string) (*Topology, *Vtctld) {
+	t.Helper()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	topo, err := StartTopology(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(topo.Stop)
+	server, err := StartVtctld(ctx, topo, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("vtctld log: %s", server.LogPath())
+		}
+	})
+	return topo, server
+}
+
+// RawClient calls vtctld's generated gRPC API directly, for what pkg/vtctld does not offer
+// (creating and deleting shards, rebuilding the serving graph, reading a cell's root).
+func RawClient(t testing.TB, address string) vtctlservicepb.VtctldClient {
+	t.Helper()
+	conn, err := grpc.NewClient("passthrough:///"+address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return vtctlservicepb.NewVtctldClient(conn)
+}
