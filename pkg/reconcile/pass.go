@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // pass is one reconcile of one object: it records whether it wrote anything and what failed, and
@@ -138,6 +139,25 @@ func (p *pass) ensurePVC(ctx context.Context, pvc *corev1.PersistentVolumeClaim)
 	}
 	p.create("PersistentVolumeClaim", pvc.Name, func() error {
 		_, err := p.core.CoreV1().PersistentVolumeClaims(pvc.Namespace).Create(ctx, pvc, metav1.CreateOptions{FieldManager: fieldManager})
+		return err
+	})
+}
+
+// growPVC raises an existing claim's storage request to the desired one: the volume grows in
+// place where its StorageClass allows expansion. A claim is never shrunk (Kubernetes refuses it,
+// and the data would not fit).
+func (p *pass) growPVC(ctx context.Context, desired *corev1.PersistentVolumeClaim) {
+	existing, err := p.pvcs.PersistentVolumeClaims(desired.Namespace).Get(desired.Name)
+	if err != nil {
+		return // ensurePVC reports it
+	}
+	want, have := desired.Spec.Resources.Requests[corev1.ResourceStorage], existing.Spec.Resources.Requests[corev1.ResourceStorage]
+	if want.Cmp(have) <= 0 {
+		return
+	}
+	patch := fmt.Sprintf(`{"spec":{"resources":{"requests":{"storage":%q}}}}`, want.String())
+	p.write("patch", "ExpandingVolume", "PersistentVolumeClaim", desired.Name, func() error {
+		_, err := p.core.CoreV1().PersistentVolumeClaims(desired.Namespace).Patch(ctx, desired.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: fieldManager})
 		return err
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -67,7 +68,11 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 	for _, t := range shardTablets(shard) {
 		p.desired++
 		if t.pool.DataVolumeClaimTemplate != nil {
-			p.ensurePVC(ctx, tabletPVC(shard, t))
+			pvc := tabletPVC(shard, t)
+			p.ensurePVC(ctx, pvc)
+			if p.resizesVolumes() {
+				p.growPVC(ctx, pvc)
+			}
 		}
 		desired := tabletPod(shard, t)
 		wanted[desired.Name] = true
@@ -104,6 +109,17 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 	}
 }
 
+// resizesVolumes tells whether a larger storage request in a pool's claim template is applied to
+// the tablets' PVCs now. Under updateStrategy External the outside tool decides when changes
+// land, unless external.allowResourceChanges lists storage, as with the operator.
+func (p *shardPass) resizesVolumes() bool {
+	strategy := p.shard.Spec.UpdateStrategy
+	if strategy == nil || strategy.Type == nil || *strategy.Type != v1alpha1.UpdateStrategyExternal {
+		return true
+	}
+	return strategy.External != nil && slices.Contains(strategy.External.AllowResourceChanges, corev1.ResourceStorage)
+}
+
 // roll replaces tablets that run an old spec, as the update strategy allows.
 func (p *shardPass) roll(ctx context.Context, stale []*corev1.Pod) {
 	if len(stale) == 0 {
@@ -114,6 +130,7 @@ func (p *shardPass) roll(ctx context.Context, stale []*corev1.Pod) {
 		return
 	}
 	// One at a time, and only while every other tablet is ready, so the shard keeps its replicas.
+	sortPrimaryLast(stale, p.shard.Status.PrimaryAlias)
 	candidate := stale[0]
 	othersReady := p.ready
 	if podReady(candidate) {
@@ -151,19 +168,23 @@ func (p *shardPass) rollExternally(ctx context.Context, stale []*corev1.Pod) {
 	}
 }
 
-// replace deletes tablet Pods; the shard's primary goes last, and not before Vitess has moved
-// the primary role to another tablet.
+// replace deletes tablet Pods; the shard's primary goes last, and only once a planned reparent
+// has moved the primary role to another tablet.
 func (p *shardPass) replace(ctx context.Context, pods []*corev1.Pod, why string) {
 	primary := p.shard.Status.PrimaryAlias
-	sort.SliceStable(pods, func(i, j int) bool { return tabletAliasOf(pods[j]) == primary && tabletAliasOf(pods[i]) != primary })
+	sortPrimaryLast(pods, primary)
 	for _, pod := range pods {
 		if primary != "" && tabletAliasOf(pod) == primary {
-			p.waiting = fmt.Sprintf("tablet %s %s but is the primary; it is replaced after a planned reparent", primary, why)
+			p.reparentAway(primary, why)
 			return
 		}
 		p.events.Eventf(p.shard, nil, corev1.EventTypeNormal, "ReplacingTablet", "Delete", "tablet %s %s", tabletAliasOf(pod), why)
 		p.deletePod(ctx, pod)
 	}
+}
+
+func sortPrimaryLast(pods []*corev1.Pod, primary string) {
+	sort.SliceStable(pods, func(i, j int) bool { return tabletAliasOf(pods[j]) == primary && tabletAliasOf(pods[i]) != primary })
 }
 
 // tabletAliasOf is the Vitess alias of the tablet a Pod runs, from its labels.

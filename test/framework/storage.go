@@ -42,6 +42,9 @@ func (cp *ControlPlane) createDefaultStorageClass(ctx context.Context) error {
 		Provisioner:       hostPathProvisioner,
 		ReclaimPolicy:     ptr.To(corev1.PersistentVolumeReclaimDelete),
 		VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate),
+		// Claims may ask for more storage; the hostPath plugin cannot grow a volume, so only the
+		// claim's request changes, which is what tests of resizing look at.
+		AllowVolumeExpansion: ptr.To(true),
 	}
 	_, err := cp.client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {

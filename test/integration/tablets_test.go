@@ -14,13 +14,16 @@ import (
 )
 
 // TestTabletRollout: a deleted tablet Pod comes back on its PVC; under updateStrategy External a
-// changed image only marks the tablets as scheduled, and each is replaced once released.
+// larger claim template grows the PVCs only once allowResourceChanges lists storage, and a
+// changed image only marks the tablets as scheduled, each replaced once released.
 func TestTabletRollout(t *testing.T) {
 	ctx := testContext(t)
 	ns := newNamespace(t, "rollout")
-	manifest := strings.Replace(clusterManifest(ns, "demo"), "spec:\n", "spec:\n  updateStrategy: {type: External}\n", 1)
-	manifest = strings.Replace(manifest, "replicas: 2}", "replicas: 2, dataVolumeClaimTemplate: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}", 1)
-	mustApply(t, manifest)
+	manifest := func(storage, external string) string {
+		m := strings.Replace(clusterManifest(ns, "demo"), "spec:\n", "spec:\n  updateStrategy: {type: External"+external+"}\n", 1)
+		return strings.Replace(m, "replicas: 2}", "replicas: 2, dataVolumeClaimTemplate: {accessModes: [ReadWriteOnce], resources: {requests: {storage: "+storage+"}}}}", 1)
+	}
+	mustApply(t, manifest("1Gi", ""))
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
 	core := kubeClient(t)
 	shardName := names.Shard("demo", "commerce", "x-x")
@@ -52,6 +55,28 @@ func TestTabletRollout(t *testing.T) {
 		return err == nil && pod.UID != first.UID && podIsReady(pod), nil
 	})
 	tabletsReady("tablets ready again")
+
+	// A larger claim waits for the outside tool too, unless storage changes are allowed.
+	mustApply(t, manifest("2Gi", ""))
+	eventually(t, "the shard saw the larger claim template", func() (bool, error) {
+		shard, err := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{})
+		return err == nil && shard.Status.ObservedGeneration == shard.Generation && shard.Generation > 1, err
+	})
+	storageOf := func(name string) string {
+		pvc, err := core.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		request := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+		return request.String()
+	}
+	if got := storageOf(pods[0]); got != "1Gi" {
+		t.Errorf("PVC %s requests %s under External without allowResourceChanges, want 1Gi", pods[0], got)
+	}
+	mustApply(t, manifest("2Gi", ", external: {allowResourceChanges: [storage]}"))
+	eventually(t, "both PVCs grown to 2Gi", func() (bool, error) {
+		return storageOf(pods[0]) == "2Gi" && storageOf(pods[1]) == "2Gi", nil
+	})
 
 	if _, err := api.VitessClusters(ns).Patch(ctx, "demo", types.MergePatchType, []byte(`{"spec":{"images":{"vttablet":"vitess/lite:v24.0.1"}}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
