@@ -83,10 +83,13 @@ type topology struct {
 	clients map[string]*vtctld.Client
 	views   map[string]*topologyView
 	reading map[string]bool
+	// reparentFailures is why a shard's last planned reparent failed, by namespace/name.
+	reparentFailures map[string]error
 }
 
 func newTopology() *topology {
-	return &topology{clients: map[string]*vtctld.Client{}, views: map[string]*topologyView{}, reading: map[string]bool{}}
+	return &topology{clients: map[string]*vtctld.Client{}, views: map[string]*topologyView{}, reading: map[string]bool{},
+		reparentFailures: map[string]error{}}
 }
 
 // startReading claims the reading of a cluster's topology; false if one is under way.
@@ -132,6 +135,32 @@ func (t *topology) forget(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.views, key)
+}
+
+// readSoon makes the next pass of a cluster read its topology again, e.g. after a reparent.
+func (t *topology) readSoon(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if view := t.views[key]; view != nil {
+		view.nextReading = time.Time{}
+	}
+}
+
+func (t *topology) reparentFailure(shardKey string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reparentFailures[shardKey]
+}
+
+// setReparentFailure records the outcome of a shard's reparent; nil clears it.
+func (t *topology) setReparentFailure(shardKey string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err == nil {
+		delete(t.reparentFailures, shardKey)
+		return
+	}
+	t.reparentFailures[shardKey] = err
 }
 
 func (t *topology) setView(key string, view *topologyView) {

@@ -85,6 +85,15 @@ func Dial(address string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// WithTimeout is a client of the same vtctld, over the same connection, whose calls are bounded
+// by d instead: for the few calls that wait on Vitess (a reparent, a traffic switch). Closing
+// either closes both.
+func (c *Client) WithTimeout(d time.Duration) *Client {
+	copied := *c
+	copied.timeout = d
+	return &copied
+}
+
 // Address is the vtctld this client calls.
 func (c *Client) Address() string { return c.address }
 
