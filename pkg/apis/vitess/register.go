@@ -34,7 +34,11 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspace{}, &VitessKeyspaceList{},
 		&VitessShard{}, &VitessShardList{},
 		&VitessWorkflow{}, &VitessWorkflowList{},
+		&VitessTablet{}, &VitessTabletList{},
 		&VitessMoveTablesRequest{}, &VitessReshardRequest{},
+		&VitessKeyspaceVSchema{}, &VitessSchemaRequest{},
+		&VitessSwitchReadsRequest{}, &VitessSwitchWritesRequest{}, &VitessReverseTrafficRequest{},
+		&VitessCompleteRequest{}, &VitessCancelRequest{}, &VitessVDiffRequest{},
 	)
 	return nil
 }

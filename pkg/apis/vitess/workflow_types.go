@@ -100,6 +100,8 @@ type VitessWorkflowStatus struct {
 	Streams []VitessWorkflowStream
 	// LastVDiff is the result of the most recent VDiff.
 	LastVDiff *VitessWorkflowVDiff
+	// PendingAction is an action the reconcile loop is carrying out.
+	PendingAction *VitessWorkflowPendingAction
 }
 
 // VitessWorkflowStream is one VReplication stream.
@@ -143,4 +145,12 @@ type VitessWorkflowList struct {
 	metav1.TypeMeta
 	metav1.ListMeta
 	Items []VitessWorkflow
+}
+
+// VitessWorkflowPendingAction is an action under way.
+type VitessWorkflowPendingAction struct {
+	Action      string
+	TabletTypes []string
+	RequestedBy string
+	RequestedAt metav1.Time
 }

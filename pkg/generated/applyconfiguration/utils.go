@@ -130,6 +130,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.VitessWorkflowApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflowOptions"):
 		return &vitessv1alpha1.VitessWorkflowOptionsApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflowPendingAction"):
+		return &vitessv1alpha1.VitessWorkflowPendingActionApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflowSpec"):
 		return &vitessv1alpha1.VitessWorkflowSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflowStatus"):

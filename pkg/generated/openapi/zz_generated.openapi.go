@@ -52,6 +52,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.S3BackupLocation{}.OpenAPIModelName():                           schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref),
 		v1alpha1.SecretSource{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_SecretSource(ref),
 		v1alpha1.VitessBackupLocation{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref),
+		v1alpha1.VitessCancelRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessCancelRequest(ref),
 		v1alpha1.VitessCell{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_VitessCell(ref),
 		v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessCellGatewaySpec(ref),
 		v1alpha1.VitessCellList{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessCellList(ref),
@@ -63,6 +64,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessClusterSpec{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_VitessClusterSpec(ref),
 		v1alpha1.VitessClusterStatus{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessClusterStatus(ref),
 		v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessClusterUpdateStrategy(ref),
+		v1alpha1.VitessCompleteRequest{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessCompleteRequest(ref),
 		v1alpha1.VitessDashboardSpec{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessDashboardSpec(ref),
 		v1alpha1.VitessGatewayAuthentication{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessGatewayAuthentication(ref),
 		v1alpha1.VitessGatewayStaticAuthentication{}.OpenAPIModelName():          schema_pkg_apis_vitess_v1alpha1_VitessGatewayStaticAuthentication(ref),
@@ -78,20 +80,31 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessKeyspaceSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref),
 		v1alpha1.VitessKeyspaceStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceStatus(ref),
 		v1alpha1.VitessKeyspaceTemplate{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref),
+		v1alpha1.VitessKeyspaceVSchema{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceVSchema(ref),
 		v1alpha1.VitessLockserverParams{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref),
 		v1alpha1.VitessMoveTablesRequest{}.OpenAPIModelName():                    schema_pkg_apis_vitess_v1alpha1_VitessMoveTablesRequest(ref),
 		v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref),
 		v1alpha1.VitessReplicationSpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref),
 		v1alpha1.VitessReshardRequest{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessReshardRequest(ref),
+		v1alpha1.VitessReverseTrafficRequest{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessReverseTrafficRequest(ref),
+		v1alpha1.VitessSchemaRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessSchemaRequest(ref),
+		v1alpha1.VitessSchemaStatementResult{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessSchemaStatementResult(ref),
 		v1alpha1.VitessShard{}.OpenAPIModelName():                                schema_pkg_apis_vitess_v1alpha1_VitessShard(ref),
 		v1alpha1.VitessShardList{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref),
 		v1alpha1.VitessShardSpec{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref),
 		v1alpha1.VitessShardStatus{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref),
 		v1alpha1.VitessShardTabletPool{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessShardTabletPool(ref),
 		v1alpha1.VitessShardTemplate{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref),
+		v1alpha1.VitessSwitchReadsRequest{}.OpenAPIModelName():                   schema_pkg_apis_vitess_v1alpha1_VitessSwitchReadsRequest(ref),
+		v1alpha1.VitessSwitchWritesRequest{}.OpenAPIModelName():                  schema_pkg_apis_vitess_v1alpha1_VitessSwitchWritesRequest(ref),
+		v1alpha1.VitessTablet{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_VitessTablet(ref),
+		v1alpha1.VitessTabletList{}.OpenAPIModelName():                           schema_pkg_apis_vitess_v1alpha1_VitessTabletList(ref),
+		v1alpha1.VitessTabletStatus{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessTabletStatus(ref),
+		v1alpha1.VitessVDiffRequest{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessVDiffRequest(ref),
 		v1alpha1.VitessWorkflow{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_VitessWorkflow(ref),
 		v1alpha1.VitessWorkflowList{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowList(ref),
 		v1alpha1.VitessWorkflowOptions{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessWorkflowOptions(ref),
+		v1alpha1.VitessWorkflowPendingAction{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessWorkflowPendingAction(ref),
 		v1alpha1.VitessWorkflowSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessWorkflowSpec(ref),
 		v1alpha1.VitessWorkflowStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStatus(ref),
 		v1alpha1.VitessWorkflowStream{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStream(ref),
@@ -1529,6 +1542,41 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref common.ReferenceCa
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessCancelRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessCancelRequest deletes a workflow whose writes have not moved, with what it copied: POST it to vitessworkflows/<name>/cancel.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessCell(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2319,6 +2367,41 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterUpdateStrategy(ref common.Refe
 		},
 		Dependencies: []string{
 			v1alpha1.ExternalVitessClusterUpdateStrategyOptions{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessCompleteRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessCompleteRequest ends a workflow whose traffic has moved (Vitess' MoveTables/Reshard Complete, the seed's DropSources): the source tables are dropped, or the source shards stop serving. POST it to vitessworkflows/<name>/complete.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -3302,6 +3385,48 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref common.Reference
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceVSchema(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessKeyspaceVSchema is a keyspace's VSchema: GET vitesskeyspaces/<name>/vschema reads the live one from the Vitess topology, PUT applies one (Vitess validates it; ?dryRun=All only validates). metadata.name is the VitessKeyspace's name.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"vschema": {
+						SchemaProps: spec.SchemaProps{
+							Description: "VSchema in Vitess' JSON form, as in a vschema.json file: {\"sharded\": true, \"vindexes\": {...}, \"tables\": {...}}.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"vschema"},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -3803,6 +3928,159 @@ func schema_pkg_apis_vitess_v1alpha1_VitessReshardRequest(ref common.ReferenceCa
 		},
 		Dependencies: []string{
 			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessReverseTrafficRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessReverseTrafficRequest moves traffic of the given tablet types back to the workflow's source: POST it to vitessworkflows/<name>/reversetraffic.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"tabletTypes": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "TabletTypes whose traffic moves back: rdonly, replica, primary. Default: all three.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessSchemaRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessSchemaRequest runs SQL on every shard of a keyspace: POST it to vitesskeyspaces/<name>/schema. The statements run one at a time, in order, directly on the primaries (Vitess' ApplySchema); the response repeats the request with results filled in. A statement that fails stops the rest, and the error says which one.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the VitessKeyspace's object name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"sql": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SQL is one or more statements separated by semicolons, e.g. a schema file's content.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"results": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Results has one entry per statement, in order, in the response.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.VitessSchemaStatementResult{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"sql"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.VitessSchemaStatementResult{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessSchemaStatementResult(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessSchemaStatementResult is the outcome of one statement.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"statement": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"rowsAffectedByShard": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RowsAffectedByShard is what the statement changed on each shard.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"integer"},
+										Format: "int64",
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"statement"},
+			},
+		},
 	}
 }
 
@@ -4482,6 +4760,302 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardTemplate(ref common.ReferenceCal
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessSwitchReadsRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessSwitchReadsRequest moves reads of the given tablet types to the workflow's target: POST it to vitessworkflows/<name>/switchreads. The response is the workflow.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the VitessWorkflow's name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"tabletTypes": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "TabletTypes whose reads move: rdonly, replica. Default: both.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessSwitchWritesRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessSwitchWritesRequest moves writes to the workflow's target, once its reads have moved: POST it to vitessworkflows/<name>/switchwrites.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessTablet(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessTablet is a tablet as Vitess' topology records it, read-only: it is served from the topology of the namespace's VitessClusters, not stored. Its name is <cluster>-<cell>-<uid>, e.g. example-zone1-2469782763.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.VitessTabletStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.VitessTabletStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessTabletList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessTabletList is a list of VitessTablets.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.VitessTablet{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.VitessTablet{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessTabletStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessTabletStatus is what the topology says of a tablet.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"cluster": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Cluster is the VitessCluster the tablet belongs to.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"alias": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Alias is Vitess' name of the tablet, <cell>-<uid> with the uid zero-padded to 10 digits.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"cell": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"keyspace": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"shard": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"type": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Type is the tablet's current type: PRIMARY, REPLICA, RDONLY, SPARE, BACKUP, DRAINED...",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"servingState": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ServingState is Serving when vtgate routes the tablet's type to its shard in the tablet's cell (for a primary: its shard takes writes), else NotServing.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"hostname": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Hostname is where the tablet is reached.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"primaryTermStartTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "PrimaryTermStartTime is when the tablet became primary, for a primary.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"cluster", "alias", "cell", "keyspace", "shard", "type", "servingState"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessVDiffRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessVDiffRequest compares the workflow's source and target row by row: POST it to vitessworkflows/<name>/vdiff. The outcome lands in status.lastVDiff.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessWorkflow(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -4653,6 +5227,62 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowOptions(ref common.ReferenceC
 				},
 			},
 		},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowPendingAction(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessWorkflowPendingAction is an action under way.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"action": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Action is the subresource that asked for it: switchreads, switchwrites, reversetraffic, complete or cancel.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"tabletTypes": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "TabletTypes the action moves traffic for, when it moves traffic.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"requestedBy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequestedBy is the user who asked.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"requestedAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequestedAt is when.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"action", "requestedAt"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -4944,11 +5574,17 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowStatus(ref common.ReferenceCa
 							Ref:         ref(v1alpha1.VitessWorkflowVDiff{}.OpenAPIModelName()),
 						},
 					},
+					"pendingAction": {
+						SchemaProps: spec.SchemaProps{
+							Description: "PendingAction is an action Vitess accepted in a dry run that the reconcile loop is carrying out; its outcome lands in the action's condition and an Event.",
+							Ref:         ref(v1alpha1.VitessWorkflowPendingAction{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.VitessWorkflowStream{}.OpenAPIModelName(), v1alpha1.VitessWorkflowVDiff{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.VitessWorkflowPendingAction{}.OpenAPIModelName(), v1alpha1.VitessWorkflowStream{}.OpenAPIModelName(), v1alpha1.VitessWorkflowVDiff{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 

@@ -219,6 +219,9 @@ type MysqldExporterSpec struct {
 // +genclient
 // +genclient:method=MoveTables,verb=create,subresource=movetables,input=VitessMoveTablesRequest,result=VitessWorkflow
 // +genclient:method=Reshard,verb=create,subresource=reshard,input=VitessReshardRequest,result=VitessWorkflow
+// +genclient:method=GetVSchema,verb=get,subresource=vschema,result=VitessKeyspaceVSchema
+// +genclient:method=UpdateVSchema,verb=update,subresource=vschema,input=VitessKeyspaceVSchema,result=VitessKeyspaceVSchema
+// +genclient:method=ApplySchema,verb=create,subresource=schema,input=VitessSchemaRequest,result=VitessSchemaRequest
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // VitessKeyspace is one keyspace of a VitessCluster, with its shards. The owning VitessCluster

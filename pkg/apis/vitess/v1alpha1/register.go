@@ -32,7 +32,11 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspace{}, &VitessKeyspaceList{},
 		&VitessShard{}, &VitessShardList{},
 		&VitessWorkflow{}, &VitessWorkflowList{},
+		&VitessTablet{}, &VitessTabletList{},
 		&VitessMoveTablesRequest{}, &VitessReshardRequest{},
+		&VitessKeyspaceVSchema{}, &VitessSchemaRequest{},
+		&VitessSwitchReadsRequest{}, &VitessSwitchWritesRequest{}, &VitessReverseTrafficRequest{},
+		&VitessCompleteRequest{}, &VitessCancelRequest{}, &VitessVDiffRequest{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

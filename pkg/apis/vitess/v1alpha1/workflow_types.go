@@ -5,6 +5,12 @@ import (
 )
 
 // +genclient
+// +genclient:method=SwitchReads,verb=create,subresource=switchreads,input=VitessSwitchReadsRequest,result=VitessWorkflow
+// +genclient:method=SwitchWrites,verb=create,subresource=switchwrites,input=VitessSwitchWritesRequest,result=VitessWorkflow
+// +genclient:method=ReverseTraffic,verb=create,subresource=reversetraffic,input=VitessReverseTrafficRequest,result=VitessWorkflow
+// +genclient:method=Complete,verb=create,subresource=complete,input=VitessCompleteRequest,result=VitessWorkflow
+// +genclient:method=Cancel,verb=create,subresource=cancel,input=VitessCancelRequest,result=VitessWorkflow
+// +genclient:method=VDiff,verb=create,subresource=vdiff,input=VitessVDiffRequest,result=VitessWorkflow
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // VitessWorkflow is a Vitess VReplication workflow (MoveTables or Reshard). Its spec is the intent,
@@ -131,6 +137,26 @@ type VitessWorkflowStatus struct {
 	// LastVDiff is the result of the most recent VDiff.
 	// +optional
 	LastVDiff *VitessWorkflowVDiff `json:"lastVDiff,omitempty"`
+	// PendingAction is an action Vitess accepted in a dry run that the reconcile loop is carrying
+	// out; its outcome lands in the action's condition and an Event.
+	// +optional
+	PendingAction *VitessWorkflowPendingAction `json:"pendingAction,omitempty"`
+}
+
+// VitessWorkflowPendingAction is an action under way.
+type VitessWorkflowPendingAction struct {
+	// Action is the subresource that asked for it: switchreads, switchwrites, reversetraffic,
+	// complete or cancel.
+	Action string `json:"action"`
+	// TabletTypes the action moves traffic for, when it moves traffic.
+	// +optional
+	// +listType=atomic
+	TabletTypes []string `json:"tabletTypes,omitempty"`
+	// RequestedBy is the user who asked.
+	// +optional
+	RequestedBy string `json:"requestedBy,omitempty"`
+	// RequestedAt is when.
+	RequestedAt metav1.Time `json:"requestedAt"`
 }
 
 // VitessWorkflowStream is one VReplication stream.

@@ -206,6 +206,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*VitessCancelRequest)(nil), (*vitess.VitessCancelRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessCancelRequest_To_vitess_VitessCancelRequest(a.(*VitessCancelRequest), b.(*vitess.VitessCancelRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessCancelRequest)(nil), (*VitessCancelRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessCancelRequest_To_v1alpha1_VitessCancelRequest(a.(*vitess.VitessCancelRequest), b.(*VitessCancelRequest), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*VitessCell)(nil), (*vitess.VitessCell)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_VitessCell_To_vitess_VitessCell(a.(*VitessCell), b.(*vitess.VitessCell), scope)
 	}); err != nil {
@@ -313,6 +323,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*vitess.VitessClusterUpdateStrategy)(nil), (*VitessClusterUpdateStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_vitess_VitessClusterUpdateStrategy_To_v1alpha1_VitessClusterUpdateStrategy(a.(*vitess.VitessClusterUpdateStrategy), b.(*VitessClusterUpdateStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessCompleteRequest)(nil), (*vitess.VitessCompleteRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessCompleteRequest_To_vitess_VitessCompleteRequest(a.(*VitessCompleteRequest), b.(*vitess.VitessCompleteRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessCompleteRequest)(nil), (*VitessCompleteRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessCompleteRequest_To_v1alpha1_VitessCompleteRequest(a.(*vitess.VitessCompleteRequest), b.(*VitessCompleteRequest), scope)
 	}); err != nil {
 		return err
 	}
@@ -466,6 +486,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*VitessKeyspaceVSchema)(nil), (*vitess.VitessKeyspaceVSchema)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessKeyspaceVSchema_To_vitess_VitessKeyspaceVSchema(a.(*VitessKeyspaceVSchema), b.(*vitess.VitessKeyspaceVSchema), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessKeyspaceVSchema)(nil), (*VitessKeyspaceVSchema)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessKeyspaceVSchema_To_v1alpha1_VitessKeyspaceVSchema(a.(*vitess.VitessKeyspaceVSchema), b.(*VitessKeyspaceVSchema), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*VitessLockserverParams)(nil), (*vitess.VitessLockserverParams)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_VitessLockserverParams_To_vitess_VitessLockserverParams(a.(*VitessLockserverParams), b.(*vitess.VitessLockserverParams), scope)
 	}); err != nil {
@@ -513,6 +543,36 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*vitess.VitessReshardRequest)(nil), (*VitessReshardRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_vitess_VitessReshardRequest_To_v1alpha1_VitessReshardRequest(a.(*vitess.VitessReshardRequest), b.(*VitessReshardRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessReverseTrafficRequest)(nil), (*vitess.VitessReverseTrafficRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessReverseTrafficRequest_To_vitess_VitessReverseTrafficRequest(a.(*VitessReverseTrafficRequest), b.(*vitess.VitessReverseTrafficRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessReverseTrafficRequest)(nil), (*VitessReverseTrafficRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessReverseTrafficRequest_To_v1alpha1_VitessReverseTrafficRequest(a.(*vitess.VitessReverseTrafficRequest), b.(*VitessReverseTrafficRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessSchemaRequest)(nil), (*vitess.VitessSchemaRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessSchemaRequest_To_vitess_VitessSchemaRequest(a.(*VitessSchemaRequest), b.(*vitess.VitessSchemaRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessSchemaRequest)(nil), (*VitessSchemaRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessSchemaRequest_To_v1alpha1_VitessSchemaRequest(a.(*vitess.VitessSchemaRequest), b.(*VitessSchemaRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessSchemaStatementResult)(nil), (*vitess.VitessSchemaStatementResult)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessSchemaStatementResult_To_vitess_VitessSchemaStatementResult(a.(*VitessSchemaStatementResult), b.(*vitess.VitessSchemaStatementResult), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessSchemaStatementResult)(nil), (*VitessSchemaStatementResult)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessSchemaStatementResult_To_v1alpha1_VitessSchemaStatementResult(a.(*vitess.VitessSchemaStatementResult), b.(*VitessSchemaStatementResult), scope)
 	}); err != nil {
 		return err
 	}
@@ -576,6 +636,66 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*VitessSwitchReadsRequest)(nil), (*vitess.VitessSwitchReadsRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessSwitchReadsRequest_To_vitess_VitessSwitchReadsRequest(a.(*VitessSwitchReadsRequest), b.(*vitess.VitessSwitchReadsRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessSwitchReadsRequest)(nil), (*VitessSwitchReadsRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessSwitchReadsRequest_To_v1alpha1_VitessSwitchReadsRequest(a.(*vitess.VitessSwitchReadsRequest), b.(*VitessSwitchReadsRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessSwitchWritesRequest)(nil), (*vitess.VitessSwitchWritesRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessSwitchWritesRequest_To_vitess_VitessSwitchWritesRequest(a.(*VitessSwitchWritesRequest), b.(*vitess.VitessSwitchWritesRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessSwitchWritesRequest)(nil), (*VitessSwitchWritesRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessSwitchWritesRequest_To_v1alpha1_VitessSwitchWritesRequest(a.(*vitess.VitessSwitchWritesRequest), b.(*VitessSwitchWritesRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessTablet)(nil), (*vitess.VitessTablet)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessTablet_To_vitess_VitessTablet(a.(*VitessTablet), b.(*vitess.VitessTablet), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessTablet)(nil), (*VitessTablet)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessTablet_To_v1alpha1_VitessTablet(a.(*vitess.VitessTablet), b.(*VitessTablet), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessTabletList)(nil), (*vitess.VitessTabletList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessTabletList_To_vitess_VitessTabletList(a.(*VitessTabletList), b.(*vitess.VitessTabletList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessTabletList)(nil), (*VitessTabletList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessTabletList_To_v1alpha1_VitessTabletList(a.(*vitess.VitessTabletList), b.(*VitessTabletList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessTabletStatus)(nil), (*vitess.VitessTabletStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessTabletStatus_To_vitess_VitessTabletStatus(a.(*VitessTabletStatus), b.(*vitess.VitessTabletStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessTabletStatus)(nil), (*VitessTabletStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessTabletStatus_To_v1alpha1_VitessTabletStatus(a.(*vitess.VitessTabletStatus), b.(*VitessTabletStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessVDiffRequest)(nil), (*vitess.VitessVDiffRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessVDiffRequest_To_vitess_VitessVDiffRequest(a.(*VitessVDiffRequest), b.(*vitess.VitessVDiffRequest), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessVDiffRequest)(nil), (*VitessVDiffRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessVDiffRequest_To_v1alpha1_VitessVDiffRequest(a.(*vitess.VitessVDiffRequest), b.(*VitessVDiffRequest), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*VitessWorkflow)(nil), (*vitess.VitessWorkflow)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_VitessWorkflow_To_vitess_VitessWorkflow(a.(*VitessWorkflow), b.(*vitess.VitessWorkflow), scope)
 	}); err != nil {
@@ -603,6 +723,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*vitess.VitessWorkflowOptions)(nil), (*VitessWorkflowOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_vitess_VitessWorkflowOptions_To_v1alpha1_VitessWorkflowOptions(a.(*vitess.VitessWorkflowOptions), b.(*VitessWorkflowOptions), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VitessWorkflowPendingAction)(nil), (*vitess.VitessWorkflowPendingAction)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_VitessWorkflowPendingAction_To_vitess_VitessWorkflowPendingAction(a.(*VitessWorkflowPendingAction), b.(*vitess.VitessWorkflowPendingAction), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*vitess.VitessWorkflowPendingAction)(nil), (*VitessWorkflowPendingAction)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_vitess_VitessWorkflowPendingAction_To_v1alpha1_VitessWorkflowPendingAction(a.(*vitess.VitessWorkflowPendingAction), b.(*VitessWorkflowPendingAction), scope)
 	}); err != nil {
 		return err
 	}
@@ -1013,6 +1143,26 @@ func Convert_vitess_VitessBackupLocation_To_v1alpha1_VitessBackupLocation(in *vi
 	return autoConvert_vitess_VitessBackupLocation_To_v1alpha1_VitessBackupLocation(in, out, s)
 }
 
+func autoConvert_v1alpha1_VitessCancelRequest_To_vitess_VitessCancelRequest(in *VitessCancelRequest, out *vitess.VitessCancelRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_v1alpha1_VitessCancelRequest_To_vitess_VitessCancelRequest is an autogenerated conversion function.
+func Convert_v1alpha1_VitessCancelRequest_To_vitess_VitessCancelRequest(in *VitessCancelRequest, out *vitess.VitessCancelRequest, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessCancelRequest_To_vitess_VitessCancelRequest(in, out, s)
+}
+
+func autoConvert_vitess_VitessCancelRequest_To_v1alpha1_VitessCancelRequest(in *vitess.VitessCancelRequest, out *VitessCancelRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_vitess_VitessCancelRequest_To_v1alpha1_VitessCancelRequest is an autogenerated conversion function.
+func Convert_vitess_VitessCancelRequest_To_v1alpha1_VitessCancelRequest(in *vitess.VitessCancelRequest, out *VitessCancelRequest, s conversion.Scope) error {
+	return autoConvert_vitess_VitessCancelRequest_To_v1alpha1_VitessCancelRequest(in, out, s)
+}
+
 func autoConvert_v1alpha1_VitessCell_To_vitess_VitessCell(in *VitessCell, out *vitess.VitessCell, s conversion.Scope) error {
 	out.ObjectMeta = in.ObjectMeta
 	if err := Convert_v1alpha1_VitessCellSpec_To_vitess_VitessCellSpec(&in.Spec, &out.Spec, s); err != nil {
@@ -1259,6 +1409,26 @@ func autoConvert_vitess_VitessClusterUpdateStrategy_To_v1alpha1_VitessClusterUpd
 // Convert_vitess_VitessClusterUpdateStrategy_To_v1alpha1_VitessClusterUpdateStrategy is an autogenerated conversion function.
 func Convert_vitess_VitessClusterUpdateStrategy_To_v1alpha1_VitessClusterUpdateStrategy(in *vitess.VitessClusterUpdateStrategy, out *VitessClusterUpdateStrategy, s conversion.Scope) error {
 	return autoConvert_vitess_VitessClusterUpdateStrategy_To_v1alpha1_VitessClusterUpdateStrategy(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessCompleteRequest_To_vitess_VitessCompleteRequest(in *VitessCompleteRequest, out *vitess.VitessCompleteRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_v1alpha1_VitessCompleteRequest_To_vitess_VitessCompleteRequest is an autogenerated conversion function.
+func Convert_v1alpha1_VitessCompleteRequest_To_vitess_VitessCompleteRequest(in *VitessCompleteRequest, out *vitess.VitessCompleteRequest, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessCompleteRequest_To_vitess_VitessCompleteRequest(in, out, s)
+}
+
+func autoConvert_vitess_VitessCompleteRequest_To_v1alpha1_VitessCompleteRequest(in *vitess.VitessCompleteRequest, out *VitessCompleteRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_vitess_VitessCompleteRequest_To_v1alpha1_VitessCompleteRequest is an autogenerated conversion function.
+func Convert_vitess_VitessCompleteRequest_To_v1alpha1_VitessCompleteRequest(in *vitess.VitessCompleteRequest, out *VitessCompleteRequest, s conversion.Scope) error {
+	return autoConvert_vitess_VitessCompleteRequest_To_v1alpha1_VitessCompleteRequest(in, out, s)
 }
 
 func autoConvert_v1alpha1_VitessDashboardSpec_To_vitess_VitessDashboardSpec(in *VitessDashboardSpec, out *vitess.VitessDashboardSpec, s conversion.Scope) error {
@@ -1575,6 +1745,28 @@ func Convert_vitess_VitessKeyspaceTemplate_To_v1alpha1_VitessKeyspaceTemplate(in
 	return autoConvert_vitess_VitessKeyspaceTemplate_To_v1alpha1_VitessKeyspaceTemplate(in, out, s)
 }
 
+func autoConvert_v1alpha1_VitessKeyspaceVSchema_To_vitess_VitessKeyspaceVSchema(in *VitessKeyspaceVSchema, out *vitess.VitessKeyspaceVSchema, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.VSchema = in.VSchema
+	return nil
+}
+
+// Convert_v1alpha1_VitessKeyspaceVSchema_To_vitess_VitessKeyspaceVSchema is an autogenerated conversion function.
+func Convert_v1alpha1_VitessKeyspaceVSchema_To_vitess_VitessKeyspaceVSchema(in *VitessKeyspaceVSchema, out *vitess.VitessKeyspaceVSchema, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessKeyspaceVSchema_To_vitess_VitessKeyspaceVSchema(in, out, s)
+}
+
+func autoConvert_vitess_VitessKeyspaceVSchema_To_v1alpha1_VitessKeyspaceVSchema(in *vitess.VitessKeyspaceVSchema, out *VitessKeyspaceVSchema, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.VSchema = in.VSchema
+	return nil
+}
+
+// Convert_vitess_VitessKeyspaceVSchema_To_v1alpha1_VitessKeyspaceVSchema is an autogenerated conversion function.
+func Convert_vitess_VitessKeyspaceVSchema_To_v1alpha1_VitessKeyspaceVSchema(in *vitess.VitessKeyspaceVSchema, out *VitessKeyspaceVSchema, s conversion.Scope) error {
+	return autoConvert_vitess_VitessKeyspaceVSchema_To_v1alpha1_VitessKeyspaceVSchema(in, out, s)
+}
+
 func autoConvert_v1alpha1_VitessLockserverParams_To_vitess_VitessLockserverParams(in *VitessLockserverParams, out *vitess.VitessLockserverParams, s conversion.Scope) error {
 	*out = *(*vitess.VitessLockserverParams)(unsafe.Pointer(in))
 	return nil
@@ -1699,6 +1891,72 @@ func autoConvert_vitess_VitessReshardRequest_To_v1alpha1_VitessReshardRequest(in
 // Convert_vitess_VitessReshardRequest_To_v1alpha1_VitessReshardRequest is an autogenerated conversion function.
 func Convert_vitess_VitessReshardRequest_To_v1alpha1_VitessReshardRequest(in *vitess.VitessReshardRequest, out *VitessReshardRequest, s conversion.Scope) error {
 	return autoConvert_vitess_VitessReshardRequest_To_v1alpha1_VitessReshardRequest(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessReverseTrafficRequest_To_vitess_VitessReverseTrafficRequest(in *VitessReverseTrafficRequest, out *vitess.VitessReverseTrafficRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.TabletTypes = *(*[]string)(unsafe.Pointer(&in.TabletTypes))
+	return nil
+}
+
+// Convert_v1alpha1_VitessReverseTrafficRequest_To_vitess_VitessReverseTrafficRequest is an autogenerated conversion function.
+func Convert_v1alpha1_VitessReverseTrafficRequest_To_vitess_VitessReverseTrafficRequest(in *VitessReverseTrafficRequest, out *vitess.VitessReverseTrafficRequest, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessReverseTrafficRequest_To_vitess_VitessReverseTrafficRequest(in, out, s)
+}
+
+func autoConvert_vitess_VitessReverseTrafficRequest_To_v1alpha1_VitessReverseTrafficRequest(in *vitess.VitessReverseTrafficRequest, out *VitessReverseTrafficRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.TabletTypes = *(*[]string)(unsafe.Pointer(&in.TabletTypes))
+	return nil
+}
+
+// Convert_vitess_VitessReverseTrafficRequest_To_v1alpha1_VitessReverseTrafficRequest is an autogenerated conversion function.
+func Convert_vitess_VitessReverseTrafficRequest_To_v1alpha1_VitessReverseTrafficRequest(in *vitess.VitessReverseTrafficRequest, out *VitessReverseTrafficRequest, s conversion.Scope) error {
+	return autoConvert_vitess_VitessReverseTrafficRequest_To_v1alpha1_VitessReverseTrafficRequest(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessSchemaRequest_To_vitess_VitessSchemaRequest(in *VitessSchemaRequest, out *vitess.VitessSchemaRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.SQL = in.SQL
+	out.Results = *(*[]vitess.VitessSchemaStatementResult)(unsafe.Pointer(&in.Results))
+	return nil
+}
+
+// Convert_v1alpha1_VitessSchemaRequest_To_vitess_VitessSchemaRequest is an autogenerated conversion function.
+func Convert_v1alpha1_VitessSchemaRequest_To_vitess_VitessSchemaRequest(in *VitessSchemaRequest, out *vitess.VitessSchemaRequest, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessSchemaRequest_To_vitess_VitessSchemaRequest(in, out, s)
+}
+
+func autoConvert_vitess_VitessSchemaRequest_To_v1alpha1_VitessSchemaRequest(in *vitess.VitessSchemaRequest, out *VitessSchemaRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.SQL = in.SQL
+	out.Results = *(*[]VitessSchemaStatementResult)(unsafe.Pointer(&in.Results))
+	return nil
+}
+
+// Convert_vitess_VitessSchemaRequest_To_v1alpha1_VitessSchemaRequest is an autogenerated conversion function.
+func Convert_vitess_VitessSchemaRequest_To_v1alpha1_VitessSchemaRequest(in *vitess.VitessSchemaRequest, out *VitessSchemaRequest, s conversion.Scope) error {
+	return autoConvert_vitess_VitessSchemaRequest_To_v1alpha1_VitessSchemaRequest(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessSchemaStatementResult_To_vitess_VitessSchemaStatementResult(in *VitessSchemaStatementResult, out *vitess.VitessSchemaStatementResult, s conversion.Scope) error {
+	*out = *(*vitess.VitessSchemaStatementResult)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_VitessSchemaStatementResult_To_vitess_VitessSchemaStatementResult is an autogenerated conversion function.
+func Convert_v1alpha1_VitessSchemaStatementResult_To_vitess_VitessSchemaStatementResult(in *VitessSchemaStatementResult, out *vitess.VitessSchemaStatementResult, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessSchemaStatementResult_To_vitess_VitessSchemaStatementResult(in, out, s)
+}
+
+func autoConvert_vitess_VitessSchemaStatementResult_To_v1alpha1_VitessSchemaStatementResult(in *vitess.VitessSchemaStatementResult, out *VitessSchemaStatementResult, s conversion.Scope) error {
+	*out = *(*VitessSchemaStatementResult)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_vitess_VitessSchemaStatementResult_To_v1alpha1_VitessSchemaStatementResult is an autogenerated conversion function.
+func Convert_vitess_VitessSchemaStatementResult_To_v1alpha1_VitessSchemaStatementResult(in *vitess.VitessSchemaStatementResult, out *VitessSchemaStatementResult, s conversion.Scope) error {
+	return autoConvert_vitess_VitessSchemaStatementResult_To_v1alpha1_VitessSchemaStatementResult(in, out, s)
 }
 
 func autoConvert_v1alpha1_VitessShard_To_vitess_VitessShard(in *VitessShard, out *vitess.VitessShard, s conversion.Scope) error {
@@ -1835,6 +2093,136 @@ func Convert_vitess_VitessShardTemplate_To_v1alpha1_VitessShardTemplate(in *vite
 	return autoConvert_vitess_VitessShardTemplate_To_v1alpha1_VitessShardTemplate(in, out, s)
 }
 
+func autoConvert_v1alpha1_VitessSwitchReadsRequest_To_vitess_VitessSwitchReadsRequest(in *VitessSwitchReadsRequest, out *vitess.VitessSwitchReadsRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.TabletTypes = *(*[]string)(unsafe.Pointer(&in.TabletTypes))
+	return nil
+}
+
+// Convert_v1alpha1_VitessSwitchReadsRequest_To_vitess_VitessSwitchReadsRequest is an autogenerated conversion function.
+func Convert_v1alpha1_VitessSwitchReadsRequest_To_vitess_VitessSwitchReadsRequest(in *VitessSwitchReadsRequest, out *vitess.VitessSwitchReadsRequest, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessSwitchReadsRequest_To_vitess_VitessSwitchReadsRequest(in, out, s)
+}
+
+func autoConvert_vitess_VitessSwitchReadsRequest_To_v1alpha1_VitessSwitchReadsRequest(in *vitess.VitessSwitchReadsRequest, out *VitessSwitchReadsRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.TabletTypes = *(*[]string)(unsafe.Pointer(&in.TabletTypes))
+	return nil
+}
+
+// Convert_vitess_VitessSwitchReadsRequest_To_v1alpha1_VitessSwitchReadsRequest is an autogenerated conversion function.
+func Convert_vitess_VitessSwitchReadsRequest_To_v1alpha1_VitessSwitchReadsRequest(in *vitess.VitessSwitchReadsRequest, out *VitessSwitchReadsRequest, s conversion.Scope) error {
+	return autoConvert_vitess_VitessSwitchReadsRequest_To_v1alpha1_VitessSwitchReadsRequest(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessSwitchWritesRequest_To_vitess_VitessSwitchWritesRequest(in *VitessSwitchWritesRequest, out *vitess.VitessSwitchWritesRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_v1alpha1_VitessSwitchWritesRequest_To_vitess_VitessSwitchWritesRequest is an autogenerated conversion function.
+func Convert_v1alpha1_VitessSwitchWritesRequest_To_vitess_VitessSwitchWritesRequest(in *VitessSwitchWritesRequest, out *vitess.VitessSwitchWritesRequest, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessSwitchWritesRequest_To_vitess_VitessSwitchWritesRequest(in, out, s)
+}
+
+func autoConvert_vitess_VitessSwitchWritesRequest_To_v1alpha1_VitessSwitchWritesRequest(in *vitess.VitessSwitchWritesRequest, out *VitessSwitchWritesRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_vitess_VitessSwitchWritesRequest_To_v1alpha1_VitessSwitchWritesRequest is an autogenerated conversion function.
+func Convert_vitess_VitessSwitchWritesRequest_To_v1alpha1_VitessSwitchWritesRequest(in *vitess.VitessSwitchWritesRequest, out *VitessSwitchWritesRequest, s conversion.Scope) error {
+	return autoConvert_vitess_VitessSwitchWritesRequest_To_v1alpha1_VitessSwitchWritesRequest(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessTablet_To_vitess_VitessTablet(in *VitessTablet, out *vitess.VitessTablet, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1alpha1_VitessTabletStatus_To_vitess_VitessTabletStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1alpha1_VitessTablet_To_vitess_VitessTablet is an autogenerated conversion function.
+func Convert_v1alpha1_VitessTablet_To_vitess_VitessTablet(in *VitessTablet, out *vitess.VitessTablet, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessTablet_To_vitess_VitessTablet(in, out, s)
+}
+
+func autoConvert_vitess_VitessTablet_To_v1alpha1_VitessTablet(in *vitess.VitessTablet, out *VitessTablet, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_vitess_VitessTabletStatus_To_v1alpha1_VitessTabletStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_vitess_VitessTablet_To_v1alpha1_VitessTablet is an autogenerated conversion function.
+func Convert_vitess_VitessTablet_To_v1alpha1_VitessTablet(in *vitess.VitessTablet, out *VitessTablet, s conversion.Scope) error {
+	return autoConvert_vitess_VitessTablet_To_v1alpha1_VitessTablet(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessTabletList_To_vitess_VitessTabletList(in *VitessTabletList, out *vitess.VitessTabletList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]vitess.VitessTablet)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_v1alpha1_VitessTabletList_To_vitess_VitessTabletList is an autogenerated conversion function.
+func Convert_v1alpha1_VitessTabletList_To_vitess_VitessTabletList(in *VitessTabletList, out *vitess.VitessTabletList, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessTabletList_To_vitess_VitessTabletList(in, out, s)
+}
+
+func autoConvert_vitess_VitessTabletList_To_v1alpha1_VitessTabletList(in *vitess.VitessTabletList, out *VitessTabletList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]VitessTablet)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_vitess_VitessTabletList_To_v1alpha1_VitessTabletList is an autogenerated conversion function.
+func Convert_vitess_VitessTabletList_To_v1alpha1_VitessTabletList(in *vitess.VitessTabletList, out *VitessTabletList, s conversion.Scope) error {
+	return autoConvert_vitess_VitessTabletList_To_v1alpha1_VitessTabletList(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessTabletStatus_To_vitess_VitessTabletStatus(in *VitessTabletStatus, out *vitess.VitessTabletStatus, s conversion.Scope) error {
+	*out = *(*vitess.VitessTabletStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_VitessTabletStatus_To_vitess_VitessTabletStatus is an autogenerated conversion function.
+func Convert_v1alpha1_VitessTabletStatus_To_vitess_VitessTabletStatus(in *VitessTabletStatus, out *vitess.VitessTabletStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessTabletStatus_To_vitess_VitessTabletStatus(in, out, s)
+}
+
+func autoConvert_vitess_VitessTabletStatus_To_v1alpha1_VitessTabletStatus(in *vitess.VitessTabletStatus, out *VitessTabletStatus, s conversion.Scope) error {
+	*out = *(*VitessTabletStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_vitess_VitessTabletStatus_To_v1alpha1_VitessTabletStatus is an autogenerated conversion function.
+func Convert_vitess_VitessTabletStatus_To_v1alpha1_VitessTabletStatus(in *vitess.VitessTabletStatus, out *VitessTabletStatus, s conversion.Scope) error {
+	return autoConvert_vitess_VitessTabletStatus_To_v1alpha1_VitessTabletStatus(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessVDiffRequest_To_vitess_VitessVDiffRequest(in *VitessVDiffRequest, out *vitess.VitessVDiffRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_v1alpha1_VitessVDiffRequest_To_vitess_VitessVDiffRequest is an autogenerated conversion function.
+func Convert_v1alpha1_VitessVDiffRequest_To_vitess_VitessVDiffRequest(in *VitessVDiffRequest, out *vitess.VitessVDiffRequest, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessVDiffRequest_To_vitess_VitessVDiffRequest(in, out, s)
+}
+
+func autoConvert_vitess_VitessVDiffRequest_To_v1alpha1_VitessVDiffRequest(in *vitess.VitessVDiffRequest, out *VitessVDiffRequest, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	return nil
+}
+
+// Convert_vitess_VitessVDiffRequest_To_v1alpha1_VitessVDiffRequest is an autogenerated conversion function.
+func Convert_vitess_VitessVDiffRequest_To_v1alpha1_VitessVDiffRequest(in *vitess.VitessVDiffRequest, out *VitessVDiffRequest, s conversion.Scope) error {
+	return autoConvert_vitess_VitessVDiffRequest_To_v1alpha1_VitessVDiffRequest(in, out, s)
+}
+
 func autoConvert_v1alpha1_VitessWorkflow_To_vitess_VitessWorkflow(in *VitessWorkflow, out *vitess.VitessWorkflow, s conversion.Scope) error {
 	out.ObjectMeta = in.ObjectMeta
 	if err := Convert_v1alpha1_VitessWorkflowSpec_To_vitess_VitessWorkflowSpec(&in.Spec, &out.Spec, s); err != nil {
@@ -1907,6 +2295,26 @@ func autoConvert_vitess_VitessWorkflowOptions_To_v1alpha1_VitessWorkflowOptions(
 // Convert_vitess_VitessWorkflowOptions_To_v1alpha1_VitessWorkflowOptions is an autogenerated conversion function.
 func Convert_vitess_VitessWorkflowOptions_To_v1alpha1_VitessWorkflowOptions(in *vitess.VitessWorkflowOptions, out *VitessWorkflowOptions, s conversion.Scope) error {
 	return autoConvert_vitess_VitessWorkflowOptions_To_v1alpha1_VitessWorkflowOptions(in, out, s)
+}
+
+func autoConvert_v1alpha1_VitessWorkflowPendingAction_To_vitess_VitessWorkflowPendingAction(in *VitessWorkflowPendingAction, out *vitess.VitessWorkflowPendingAction, s conversion.Scope) error {
+	*out = *(*vitess.VitessWorkflowPendingAction)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_VitessWorkflowPendingAction_To_vitess_VitessWorkflowPendingAction is an autogenerated conversion function.
+func Convert_v1alpha1_VitessWorkflowPendingAction_To_vitess_VitessWorkflowPendingAction(in *VitessWorkflowPendingAction, out *vitess.VitessWorkflowPendingAction, s conversion.Scope) error {
+	return autoConvert_v1alpha1_VitessWorkflowPendingAction_To_vitess_VitessWorkflowPendingAction(in, out, s)
+}
+
+func autoConvert_vitess_VitessWorkflowPendingAction_To_v1alpha1_VitessWorkflowPendingAction(in *vitess.VitessWorkflowPendingAction, out *VitessWorkflowPendingAction, s conversion.Scope) error {
+	*out = *(*VitessWorkflowPendingAction)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_vitess_VitessWorkflowPendingAction_To_v1alpha1_VitessWorkflowPendingAction is an autogenerated conversion function.
+func Convert_vitess_VitessWorkflowPendingAction_To_v1alpha1_VitessWorkflowPendingAction(in *vitess.VitessWorkflowPendingAction, out *VitessWorkflowPendingAction, s conversion.Scope) error {
+	return autoConvert_vitess_VitessWorkflowPendingAction_To_v1alpha1_VitessWorkflowPendingAction(in, out, s)
 }
 
 func autoConvert_v1alpha1_VitessWorkflowSpec_To_vitess_VitessWorkflowSpec(in *VitessWorkflowSpec, out *vitess.VitessWorkflowSpec, s conversion.Scope) error {

@@ -107,6 +107,11 @@ func (in VitessBackupLocation) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessCancelRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessCancelRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessCell) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessCell"
 }
@@ -159,6 +164,11 @@ func (in VitessClusterStatus) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessClusterUpdateStrategy) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessClusterUpdateStrategy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessCompleteRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessCompleteRequest"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -237,6 +247,11 @@ func (in VitessKeyspaceTemplate) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessKeyspaceVSchema) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessKeyspaceVSchema"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessLockserverParams) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessLockserverParams"
 }
@@ -259,6 +274,21 @@ func (in VitessReplicationSpec) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessReshardRequest) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessReshardRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessReverseTrafficRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessReverseTrafficRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessSchemaRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessSchemaRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessSchemaStatementResult) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessSchemaStatementResult"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -292,6 +322,36 @@ func (in VitessShardTemplate) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessSwitchReadsRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessSwitchReadsRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessSwitchWritesRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessSwitchWritesRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessTablet) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessTablet"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessTabletList) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessTabletList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessTabletStatus) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessTabletStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessVDiffRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessVDiffRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessWorkflow) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessWorkflow"
 }
@@ -304,6 +364,11 @@ func (in VitessWorkflowList) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessWorkflowOptions) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessWorkflowOptions"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessWorkflowPendingAction) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessWorkflowPendingAction"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -63,6 +63,8 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Vitess().V1alpha1().VitessKeyspaces().Informer()}, nil
 	case v1alpha1.SchemeGroupVersion.WithResource("vitessshards"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Vitess().V1alpha1().VitessShards().Informer()}, nil
+	case v1alpha1.SchemeGroupVersion.WithResource("vitesstablets"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Vitess().V1alpha1().VitessTablets().Informer()}, nil
 	case v1alpha1.SchemeGroupVersion.WithResource("vitessworkflows"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Vitess().V1alpha1().VitessWorkflows().Informer()}, nil
 

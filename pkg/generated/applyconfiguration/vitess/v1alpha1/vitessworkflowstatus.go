@@ -48,6 +48,9 @@ type VitessWorkflowStatusApplyConfiguration struct {
 	Streams []VitessWorkflowStreamApplyConfiguration `json:"streams,omitempty"`
 	// LastVDiff is the result of the most recent VDiff.
 	LastVDiff *VitessWorkflowVDiffApplyConfiguration `json:"lastVDiff,omitempty"`
+	// PendingAction is an action Vitess accepted in a dry run that the reconcile loop is carrying
+	// out; its outcome lands in the action's condition and an Event.
+	PendingAction *VitessWorkflowPendingActionApplyConfiguration `json:"pendingAction,omitempty"`
 }
 
 // VitessWorkflowStatusApplyConfiguration constructs a declarative configuration of the VitessWorkflowStatus type for use with
@@ -145,5 +148,13 @@ func (b *VitessWorkflowStatusApplyConfiguration) WithStreams(values ...*VitessWo
 // If called multiple times, the LastVDiff field is set to the value of the last call.
 func (b *VitessWorkflowStatusApplyConfiguration) WithLastVDiff(value *VitessWorkflowVDiffApplyConfiguration) *VitessWorkflowStatusApplyConfiguration {
 	b.LastVDiff = value
+	return b
+}
+
+// WithPendingAction sets the PendingAction field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the PendingAction field is set to the value of the last call.
+func (b *VitessWorkflowStatusApplyConfiguration) WithPendingAction(value *VitessWorkflowPendingActionApplyConfiguration) *VitessWorkflowStatusApplyConfiguration {
+	b.PendingAction = value
 	return b
 }

@@ -58,6 +58,14 @@ type VitessShardListerExpansion interface{}
 // VitessShardNamespaceLister.
 type VitessShardNamespaceListerExpansion interface{}
 
+// VitessTabletListerExpansion allows custom methods to be added to
+// VitessTabletLister.
+type VitessTabletListerExpansion interface{}
+
+// VitessTabletNamespaceListerExpansion allows custom methods to be added to
+// VitessTabletNamespaceLister.
+type VitessTabletNamespaceListerExpansion interface{}
+
 // VitessWorkflowListerExpansion allows custom methods to be added to
 // VitessWorkflowLister.
 type VitessWorkflowListerExpansion interface{}

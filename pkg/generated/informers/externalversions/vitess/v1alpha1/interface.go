@@ -34,6 +34,8 @@ type Interface interface {
 	VitessKeyspaces() TypedVitessKeyspaceInformer
 	// VitessShards returns a VitessShardInformer.
 	VitessShards() TypedVitessShardInformer
+	// VitessTablets returns a VitessTabletInformer.
+	VitessTablets() TypedVitessTabletInformer
 	// VitessWorkflows returns a VitessWorkflowInformer.
 	VitessWorkflows() TypedVitessWorkflowInformer
 }
@@ -72,6 +74,11 @@ func (v *version) VitessKeyspaces() TypedVitessKeyspaceInformer {
 // VitessShards returns a TypedVitessShardInformer.
 func (v *version) VitessShards() TypedVitessShardInformer {
 	return &vitessShardInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
+}
+
+// VitessTablets returns a TypedVitessTabletInformer.
+func (v *version) VitessTablets() TypedVitessTabletInformer {
+	return &vitessTabletInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
 }
 
 // VitessWorkflows returns a TypedVitessWorkflowInformer.

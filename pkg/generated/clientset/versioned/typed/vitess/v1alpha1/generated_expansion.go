@@ -28,4 +28,6 @@ type VitessKeyspaceExpansion interface{}
 
 type VitessShardExpansion interface{}
 
+type VitessTabletExpansion interface{}
+
 type VitessWorkflowExpansion interface{}

@@ -33,6 +33,7 @@ type VitessV1alpha1Interface interface {
 	VitessClustersGetter
 	VitessKeyspacesGetter
 	VitessShardsGetter
+	VitessTabletsGetter
 	VitessWorkflowsGetter
 }
 
@@ -59,6 +60,10 @@ func (c *VitessV1alpha1Client) VitessKeyspaces(namespace string) VitessKeyspaceI
 
 func (c *VitessV1alpha1Client) VitessShards(namespace string) VitessShardInterface {
 	return newVitessShards(c, namespace)
+}
+
+func (c *VitessV1alpha1Client) VitessTablets(namespace string) VitessTabletInterface {
+	return newVitessTablets(c, namespace)
 }
 
 func (c *VitessV1alpha1Client) VitessWorkflows(namespace string) VitessWorkflowInterface {

@@ -53,6 +53,9 @@ type VitessKeyspaceInterface interface {
 	ApplyStatus(ctx context.Context, vitessKeyspace *applyconfigurationvitessv1alpha1.VitessKeyspaceApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessKeyspace, err error)
 	MoveTables(ctx context.Context, vitessKeyspaceName string, vitessMoveTablesRequest *vitessv1alpha1.VitessMoveTablesRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
 	Reshard(ctx context.Context, vitessKeyspaceName string, vitessReshardRequest *vitessv1alpha1.VitessReshardRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+	GetVSchema(ctx context.Context, vitessKeyspaceName string, options v1.GetOptions) (*vitessv1alpha1.VitessKeyspaceVSchema, error)
+	UpdateVSchema(ctx context.Context, vitessKeyspaceName string, vitessKeyspaceVSchema *vitessv1alpha1.VitessKeyspaceVSchema, opts v1.UpdateOptions) (*vitessv1alpha1.VitessKeyspaceVSchema, error)
+	ApplySchema(ctx context.Context, vitessKeyspaceName string, vitessSchemaRequest *vitessv1alpha1.VitessSchemaRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessSchemaRequest, error)
 
 	VitessKeyspaceExpansion
 }
@@ -101,6 +104,50 @@ func (c *vitessKeyspaces) Reshard(ctx context.Context, vitessKeyspaceName string
 		SubResource("reshard").
 		VersionedParams(&opts, scheme.ParameterCodec).
 		Body(vitessReshardRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// GetVSchema takes name of the vitessKeyspace, and returns the corresponding vitessv1alpha1.VitessKeyspaceVSchema object, and an error if there is any.
+func (c *vitessKeyspaces) GetVSchema(ctx context.Context, vitessKeyspaceName string, options v1.GetOptions) (result *vitessv1alpha1.VitessKeyspaceVSchema, err error) {
+	result = &vitessv1alpha1.VitessKeyspaceVSchema{}
+	err = c.GetClient().Get().
+		Namespace(c.GetNamespace()).
+		Resource("vitesskeyspaces").
+		Name(vitessKeyspaceName).
+		SubResource("vschema").
+		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// UpdateVSchema takes the top resource name and the representation of a vitessKeyspaceVSchema and updates it. Returns the server's representation of the vitessKeyspaceVSchema, and an error, if there is any.
+func (c *vitessKeyspaces) UpdateVSchema(ctx context.Context, vitessKeyspaceName string, vitessKeyspaceVSchema *vitessv1alpha1.VitessKeyspaceVSchema, opts v1.UpdateOptions) (result *vitessv1alpha1.VitessKeyspaceVSchema, err error) {
+	result = &vitessv1alpha1.VitessKeyspaceVSchema{}
+	err = c.GetClient().Put().
+		Namespace(c.GetNamespace()).
+		Resource("vitesskeyspaces").
+		Name(vitessKeyspaceName).
+		SubResource("vschema").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessKeyspaceVSchema).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// ApplySchema takes the representation of a vitessSchemaRequest and creates it.  Returns the server's representation of the vitessSchemaRequest, and an error, if there is any.
+func (c *vitessKeyspaces) ApplySchema(ctx context.Context, vitessKeyspaceName string, vitessSchemaRequest *vitessv1alpha1.VitessSchemaRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessSchemaRequest, err error) {
+	result = &vitessv1alpha1.VitessSchemaRequest{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitesskeyspaces").
+		Name(vitessKeyspaceName).
+		SubResource("schema").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessSchemaRequest).
 		Do(ctx).
 		Into(result)
 	return

@@ -51,6 +51,13 @@ type VitessWorkflowInterface interface {
 	Apply(ctx context.Context, vitessWorkflow *applyconfigurationvitessv1alpha1.VitessWorkflowApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessWorkflow, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, vitessWorkflow *applyconfigurationvitessv1alpha1.VitessWorkflowApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessWorkflow, err error)
+	SwitchReads(ctx context.Context, vitessWorkflowName string, vitessSwitchReadsRequest *vitessv1alpha1.VitessSwitchReadsRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+	SwitchWrites(ctx context.Context, vitessWorkflowName string, vitessSwitchWritesRequest *vitessv1alpha1.VitessSwitchWritesRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+	ReverseTraffic(ctx context.Context, vitessWorkflowName string, vitessReverseTrafficRequest *vitessv1alpha1.VitessReverseTrafficRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+	Complete(ctx context.Context, vitessWorkflowName string, vitessCompleteRequest *vitessv1alpha1.VitessCompleteRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+	Cancel(ctx context.Context, vitessWorkflowName string, vitessCancelRequest *vitessv1alpha1.VitessCancelRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+	VDiff(ctx context.Context, vitessWorkflowName string, vitessVDiffRequest *vitessv1alpha1.VitessVDiffRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessWorkflow, error)
+
 	VitessWorkflowExpansion
 }
 
@@ -71,4 +78,94 @@ func newVitessWorkflows(c *VitessV1alpha1Client, namespace string) *vitessWorkfl
 			func() *vitessv1alpha1.VitessWorkflowList { return &vitessv1alpha1.VitessWorkflowList{} },
 		),
 	}
+}
+
+// SwitchReads takes the representation of a vitessSwitchReadsRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessWorkflows) SwitchReads(ctx context.Context, vitessWorkflowName string, vitessSwitchReadsRequest *vitessv1alpha1.VitessSwitchReadsRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitessworkflows").
+		Name(vitessWorkflowName).
+		SubResource("switchreads").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessSwitchReadsRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// SwitchWrites takes the representation of a vitessSwitchWritesRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessWorkflows) SwitchWrites(ctx context.Context, vitessWorkflowName string, vitessSwitchWritesRequest *vitessv1alpha1.VitessSwitchWritesRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitessworkflows").
+		Name(vitessWorkflowName).
+		SubResource("switchwrites").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessSwitchWritesRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// ReverseTraffic takes the representation of a vitessReverseTrafficRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessWorkflows) ReverseTraffic(ctx context.Context, vitessWorkflowName string, vitessReverseTrafficRequest *vitessv1alpha1.VitessReverseTrafficRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitessworkflows").
+		Name(vitessWorkflowName).
+		SubResource("reversetraffic").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessReverseTrafficRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Complete takes the representation of a vitessCompleteRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessWorkflows) Complete(ctx context.Context, vitessWorkflowName string, vitessCompleteRequest *vitessv1alpha1.VitessCompleteRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitessworkflows").
+		Name(vitessWorkflowName).
+		SubResource("complete").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessCompleteRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Cancel takes the representation of a vitessCancelRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessWorkflows) Cancel(ctx context.Context, vitessWorkflowName string, vitessCancelRequest *vitessv1alpha1.VitessCancelRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitessworkflows").
+		Name(vitessWorkflowName).
+		SubResource("cancel").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessCancelRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// VDiff takes the representation of a vitessVDiffRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *vitessWorkflows) VDiff(ctx context.Context, vitessWorkflowName string, vitessVDiffRequest *vitessv1alpha1.VitessVDiffRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
+	result = &vitessv1alpha1.VitessWorkflow{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("vitessworkflows").
+		Name(vitessWorkflowName).
+		SubResource("vdiff").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessVDiffRequest).
+		Do(ctx).
+		Into(result)
+	return
 }

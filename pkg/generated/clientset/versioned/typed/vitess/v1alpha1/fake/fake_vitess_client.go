@@ -48,6 +48,10 @@ func (c *FakeVitessV1alpha1) VitessShards(namespace string) v1alpha1.VitessShard
 	return newFakeVitessShards(c, namespace)
 }
 
+func (c *FakeVitessV1alpha1) VitessTablets(namespace string) v1alpha1.VitessTabletInterface {
+	return newFakeVitessTablets(c, namespace)
+}
+
 func (c *FakeVitessV1alpha1) VitessWorkflows(namespace string) v1alpha1.VitessWorkflowInterface {
 	return newFakeVitessWorkflows(c, namespace)
 }

@@ -79,3 +79,39 @@ func (c *fakeVitessKeyspaces) Reshard(ctx context.Context, vitessKeyspaceName st
 	}
 	return obj.(*v1alpha1.VitessWorkflow), err
 }
+
+// GetVSchema takes name of the vitessKeyspace, and returns the corresponding vitessKeyspaceVSchema object, and an error if there is any.
+func (c *fakeVitessKeyspaces) GetVSchema(ctx context.Context, vitessKeyspaceName string, options v1.GetOptions) (result *v1alpha1.VitessKeyspaceVSchema, err error) {
+	emptyResult := &v1alpha1.VitessKeyspaceVSchema{}
+	obj, err := c.Fake.
+		Invokes(testing.NewGetSubresourceActionWithOptions(c.Resource(), c.Namespace(), "vschema", vitessKeyspaceName, options), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessKeyspaceVSchema), err
+}
+
+// UpdateVSchema takes the representation of a vitessKeyspaceVSchema and updates it. Returns the server's representation of the vitessKeyspaceVSchema, and an error, if there is any.
+func (c *fakeVitessKeyspaces) UpdateVSchema(ctx context.Context, vitessKeyspaceName string, vitessKeyspaceVSchema *v1alpha1.VitessKeyspaceVSchema, opts v1.UpdateOptions) (result *v1alpha1.VitessKeyspaceVSchema, err error) {
+	emptyResult := &v1alpha1.VitessKeyspaceVSchema{}
+	obj, err := c.Fake.
+		Invokes(testing.NewUpdateSubresourceActionWithOptions(c.Resource(), "vschema", c.Namespace(), vitessKeyspaceVSchema, opts), &v1alpha1.VitessKeyspaceVSchema{})
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessKeyspaceVSchema), err
+}
+
+// ApplySchema takes the representation of a vitessSchemaRequest and creates it.  Returns the server's representation of the vitessSchemaRequest, and an error, if there is any.
+func (c *fakeVitessKeyspaces) ApplySchema(ctx context.Context, vitessKeyspaceName string, vitessSchemaRequest *v1alpha1.VitessSchemaRequest, opts v1.CreateOptions) (result *v1alpha1.VitessSchemaRequest, err error) {
+	emptyResult := &v1alpha1.VitessSchemaRequest{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessKeyspaceName, "schema", c.Namespace(), vitessSchemaRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessSchemaRequest), err
+}

@@ -19,10 +19,14 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	vitessv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/applyconfiguration/vitess/v1alpha1"
 	typedvitessv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/typed/vitess/v1alpha1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeVitessWorkflows implements VitessWorkflowInterface
@@ -50,4 +54,76 @@ func newFakeVitessWorkflows(fake *FakeVitessV1alpha1, namespace string) typedvit
 		),
 		fake,
 	}
+}
+
+// SwitchReads takes the representation of a vitessSwitchReadsRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessWorkflows) SwitchReads(ctx context.Context, vitessWorkflowName string, vitessSwitchReadsRequest *v1alpha1.VitessSwitchReadsRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessWorkflowName, "switchreads", c.Namespace(), vitessSwitchReadsRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
+}
+
+// SwitchWrites takes the representation of a vitessSwitchWritesRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessWorkflows) SwitchWrites(ctx context.Context, vitessWorkflowName string, vitessSwitchWritesRequest *v1alpha1.VitessSwitchWritesRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessWorkflowName, "switchwrites", c.Namespace(), vitessSwitchWritesRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
+}
+
+// ReverseTraffic takes the representation of a vitessReverseTrafficRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessWorkflows) ReverseTraffic(ctx context.Context, vitessWorkflowName string, vitessReverseTrafficRequest *v1alpha1.VitessReverseTrafficRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessWorkflowName, "reversetraffic", c.Namespace(), vitessReverseTrafficRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
+}
+
+// Complete takes the representation of a vitessCompleteRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessWorkflows) Complete(ctx context.Context, vitessWorkflowName string, vitessCompleteRequest *v1alpha1.VitessCompleteRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessWorkflowName, "complete", c.Namespace(), vitessCompleteRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
+}
+
+// Cancel takes the representation of a vitessCancelRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessWorkflows) Cancel(ctx context.Context, vitessWorkflowName string, vitessCancelRequest *v1alpha1.VitessCancelRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessWorkflowName, "cancel", c.Namespace(), vitessCancelRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
+}
+
+// VDiff takes the representation of a vitessVDiffRequest and creates it.  Returns the server's representation of the vitessWorkflow, and an error, if there is any.
+func (c *fakeVitessWorkflows) VDiff(ctx context.Context, vitessWorkflowName string, vitessVDiffRequest *v1alpha1.VitessVDiffRequest, opts v1.CreateOptions) (result *v1alpha1.VitessWorkflow, err error) {
+	emptyResult := &v1alpha1.VitessWorkflow{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessWorkflowName, "vdiff", c.Namespace(), vitessVDiffRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessWorkflow), err
 }
