@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
 
@@ -38,12 +39,12 @@ const (
 	topologyCallTimeout = 5 * time.Second
 )
 
-// VtctldAddress is where the server reaches a cluster's vtctld.
-func VtctldAddress(cluster *v1alpha1.VitessCluster) string {
-	if address := cluster.Annotations[AnnotationVtctldAddress]; address != "" {
+// VtctldAddress is where the server reaches a VitessCluster's vtctld (of any version of the type).
+func VtctldAddress(cluster metav1.Object) string {
+	if address := cluster.GetAnnotations()[AnnotationVtctldAddress]; address != "" {
 		return address
 	}
-	return fmt.Sprintf("%s.%s.svc:%d", names.VtctldServiceName(cluster.Name), cluster.Namespace, vitessGRPCPort)
+	return fmt.Sprintf("%s.%s.svc:%d", names.VtctldServiceName(cluster.GetName()), cluster.GetNamespace(), vitessGRPCPort)
 }
 
 var errVtctldNotRunning = errors.New("vtctld has no available replica yet")

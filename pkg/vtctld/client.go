@@ -114,6 +114,15 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Message is what vtctld said of a failed call, without the address, method and gRPC wrapping.
+func Message(err error) string {
+	var callErr *Error
+	if errors.As(err, &callErr) {
+		return describe(callErr.Err)
+	}
+	return describe(err)
+}
+
 // describe is the message of a gRPC status without the "rpc error: code = ... desc =" wrapping.
 func describe(err error) string {
 	if s, ok := status.FromError(err); ok {

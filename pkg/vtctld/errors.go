@@ -50,6 +50,20 @@ func APIError(err error, action string) error {
 	return statusError(http.StatusInternalServerError, metav1.StatusReasonInternalError, message)
 }
 
+// RefusalError is APIError for an action on a workflow or shard, whose failures are almost all
+// Vitess refusing because of the state things are in (reads not switched, the copy not caught up)
+// and reach us with gRPC code Unknown, since Vitess raises them as plain errors: those become 409
+// Conflict too.
+func RefusalError(err error, action string) error {
+	if err != nil && !IsUnavailable(err) && status.Code(err) == codes.Unknown {
+		var callErr *Error
+		if errors.As(err, &callErr) {
+			return statusError(http.StatusConflict, metav1.StatusReasonConflict, action+": "+describe(callErr.Err))
+		}
+	}
+	return APIError(err, action)
+}
+
 func statusError(code int32, reason metav1.StatusReason, message string) *apierrors.StatusError {
 	return &apierrors.StatusError{ErrStatus: metav1.Status{
 		Status:  metav1.StatusFailure,

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 )
 
 // ReshardREST serves vitesskeyspaces/<name>/reshard: a VitessReshardRequest creates a Reshard
@@ -22,7 +23,7 @@ func (r *ReshardREST) New() runtime.Object { return &vitess.VitessReshardRequest
 func (r *ReshardREST) Destroy()            {}
 
 func (r *ReshardREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
-	if err := admit(ctx, name, obj, createValidation); err != nil {
+	if err := registry.AdmitAction(ctx, "VitessKeyspace", name, obj, createValidation); err != nil {
 		return nil, err
 	}
 	request := obj.(*vitess.VitessReshardRequest)
