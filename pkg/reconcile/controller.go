@@ -47,6 +47,7 @@ type Reconciler struct {
 	cells       childKind[*v1alpha1.VitessCell]
 	keyspaces   childKind[*v1alpha1.VitessKeyspace]
 	shards      childKind[*v1alpha1.VitessShard]
+	workflows   childKind[*v1alpha1.VitessWorkflow]
 }
 
 // resync re-reads every cluster now and then, so a lost event is repaired without waiting for
@@ -124,6 +125,16 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		setSpec: func(dst, src *v1alpha1.VitessShard) { dst.Spec = src.Spec },
 		status:  func(o *v1alpha1.VitessShard) any { return o.Status },
 	}
+	r.workflows = childKind[*v1alpha1.VitessWorkflow]{
+		kind:   kindWorkflow,
+		client: func(ns string) typedClient[*v1alpha1.VitessWorkflow] { return v1.VitessWorkflows(ns) },
+		lister: func(ns string) namespaceLister[*v1alpha1.VitessWorkflow] {
+			return api.VitessWorkflows().Lister().VitessWorkflows(ns)
+		},
+		spec:    func(o *v1alpha1.VitessWorkflow) any { return o.Spec },
+		setSpec: func(dst, src *v1alpha1.VitessWorkflow) { dst.Spec = src.Spec },
+		status:  func(o *v1alpha1.VitessWorkflow) any { return o.Status },
+	}
 
 	enqueue := func(kind string) func(any) {
 		return func(obj any) {
@@ -167,10 +178,17 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 	toCluster := enqueueOwner(kindCluster, LabelCluster)
 	toLockserver := enqueueOwner(kindLockserver, LabelLockserver)
 	handle(api.VitessClusters().Informer(), enqueue(kindCluster))
+	_, _ = api.VitessClusters().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj any) {
+		// Workflows wait for their cluster.
+		if cluster, ok := obj.(*v1alpha1.VitessCluster); ok {
+			r.enqueueWorkflows(cluster.Namespace, cluster.Name)
+		}
+	}})
 	handle(api.EtcdLockservers().Informer(), toCluster, enqueue(kindLockserver))
 	handle(api.VitessCells().Informer(), toCluster)
 	handle(api.VitessKeyspaces().Informer(), toCluster)
 	handle(api.VitessShards().Informer(), toCluster, enqueue(kindShard))
+	handle(api.VitessWorkflows().Informer(), enqueue(kindWorkflow))
 	toShard := enqueueController(kindShard)
 	handle(coreFactory.Core().V1().Pods().Informer(), toLockserver, toShard)
 	for _, informer := range []cache.SharedIndexInformer{coreFactory.Core().V1().PersistentVolumeClaims().Informer(),
@@ -208,7 +226,7 @@ func (r *Reconciler) Run(ctx context.Context, workers int) error {
 			return fmt.Errorf("informer for %v did not sync", informer)
 		}
 	}
-	klog.InfoS("Reconciling VitessClusters, EtcdLockservers and VitessShards", "workers", workers)
+	klog.InfoS("Reconciling VitessClusters, EtcdLockservers, VitessShards and VitessWorkflows", "workers", workers)
 	for range workers {
 		go wait.UntilWithContext(ctx, r.work, time.Second)
 	}
@@ -231,6 +249,8 @@ func (r *Reconciler) work(ctx context.Context) {
 			err = r.reconcileLockserver(ctx, item.key)
 		case kindShard:
 			err = r.reconcileShard(ctx, item.key)
+		case kindWorkflow:
+			err = r.reconcileWorkflow(ctx, item.key)
 		}
 		observe(item.kind, start, err)
 		if err != nil {

@@ -70,4 +70,6 @@ const (
 	ConditionDegraded = "Degraded"
 	// ConditionRegistered, on cells and keyspaces, is True once the Vitess topology has them.
 	ConditionRegistered = "Registered"
+	// ConditionCreated is True once a VitessWorkflow exists in Vitess.
+	ConditionCreated = "Created"
 )

@@ -1,0 +1,354 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
+)
+
+// The reconciler creates each VitessWorkflow in Vitess, carries out the action its subresources
+// recorded as pendingAction, and mirrors the workflow's state (streams, copy progress, lag,
+// traffic, the last VDiff) into its status. All of it runs in the background, one workflow at a
+// time per workflow, so a slow or unreachable vtctld never holds a worker.
+
+const kindWorkflow = "VitessWorkflow"
+
+const (
+	// workflowActivePoll is how often a workflow is read while something moves: the copy, a
+	// VDiff, an action. workflowPoll otherwise.
+	workflowActivePoll = 2 * time.Second
+	workflowPoll       = 10 * time.Second
+	// workflowRetry is when a failed creation is tried again.
+	workflowRetry = 15 * time.Second
+	// workflowActionTimeout bounds an action in Vitess: a traffic switch waits up to 30 s for
+	// the target to catch up.
+	workflowActionTimeout = 90 * time.Second
+	// vdiffTimeLayout is how VDiff reports times (UTC).
+	vdiffTimeLayout = "2006-01-02 15:04:05"
+)
+
+func (r *Reconciler) reconcileWorkflow(ctx context.Context, key string) error {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil
+	}
+	workflow, err := r.workflows.get(namespace, name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if workflow.DeletionTimestamp != nil || (finished(workflow) && workflow.Status.PendingAction == nil) {
+		return nil
+	}
+	cluster, err := r.clusters.VitessClusters(namespace).Get(workflow.Spec.Cluster)
+	if apierrors.IsNotFound(err) {
+		// Its cluster's creation enqueues the workflow again.
+		return r.workflows.updateStatus(ctx, workflow, func(updated *v1alpha1.VitessWorkflow) {
+			setCondition(&updated.Status.Conditions, updated.Generation, v1alpha1.ConditionReady, false, "ClusterNotFound",
+				fmt.Sprintf("VitessCluster %s does not exist", workflow.Spec.Cluster))
+		})
+	}
+	if err != nil {
+		return err
+	}
+	if !r.topology.startReading("workflow/" + key) {
+		return nil
+	}
+	go func() {
+		defer r.topology.doneReading("workflow/" + key)
+		next := r.followWorkflow(workflow.DeepCopy(), VtctldAddress(cluster))
+		r.queue.AddAfter(queueKey{kind: kindWorkflow, key: key}, next)
+	}()
+	return nil
+}
+
+// enqueueWorkflows asks for the workflows of a cluster to be reconciled.
+func (r *Reconciler) enqueueWorkflows(namespace, cluster string) {
+	workflows, err := r.workflows.lister(namespace).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, workflow := range workflows {
+		if workflow.Spec.Cluster == cluster {
+			r.queue.Add(queueKey{kind: kindWorkflow, key: namespace + "/" + workflow.Name})
+		}
+	}
+}
+
+func finished(workflow *v1alpha1.VitessWorkflow) bool {
+	return workflow.Status.Phase == v1alpha1.WorkflowPhaseCompleted || workflow.Status.Phase == v1alpha1.WorkflowPhaseCancelled
+}
+
+// followWorkflow does one round of a workflow's work and writes what it saw; it returns when the
+// next round is due.
+func (r *Reconciler) followWorkflow(workflow *v1alpha1.VitessWorkflow, address string) time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), workflowActionTimeout+2*topologyCallTimeout)
+	defer cancel()
+	client, err := r.topology.client(address)
+	if err != nil {
+		klog.ErrorS(err, "vtctld client", "address", address)
+		return workflowRetry
+	}
+	w := &workflowRound{Reconciler: r, client: client, workflow: workflow, next: workflowPoll}
+	w.run(ctx)
+	// The status is written with retries on conflict, re-applying this round's changes to the
+	// latest object: an action must never be carried out twice because a write lost a race.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		latest, err := r.client.VitessV1alpha1().VitessWorkflows(workflow.Namespace).Get(ctx, workflow.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		return r.workflows.updateStatus(ctx, latest, func(updated *v1alpha1.VitessWorkflow) {
+			for _, change := range w.changes {
+				change(&updated.Status)
+			}
+			updated.Status.ObservedGeneration = updated.Generation
+		})
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		klog.ErrorS(err, "Writing the status of a workflow", "workflow", workflow.Namespace+"/"+workflow.Name)
+		return workflowActivePoll
+	}
+	return w.next
+}
+
+// workflowRound is one round of a workflow: what it found is kept as changes to the status.
+type workflowRound struct {
+	*Reconciler
+	client   *vtctld.Client
+	workflow *v1alpha1.VitessWorkflow
+	changes  []func(*v1alpha1.VitessWorkflowStatus)
+	next     time.Duration
+}
+
+func (w *workflowRound) change(f func(*v1alpha1.VitessWorkflowStatus)) {
+	w.changes = append(w.changes, f)
+}
+
+func (w *workflowRound) setCondition(conditionType string, value bool, reason, message string) {
+	generation := w.workflow.Generation
+	w.change(func(s *v1alpha1.VitessWorkflowStatus) {
+		setCondition(&s.Conditions, generation, conditionType, value, reason, message)
+	})
+}
+
+func (w *workflowRound) event(eventType, reason, action, format string, args ...any) {
+	w.events.Eventf(w.workflow, nil, eventType, reason, action, format, args...)
+}
+
+func (w *workflowRound) run(ctx context.Context) {
+	status := &w.workflow.Status
+	if !meta.IsStatusConditionTrue(status.Conditions, v1alpha1.ConditionCreated) && !w.create(ctx) {
+		return
+	}
+	if status.PendingAction != nil {
+		w.act(ctx, status.PendingAction)
+		return // the next round, soon, reads the outcome
+	}
+	if !finished(w.workflow) {
+		w.observe(ctx)
+	}
+}
+
+// create creates the workflow in Vitess and tells whether it exists there now.
+func (w *workflowRound) create(ctx context.Context) bool {
+	spec := w.workflow.Spec
+	options := vtctld.WorkflowOptions{
+		Cells: spec.Cells, TabletTypes: spec.TabletTypes, OnDDL: spec.OnDDL, StopAfterCopy: spec.StopAfterCopy,
+		DeferSecondaryKeys: ptr.Deref(spec.DeferSecondaryKeys, false), AutoStart: ptr.Deref(spec.AutoStart, true),
+	}
+	client := w.client.WithTimeout(workflowActionTimeout)
+	var err error
+	switch spec.Type {
+	case v1alpha1.WorkflowTypeMoveTables:
+		err = client.CreateMoveTables(ctx, vtctld.MoveTables{Workflow: w.workflow.Name, TargetKeyspace: spec.TargetKeyspace,
+			SourceKeyspace: spec.SourceKeyspace, Tables: spec.Tables, AllTables: spec.AllTables, WorkflowOptions: options})
+	case v1alpha1.WorkflowTypeReshard:
+		err = client.CreateReshard(ctx, vtctld.Reshard{Workflow: w.workflow.Name, Keyspace: spec.TargetKeyspace,
+			SourceShards: spec.SourceShards, TargetShards: spec.TargetShards, WorkflowOptions: options})
+	default:
+		err = fmt.Errorf("unknown workflow type %q", spec.Type)
+	}
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		// A round that created it but could not record it: the workflow is there.
+		err = nil
+	}
+	if err != nil {
+		reason := "CreateFailed"
+		if vtctld.IsUnavailable(err) {
+			reason = "VtctldUnreachable"
+		}
+		previous := meta.FindStatusCondition(w.workflow.Status.Conditions, v1alpha1.ConditionCreated)
+		if previous == nil || previous.Message != err.Error() {
+			w.event(corev1.EventTypeWarning, reason, "Create", "creating %s workflow %s in Vitess: %v", spec.Type, w.workflow.Name, err)
+		}
+		w.setCondition(v1alpha1.ConditionCreated, false, reason, err.Error())
+		w.setCondition(v1alpha1.ConditionReady, false, reason, "the workflow is not created in Vitess")
+		w.change(func(s *v1alpha1.VitessWorkflowStatus) { s.Phase = v1alpha1.WorkflowPhasePending })
+		w.next = workflowRetry
+		return false
+	}
+	w.event(corev1.EventTypeNormal, "Created", "Create", "created %s workflow %s in Vitess", spec.Type, w.workflow.Name)
+	w.setCondition(v1alpha1.ConditionCreated, true, "InVitess", "the workflow exists in Vitess")
+	w.next = workflowActivePoll
+	return true
+}
+
+// actionConditions are the condition types that record each action's outcome.
+var actionConditions = map[string]string{
+	"switchreads": "SwitchReads", "switchwrites": "SwitchWrites", "reversetraffic": "ReverseTraffic",
+	"complete": "Complete", "cancel": "Cancel",
+}
+
+// act carries out an action a subresource recorded.
+func (w *workflowRound) act(ctx context.Context, pending *v1alpha1.VitessWorkflowPendingAction) {
+	keyspace, name := w.workflow.Spec.TargetKeyspace, w.workflow.Name
+	client := w.client.WithTimeout(workflowActionTimeout)
+	var summary string
+	var err error
+	switch pending.Action {
+	case "switchreads", "switchwrites", "reversetraffic":
+		summary, err = client.SwitchTraffic(ctx, vtctld.Switch{Keyspace: keyspace, Workflow: name, TabletTypes: pending.TabletTypes,
+			Reverse: pending.Action == "reversetraffic"})
+	case "complete":
+		summary, err = client.CompleteWorkflow(ctx, keyspace, name, false)
+	case "cancel":
+		summary, err = client.CancelWorkflow(ctx, keyspace, name)
+	default:
+		err = fmt.Errorf("unknown action %q", pending.Action)
+	}
+	w.next = workflowActivePoll
+	if vtctld.IsUnavailable(err) && !errors.Is(err, context.DeadlineExceeded) {
+		// It never reached Vitess: keep it pending and try again.
+		w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", err.Error())
+		return
+	}
+	conditionType := actionConditions[pending.Action]
+	w.change(func(s *v1alpha1.VitessWorkflowStatus) { s.PendingAction = nil })
+	if err != nil {
+		w.event(corev1.EventTypeWarning, conditionType+"Failed", conditionType, "%s requested by %s failed: %v", pending.Action, pending.RequestedBy, err)
+		w.setCondition(conditionType, false, "Failed", err.Error())
+		return
+	}
+	w.event(corev1.EventTypeNormal, conditionType+"Done", conditionType, "%s requested by %s done: %s", pending.Action, pending.RequestedBy, summary)
+	w.setCondition(conditionType, true, "Done", summary)
+	switch pending.Action {
+	case "complete":
+		w.finish(v1alpha1.WorkflowPhaseCompleted, "the workflow is complete; its sources are cleaned up")
+	case "cancel":
+		w.finish(v1alpha1.WorkflowPhaseCancelled, "the workflow was cancelled and deleted in Vitess")
+	}
+}
+
+func (w *workflowRound) finish(phase v1alpha1.VitessWorkflowPhase, message string) {
+	w.change(func(s *v1alpha1.VitessWorkflowStatus) {
+		s.Phase, s.Streams, s.MaxReplicationLagSeconds = phase, nil, 0
+	})
+	w.setCondition(v1alpha1.ConditionReady, false, string(phase), message)
+	w.setCondition(v1alpha1.ConditionProgressing, false, string(phase), message)
+}
+
+// observe mirrors the workflow's state in Vitess.
+func (w *workflowRound) observe(ctx context.Context) {
+	state, err := w.client.Workflow(ctx, w.workflow.Spec.TargetKeyspace, w.workflow.Name)
+	switch {
+	case errors.Is(err, vtctld.ErrWorkflowNotFound):
+		w.change(func(s *v1alpha1.VitessWorkflowStatus) { s.Phase = v1alpha1.WorkflowPhaseError })
+		w.setCondition(v1alpha1.ConditionReady, false, "NotInVitess", "Vitess no longer has this workflow")
+		return
+	case vtctld.IsUnavailable(err):
+		w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", err.Error())
+		w.next = workflowActivePoll
+		return
+	case err != nil:
+		w.setCondition(v1alpha1.ConditionReady, false, "ReadFailed", err.Error())
+		return
+	}
+	phase := streamsPhase(state.Streams)
+	streams := make([]v1alpha1.VitessWorkflowStream, 0, len(state.Streams))
+	for _, s := range state.Streams {
+		streams = append(streams, v1alpha1.VitessWorkflowStream{ID: s.ID, Shard: s.Shard, SourceShard: s.SourceShard,
+			Tablet: s.Tablet, State: s.State, Message: s.Message, RowsCopied: s.RowsCopied})
+	}
+	progress := "100%"
+	if state.RowsTotal > 0 {
+		progress = fmt.Sprintf("%d%%", min(100, state.RowsCopied*100/state.RowsTotal))
+	}
+	w.change(func(s *v1alpha1.VitessWorkflowStatus) {
+		s.Phase, s.Streams, s.TrafficState = phase, streams, state.TrafficState
+		s.ReadsSwitched, s.WritesSwitched = vtctld.ReadsSwitched(state.TrafficState), vtctld.WritesSwitched(state.TrafficState)
+		s.CopyProgress, s.MaxReplicationLagSeconds = progress, state.MaxLagSeconds
+	})
+	w.setCondition(v1alpha1.ConditionReady, phase == v1alpha1.WorkflowPhaseRunning, string(phase), fmt.Sprintf("%d stream(s); %s", len(streams), state.TrafficState))
+	w.setCondition(v1alpha1.ConditionProgressing, phase == v1alpha1.WorkflowPhaseCopying, string(phase), "copy "+progress)
+	if phase == v1alpha1.WorkflowPhaseCopying {
+		w.next = workflowActivePoll
+	}
+	w.observeVDiff(ctx)
+}
+
+// streamsPhase sums up the streams: any error wins, then copying, then running.
+func streamsPhase(streams []vtctld.Stream) v1alpha1.VitessWorkflowPhase {
+	phase := v1alpha1.WorkflowPhaseStopped
+	for _, s := range streams {
+		switch s.State {
+		case "Error":
+			return v1alpha1.WorkflowPhaseError
+		case "Copying":
+			phase = v1alpha1.WorkflowPhaseCopying
+		case "Running":
+			if phase != v1alpha1.WorkflowPhaseCopying {
+				phase = v1alpha1.WorkflowPhaseRunning
+			}
+		}
+	}
+	return phase
+}
+
+// observeVDiff follows the last VDiff until it ends.
+func (w *workflowRound) observeVDiff(ctx context.Context) {
+	last := w.workflow.Status.LastVDiff
+	if last == nil || last.State == "completed" || last.State == "error" {
+		return
+	}
+	w.next = workflowActivePoll
+	state, err := w.client.VDiff(ctx, w.workflow.Spec.TargetKeyspace, w.workflow.Name, last.UUID)
+	if err != nil {
+		klog.V(2).InfoS("Reading a VDiff", "workflow", w.workflow.Namespace+"/"+w.workflow.Name, "uuid", last.UUID, "err", err)
+		return
+	}
+	result := &v1alpha1.VitessWorkflowVDiff{UUID: last.UUID, State: state.State, HasMismatch: state.HasMismatch, RowsCompared: state.RowsCompared}
+	if at, err := time.Parse(vdiffTimeLayout, state.CompletedAt); err == nil {
+		result.CompletedAt = &metav1.Time{Time: at}
+	}
+	w.change(func(s *v1alpha1.VitessWorkflowStatus) {
+		if s.LastVDiff != nil && s.LastVDiff.UUID == result.UUID {
+			s.LastVDiff = result
+		}
+	})
+	switch {
+	case state.State == "error":
+		w.event(corev1.EventTypeWarning, "VDiffFailed", "VDiff", "VDiff %s failed: %v", last.UUID, state.Errors)
+	case state.State == "completed" && state.HasMismatch:
+		w.event(corev1.EventTypeWarning, "VDiffMismatch", "VDiff", "VDiff %s found differences after comparing %d rows", last.UUID, state.RowsCompared)
+	case state.State == "completed":
+		w.event(corev1.EventTypeNormal, "VDiffClean", "VDiff", "VDiff %s compared %d rows: no differences", last.UUID, state.RowsCompared)
+	}
+}
