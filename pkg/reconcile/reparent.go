@@ -3,10 +3,14 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
 const (
@@ -57,6 +61,60 @@ func (p *shardPass) reparentAway(primary, why string) {
 			p.queue.AddAfter(queueKey{kind: kindShard, key: shardKey}, reparentRetry)
 			return
 		}
+		p.topology.readSoon(clusterKey)
+		p.queue.Add(queueKey{kind: kindCluster, key: clusterKey})
+	}()
+}
+
+// electPrimary gives a new shard its first primary: the first tablet of its first replica pool,
+// by a planned reparent, once every tablet is ready and Vitess knows the shard (its tablets
+// created the record) but names no primary. With VTOrc configured it is left to VTOrc, which
+// does the same.
+func (p *shardPass) electPrimary() {
+	shard := p.shard
+	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.ready < p.desired {
+		return
+	}
+	clusterKey := shard.Namespace + "/" + shard.Spec.Cluster
+	view := p.topology.view(clusterKey)
+	if !view.reached() {
+		return
+	}
+	record, known := view.shards[shard.Spec.KeyspaceName+"/"+shard.Spec.Name]
+	if !known || record.PrimaryAlias != "" {
+		return
+	}
+	candidate := ""
+	for _, t := range shardTablets(shard) {
+		if t.pool.Type == v1alpha1.TabletPoolTypeReplica {
+			candidate = t.alias()
+			break
+		}
+	}
+	shardKey := shard.Namespace + "/" + shard.Name
+	if candidate == "" || !p.topology.startReading("reparent/"+shardKey) {
+		return
+	}
+	go func() {
+		defer p.topology.doneReading("reparent/" + shardKey)
+		client, err := p.topology.client(view.address)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), reparentTimeout)
+		defer cancel()
+		tablets, err := client.Tablets(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
+		if err != nil || !slices.ContainsFunc(tablets, func(t vtctld.Tablet) bool { return t.Alias == candidate }) {
+			// Its vttablet has not registered yet: the reading that shows it enqueues the shard.
+			return
+		}
+		promoted, err := client.WithTimeout(reparentTimeout).ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidate)
+		if err != nil {
+			p.events.Eventf(shard, nil, corev1.EventTypeWarning, "PrimaryElectionFailed", "Reparent", "electing %s: %v", candidate, err)
+			p.queue.AddAfter(queueKey{kind: kindShard, key: shardKey}, reparentRetry)
+			return
+		}
+		p.events.Eventf(shard, nil, corev1.EventTypeNormal, "PrimaryElected", "Reparent", "%s is the shard's first primary", promoted)
 		p.topology.readSoon(clusterKey)
 		p.queue.Add(queueKey{kind: kindCluster, key: clusterKey})
 	}()

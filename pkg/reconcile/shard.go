@@ -47,6 +47,7 @@ func (r *Reconciler) reconcileShard(ctx context.Context, key string) error {
 	}
 	p := &shardPass{pass: pass{Reconciler: r, owner: shard}, shard: shard}
 	p.syncTablets(ctx)
+	p.electPrimary()
 	p.syncDeployments(ctx, namespace, shardLabels(shard, componentVtorc), vtorcDeployments(shard))
 	return errors.Join(append(p.errs, p.updateStatus(ctx))...)
 }

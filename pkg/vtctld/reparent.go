@@ -48,3 +48,23 @@ func parseAlias(alias string) (*topodatapb.TabletAlias, error) {
 	}
 	return &topodatapb.TabletAlias{Cell: alias[:i], Uid: uint32(uid)}, nil
 }
+
+// ElectPrimary makes the tablet with the given alias the primary of a shard that has none yet,
+// with a planned reparent, and returns the primary's alias. Vitess refuses when the tablet is
+// not a replica of the shard in the topology.
+func (c *Client) ElectPrimary(ctx context.Context, keyspace, shard, alias string) (string, error) {
+	primary, err := parseAlias(alias)
+	if err != nil {
+		return "", err
+	}
+	resp, err := invoke(ctx, c, "PlannedReparentShard", write, c.rpc.PlannedReparentShard, &vtctldatapb.PlannedReparentShardRequest{
+		Keyspace:            keyspace,
+		Shard:               shard,
+		NewPrimary:          primary,
+		WaitReplicasTimeout: &vttimepb.Duration{Seconds: reparentWaitReplicas},
+	})
+	if err != nil {
+		return "", err
+	}
+	return aliasString(resp.GetPromotedPrimary()), nil
+}
