@@ -36,4 +36,5 @@ vt=vitess.io/vitess/go/cmd
 build "$VITESS_BIN" "$here/tools/vitess" "-s -w" \
 	vtctld=$vt/vtctld vtctldclient=$vt/vtctldclient vtgate=$vt/vtgate vttablet=$vt/vttablet \
 	vtorc=$vt/vtorc mysqlctl=$vt/mysqlctl mysqlctld=$vt/mysqlctld
+"$here/build-mysql.sh"
 echo "$TOOLS_BIN"

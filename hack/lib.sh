@@ -10,5 +10,12 @@ K8S_BIN=$TOOLS_BIN/kubernetes-$K8S_VERSION
 ETCD_BIN=$TOOLS_BIN/etcd-$ETCD_VERSION
 KWOK_BIN=$TOOLS_BIN/kwok-$KWOK_VERSION
 VITESS_BIN=$TOOLS_BIN/vitess-$VITESS_VERSION
+# MySQL for the tablets (Vitess' VT_MYSQL_ROOT), unpacked from Debian by hack/build-mysql.sh and keyed
+# by what it is unpacked from. Not under TOOLS_BIN: when we are root, Vitess runs as uid 999, which
+# cannot enter root's home (mode 0700), and copying 560 MB per test is no option. debootstrap needs
+# root anyway, so a system-wide cache that everyone can read costs nothing.
+MYSQL_SUITE=sid
+MYSQL_PACKAGES=mysql-server-core,mysql-client-core
+MYSQL_ROOT=${VITESS_APISERVER_MYSQL:-/var/cache/vitess-apiserver/debian-$MYSQL_SUITE-${MYSQL_PACKAGES//,/+}}
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -30,6 +30,9 @@ type Tools struct {
 	Vtorc        string
 	Mysqlctl     string
 	Mysqlctld    string
+	// MysqlRoot is the MySQL installation the tablets run, Vitess' VT_MYSQL_ROOT: its bin/ has
+	// mysqld and the client programs mysqlctl uses. Everyone can read it, uid 999 included.
+	MysqlRoot string
 }
 
 // RepoRoot finds the root of this repository by walking up from the working directory (go test runs
@@ -90,17 +93,17 @@ func EnsureTools(repoRoot string) (Tools, error) {
 }
 
 func toolPaths(repoRoot string) (Tools, error) {
-	script := fmt.Sprintf(`source %q && echo "$K8S_BIN" && echo "$ETCD_BIN" && echo "$KWOK_BIN" && echo "$VITESS_BIN"`,
+	script := fmt.Sprintf(`source %q && echo "$K8S_BIN" && echo "$ETCD_BIN" && echo "$KWOK_BIN" && echo "$VITESS_BIN" && echo "$MYSQL_ROOT"`,
 		filepath.Join(repoRoot, "hack", "lib.sh"))
 	out, err := exec.Command("bash", "-c", script).Output()
 	if err != nil {
 		return Tools{}, fmt.Errorf("reading tool locations from hack/lib.sh: %w", err)
 	}
 	dirs := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(dirs) != 4 {
+	if len(dirs) != 5 {
 		return Tools{}, fmt.Errorf("unexpected output from hack/lib.sh: %q", out)
 	}
-	k8s, etcd, kwok, vitess := dirs[0], dirs[1], dirs[2], dirs[3]
+	k8s, etcd, kwok, vitess, mysqlRoot := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4]
 	return Tools{
 		KubeAPIServer:         filepath.Join(k8s, "kube-apiserver"),
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
@@ -115,6 +118,7 @@ func toolPaths(repoRoot string) (Tools, error) {
 		Vtorc:                 filepath.Join(vitess, "vtorc"),
 		Mysqlctl:              filepath.Join(vitess, "mysqlctl"),
 		Mysqlctld:             filepath.Join(vitess, "mysqlctld"),
+		MysqlRoot:             mysqlRoot,
 	}, nil
 }
 
@@ -122,6 +126,7 @@ func (t Tools) missing() string {
 	for _, p := range []string{
 		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Etcd, t.Kwok,
 		t.Vtctld, t.Vtctldclient, t.Vtgate, t.Vttablet, t.Vtorc, t.Mysqlctl, t.Mysqlctld,
+		filepath.Join(t.MysqlRoot, "bin", "mysqld"),
 	} {
 		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
 			return p

@@ -3,6 +3,7 @@ package vitess
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -45,4 +46,38 @@ func RawClient(t testing.TB, address string) vtctlservicepb.VtctldClient {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return vtctlservicepb.NewVtctldClient(conn)
+}
+
+// StartTabletForTest starts a tablet (see StartTablet) and stops it when the test ends, naming its
+// logs if the test failed.
+func StartTabletForTest(ctx context.Context, t testing.TB, topo *Topology, dir string, cfg TabletConfig) *Tablet {
+	t.Helper()
+	tablet, err := StartTablet(ctx, topo, dir, cfg)
+	if err != nil {
+		t.Fatalf("starting tablet %+v: %v", cfg, err)
+	}
+	t.Cleanup(tablet.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tablet %s logs: %s", tablet.Alias(), strings.Join(tablet.LogPaths(), " "))
+		}
+	})
+	return tablet
+}
+
+// StartVtgateForTest starts a vtgate (see StartVtgate) and stops it when the test ends, naming its
+// log if the test failed.
+func StartVtgateForTest(ctx context.Context, t testing.TB, topo *Topology, dir, cell string) *Vtgate {
+	t.Helper()
+	gate, err := StartVtgate(ctx, topo, dir, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gate.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("vtgate log: %s", gate.LogPath())
+		}
+	})
+	return gate
 }

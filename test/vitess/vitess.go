@@ -1,5 +1,6 @@
 // Package vitess runs real Vitess components on loopback for tests: an etcd as the topology
-// server and vtctld on top of it, with the binaries hack/build-tools.sh builds.
+// server, vtctld on top of it, tablets (vttablet with a real mysqld each) and vtgate, with the
+// binaries and the MySQL that hack/build-tools.sh provides.
 //
 // Vitess' binaries refuse to run as root. Tests here often do (CI does), so when we are root the
 // harness runs them as UnprivilegedUID/GID, the ids the vitess-operator gives its pods.
@@ -7,15 +8,13 @@ package vitess
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
@@ -80,13 +79,7 @@ type Vtctld struct {
 	// WebAddress is its HTTP port (status pages, /debug/vars), 127.0.0.1:<port>.
 	WebAddress string
 
-	bin     string // the vtctld binary in runDir
-	runDir  string
-	logPath string
-	args    []string
-
-	mu   sync.Mutex
-	proc *framework.Process
+	daemon *daemon
 }
 
 // StartVtctld runs vtctld against topo, with its log in dir/vtctld.log, and returns once its gRPC
@@ -95,33 +88,24 @@ func StartVtctld(ctx context.Context, topo *Topology, dir string) (*Vtctld, erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	webPort, err := framework.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	grpcPort, err := framework.FreePort()
+	webPort, grpcPort, err := freePorts()
 	if err != nil {
 		return nil, err
 	}
 	v := &Vtctld{
-		GRPCAddress: "127.0.0.1:" + strconv.Itoa(grpcPort),
-		WebAddress:  "127.0.0.1:" + strconv.Itoa(webPort),
-		logPath:     filepath.Join(dir, "vtctld.log"),
-		args: []string{
-			"--topo-implementation", "etcd2",
-			"--topo-global-server-address", topo.Address,
-			"--topo-global-root", GlobalRoot,
-			"--bind-address", "127.0.0.1",
-			"--port", strconv.Itoa(webPort),
-			"--grpc-bind-address", "127.0.0.1",
-			"--grpc-port", strconv.Itoa(grpcPort),
+		GRPCAddress: loopback(grpcPort),
+		WebAddress:  loopback(webPort),
+	}
+	v.daemon = &daemon{
+		name:    "vtctld",
+		bin:     topo.tools.Vtctld,
+		logPath: filepath.Join(dir, "vtctld.log"),
+		args: append(topo.globalFlags(), append(serviceFlags(webPort, grpcPort),
 			// grpc-vtctld is the typed API of vtctldclient and pkg/vtctld; grpc-vtctl the legacy
 			// one, still served as in Vitess' own examples.
 			"--service-map", "grpc-vtctl,grpc-vtctld",
-			// v24 logs structured records to stderr (which goes to the log file) and ignores
-			// --logtostderr; text reads better than the default JSON in a test log.
-			"--log-format", "text",
-		},
+		)...),
+		ready: v.answers,
 	}
 	if err := v.Start(ctx); err != nil {
 		return nil, err
@@ -130,29 +114,7 @@ func StartVtctld(ctx context.Context, topo *Topology, dir string) (*Vtctld, erro
 }
 
 // Start starts vtctld again after Stop, on the same ports, and returns once its gRPC API answers.
-func (v *Vtctld) Start(ctx context.Context) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.proc != nil {
-		return errors.New("vtctld is already running")
-	}
-	tools, err := ensureTools()
-	if err != nil {
-		return err
-	}
-	if v.runDir, v.bin, err = reachableBinary(tools.Vtctld); err != nil {
-		return err
-	}
-	v.proc, err = framework.StartProcess("vtctld", v.logPath, processOptions(v.runDir), v.bin, v.args...)
-	if err != nil {
-		return err
-	}
-	if err := framework.Poll(ctx, "vtctld gRPC at "+v.GRPCAddress, v.proc.ExitError, v.answers); err != nil {
-		v.stopLocked()
-		return fmt.Errorf("%w; log in %s", err, v.logPath)
-	}
-	return nil
-}
+func (v *Vtctld) Start(ctx context.Context) error { return v.daemon.start(ctx) }
 
 // answers tells whether vtctld serves its gRPC API: listening is not enough, it must have reached
 // the topology.
@@ -167,78 +129,55 @@ func (v *Vtctld) answers(ctx context.Context) (bool, error) {
 }
 
 // Stop stops vtctld (SIGTERM, then SIGKILL after a grace period); Start brings it back.
-func (v *Vtctld) Stop() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.stopLocked()
-}
-
-func (v *Vtctld) stopLocked() {
-	if v.proc != nil {
-		v.proc.Stop()
-		v.proc = nil
-	}
-	if v.runDir != "" {
-		_ = os.RemoveAll(v.runDir)
-		v.runDir = ""
-	}
-}
+func (v *Vtctld) Stop() { v.daemon.stop() }
 
 // LogPath is vtctld's log file.
-func (v *Vtctld) LogPath() string { return v.logPath }
+func (v *Vtctld) LogPath() string { return v.daemon.logPath }
 
-// asUnprivileged tells whether Vitess' processes must be run as another user.
-func asUnprivileged() bool { return os.Geteuid() == 0 }
-
-func processOptions(dir string) framework.ProcessOptions {
-	opts := framework.ProcessOptions{Dir: dir}
-	if asUnprivileged() {
-		// No supplementary groups: root's must not follow the process.
-		opts.Credential = &syscall.Credential{Uid: UnprivilegedUID, Gid: UnprivilegedGID, Groups: []uint32{}}
+// globalFlags point a Vitess process at the global topology; it finds the cells' from there.
+func (t *Topology) globalFlags() []string {
+	return []string{
+		"--topo-implementation", "etcd2",
+		"--topo-global-server-address", t.Address,
+		"--topo-global-root", GlobalRoot,
 	}
-	return opts
 }
 
-// reachableBinary returns a private directory for one Vitess process (its working directory) and
-// the path of bin from there. As ourselves that is bin itself. When Vitess runs unprivileged the
-// tools cache may be out of its reach (it is under root's home, mode 0700, by default), so the
-// binary is hard-linked, or copied if linking fails, into a directory that user owns under the
-// system's temporary directory, which the caller removes when the process has stopped.
-func reachableBinary(bin string) (dir, path string, err error) {
-	if dir, err = os.MkdirTemp("", "vitess-"+filepath.Base(bin)+"-"); err != nil {
-		return "", "", err
+// serviceFlags are the listening and logging flags every Vitess server takes.
+func serviceFlags(webPort, grpcPort int) []string {
+	return []string{
+		"--bind-address", "127.0.0.1",
+		"--port", strconv.Itoa(webPort),
+		"--grpc-bind-address", "127.0.0.1",
+		"--grpc-port", strconv.Itoa(grpcPort),
+		// v24 logs structured records to stderr (which goes to the log file) and ignores
+		// --logtostderr; text reads better than the default JSON in a test log.
+		"--log-format", "text",
 	}
-	defer func() {
-		if err != nil {
-			_ = os.RemoveAll(dir)
-		}
-	}()
-	if !asUnprivileged() {
-		return dir, bin, nil
-	}
-	if err := os.Chown(dir, UnprivilegedUID, UnprivilegedGID); err != nil {
-		return "", "", err
-	}
-	path = filepath.Join(dir, filepath.Base(bin))
-	if os.Link(bin, path) == nil {
-		return dir, path, nil
-	}
-	return dir, path, copyExecutable(bin, path)
 }
 
-func copyExecutable(src, dst string) error {
-	in, err := os.Open(src)
+// freePorts returns two loopback ports nobody listens on, typically a server's web and gRPC ports.
+func freePorts() (int, int, error) {
+	first, err := framework.FreePort()
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	second, err := framework.FreePort()
+	return first, second, err
+}
+
+func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// httpOK tells whether GET url answers 200, as Vitess' /debug/status does once the server runs.
+func httpOK(ctx context.Context, url string) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, nil
 	}
-	return out.Close()
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK, nil
 }
