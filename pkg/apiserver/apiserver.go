@@ -17,11 +17,14 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/install"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/etcdlockserver"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesscell"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesscluster"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesskeyspace"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitessshard"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesstablet"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitessworkflow"
 )
 
@@ -109,7 +112,6 @@ func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecor
 		return main, nil
 	}
 	for resource, build := range map[string]func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error){
-		"vitessclusters":  vitesscluster.NewStorage,
 		"etcdlockservers": etcdlockserver.NewStorage,
 		"vitesscells":     vitesscell.NewStorage,
 		"vitessshards":    vitessshard.NewStorage,
@@ -118,6 +120,12 @@ func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecor
 			return nil, err
 		}
 	}
+	clusters, err := add("vitessclusters", vitesscluster.NewStorage)
+	if err != nil {
+		return nil, err
+	}
+	vtctlds := registry.NewClusterVtctlds(clusters.(rest.Getter), reconcile.VtctldAddress)
+	storage["vitesstablets"] = vitesstablet.NewREST(clusters.(rest.Lister), vitesstablet.VtctldTopologies(vtctlds))
 	keyspaces, err := add("vitesskeyspaces", vitesskeyspace.NewStorage)
 	if err != nil {
 		return nil, err
@@ -126,8 +134,11 @@ func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecor
 	if err != nil {
 		return nil, err
 	}
-	for action, actionStorage := range vitesskeyspace.NewActions(keyspaces.(rest.Getter), workflows.(rest.Creater), recorder) {
+	for action, actionStorage := range vitesskeyspace.NewActions(keyspaces.(rest.Getter), workflows.(rest.Creater), vtctlds, recorder) {
 		storage["vitesskeyspaces/"+action] = actionStorage
+	}
+	for action, actionStorage := range vitessworkflow.NewActions(workflows.(rest.Getter), storage["vitessworkflows/status"].(rest.Updater), vtctlds, recorder) {
+		storage["vitessworkflows/"+action] = actionStorage
 	}
 	return storage, nil
 }

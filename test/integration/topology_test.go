@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
@@ -28,34 +27,8 @@ func TestTopologyRegistration(t *testing.T) {
 	raw := vitess.RawClient(t, vtctld.GRPCAddress)
 
 	ns := newNamespace(t, "topology")
-	partitioning := func(parts int) string {
-		return fmt.Sprintf(`
-    - equal:
-        parts: %d
-        shardTemplate:
-          databaseInitScriptSecret: {name: init, key: init_db.sql}
-          tabletPools: [{cell: zone1, type: replica, replicas: 1}]`, parts)
-	}
-	manifest := func(partitionings string) string {
-		return fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
-kind: VitessCluster
-metadata:
-  name: demo
-  namespace: %s
-  annotations: {%s: "%s"}
-spec:
-  globalLockserver:
-    external: {implementation: etcd2, address: "%s", rootPath: %s}
-  cells:
-  - name: zone1
-  keyspaces:
-  - name: commerce
-    durabilityPolicy: none
-    turndownPolicy: RequireIdle
-    partitionings:%s
-`, ns, reconcile.AnnotationVtctldAddress, vtctld.GRPCAddress, topo.Address, vitess.GlobalRoot, partitionings)
-	}
-	mustApply(t, manifest(partitioning(1)))
+	pools := "[{cell: zone1, type: replica, replicas: 1}]"
+	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", pools, 1)))
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
 	cellName, keyspaceName := names.Cell("demo", "zone1"), names.Keyspace("demo", "commerce")
 	var lastSeen string
@@ -112,8 +85,8 @@ spec:
 		shard, err := api.VitessShards(ns).Get(ctx, oldShard, metav1.GetOptions{})
 		return err == nil && shard.Status.Serving, err
 	})
-	mustApply(t, manifest(partitioning(1)+partitioning(2)))
-	mustApply(t, manifest(partitioning(2)))
+	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", pools, 1, 2)))
+	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", pools, 2)))
 	eventually(t, "turndown of the serving shard held", func() (bool, error) {
 		keyspace, err := api.VitessKeyspaces(ns).Get(ctx, keyspaceName, metav1.GetOptions{})
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
@@ -26,27 +25,7 @@ func TestKeyspaceVSchema(t *testing.T) {
 	ctx := testContext(t)
 	topo, vtctld := vitess.StartForTest(ctx, t, filepath.Join(repoRoot, ".local", "vitess", t.Name()))
 	ns := newNamespace(t, "vschema")
-	mustApply(t, fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
-kind: VitessCluster
-metadata:
-  name: demo
-  namespace: %s
-  annotations: {%s: "%s"}
-spec:
-  globalLockserver:
-    external: {implementation: etcd2, address: "%s", rootPath: %s}
-  cells:
-  - name: zone1
-  keyspaces:
-  - name: commerce
-    durabilityPolicy: none
-    partitionings:
-    - equal:
-        parts: 1
-        shardTemplate:
-          databaseInitScriptSecret: {name: init, key: init_db.sql}
-          tabletPools: [{cell: zone1, type: replica, replicas: 1}]
-`, ns, reconcile.AnnotationVtctldAddress, vtctld.GRPCAddress, topo.Address, vitess.GlobalRoot))
+	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", "[{cell: zone1, type: replica, replicas: 1}]", 1)))
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
 	keyspaces := api.VitessKeyspaces(ns)
 	keyspace := names.Keyspace("demo", "commerce")
