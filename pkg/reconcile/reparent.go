@@ -105,7 +105,8 @@ func (p *shardPass) electPrimary() {
 		defer cancel()
 		tablets, err := client.Tablets(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
 		if err != nil || !slices.ContainsFunc(tablets, func(t vtctld.Tablet) bool { return t.Alias == candidate }) {
-			// Its vttablet has not registered yet: the reading that shows it enqueues the shard.
+			// Its vttablet has not registered yet (another tablet created the shard's record).
+			p.queue.AddAfter(queueKey{kind: kindShard, key: shardKey}, reparentRetry)
 			return
 		}
 		promoted, err := client.WithTimeout(reparentTimeout).ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidate)
