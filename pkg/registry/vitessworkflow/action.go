@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
@@ -60,8 +61,9 @@ type action struct {
 	refuse func(status *vitess.VitessWorkflowStatus) string
 	// check asks Vitess, in a dry run, what the action would do.
 	check func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, error)
-	// now, when set, does the whole action during the request instead, updating status.
-	now func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow, status *vitess.VitessWorkflowStatus) (string, error)
+	// now, when set, does the whole action during the request instead, and returns how to record
+	// it in the status.
+	now func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, func(*vitess.VitessWorkflowStatus), error)
 }
 
 func (a *actions) run(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions, act action) (runtime.Object, error) {
@@ -107,17 +109,32 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 	if dryRun {
 		return workflow, nil
 	}
-	updated := workflow.DeepCopy()
-	if act.now != nil {
-		if summary, err = act.now(checkCtx, client.WithTimeout(checkTimeout), workflow, &updated.Status); err != nil {
-			return nil, vtctld.RefusalError(err, fmt.Sprintf("%s of workflow %s", act.name, name))
-		}
-	} else {
-		updated.Status.PendingAction = &vitess.VitessWorkflowPendingAction{
+	record := func(status *vitess.VitessWorkflowStatus) {
+		status.PendingAction = &vitess.VitessWorkflowPendingAction{
 			Action: act.name, TabletTypes: act.tabletTypes, RequestedBy: registry.Requester(ctx), RequestedAt: metav1.Now(),
 		}
 	}
-	stored, _, err := a.status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(updated), nil, nil, false, &metav1.UpdateOptions{})
+	if act.now != nil {
+		if summary, record, err = act.now(checkCtx, client.WithTimeout(checkTimeout), workflow); err != nil {
+			return nil, vtctld.RefusalError(err, fmt.Sprintf("%s of workflow %s", act.name, name))
+		}
+	}
+	// The reconcile loop writes the status too (it mirrors Vitess every few seconds): write on
+	// the latest version rather than fail the user's request over that.
+	var stored runtime.Object
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		latest, err := a.workflows.Get(ctx, name, &metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		updated := latest.(*vitess.VitessWorkflow).DeepCopy()
+		if pending := updated.Status.PendingAction; pending != nil {
+			return conflict("%s, requested by %s, is being carried out", pending.Action, pending.RequestedBy)
+		}
+		record(&updated.Status)
+		stored, _, err = a.status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(updated), nil, nil, false, &metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -25,13 +25,14 @@ func (r *VDiffREST) Destroy()            {}
 func (r *VDiffREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
 		name: "vdiff", reason: "VDiff",
-		now: func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow, status *vitess.VitessWorkflowStatus) (string, error) {
+		now: func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, func(*vitess.VitessWorkflowStatus), error) {
 			uuid, err := client.StartVDiff(ctx, workflow.Spec.TargetKeyspace, workflow.Name)
 			if err != nil {
-				return "", err
+				return "", nil, err
 			}
-			status.LastVDiff = &vitess.VitessWorkflowVDiff{UUID: uuid, State: "pending"}
-			return "VDiff " + uuid + " started", nil
+			return "VDiff " + uuid + " started", func(status *vitess.VitessWorkflowStatus) {
+				status.LastVDiff = &vitess.VitessWorkflowVDiff{UUID: uuid, State: "pending"}
+			}, nil
 		},
 	})
 }
