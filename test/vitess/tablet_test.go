@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vschemapb "vitess.io/vitess/go/vt/proto/vschema"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
@@ -84,7 +83,7 @@ func TestTabletsAndVtgate(t *testing.T) {
 
 	gate := vitess.StartVtgateForTest(ctx, t, topo, dir, "zone1")
 	phase("vtgate")
-	primaryDB := openVtgate(t, gate, "commerce")
+	primaryDB := gate.Open(t, "commerce")
 	if _, err := primaryDB.ExecContext(ctx, "insert into product(sku, price) values ('apple', 100), ('banana', 200)"); err != nil {
 		t.Fatalf("insert through vtgate: %v", err)
 	}
@@ -92,7 +91,7 @@ func TestTabletsAndVtgate(t *testing.T) {
 	if got, err := products(ctx, primaryDB); err != nil || !slices.Equal(got, want) {
 		t.Fatalf("products on the primary = %v, %v; want %v", got, err, want)
 	}
-	waitForProducts(ctx, t, openVtgate(t, gate, "commerce@rdonly"), want)
+	waitForProducts(ctx, t, gate.Open(t, "commerce@rdonly"), want)
 	phase("rows written and read through vtgate")
 
 	rdonly.Stop()
@@ -104,7 +103,7 @@ func TestTabletsAndVtgate(t *testing.T) {
 	if _, err := primaryDB.ExecContext(ctx, "insert into product(sku, price) values ('cherry', 300)"); err != nil {
 		t.Fatalf("insert through vtgate after the rdonly restart: %v", err)
 	}
-	waitForProducts(ctx, t, openVtgate(t, gate, "commerce@rdonly"), append(want, product{"cherry", 300}))
+	waitForProducts(ctx, t, gate.Open(t, "commerce@rdonly"), append(want, product{"cherry", 300}))
 	phase("rdonly tablet serving and replicating again")
 }
 
@@ -118,24 +117,6 @@ func phaseTimer(t *testing.T) func(name string) {
 		t.Logf("%s: %v", name, now.Sub(last).Round(time.Millisecond))
 		last = now
 	}
-}
-
-// openVtgate opens a pool of connections to vtgate with target as the database: a keyspace,
-// optionally with @replica or @rdonly to read from that tablet type.
-func openVtgate(t *testing.T, gate *vitess.Vtgate, target string) *sql.DB {
-	t.Helper()
-	cfg := mysql.NewConfig()
-	cfg.User = "user"
-	cfg.Net = "tcp"
-	cfg.Addr = gate.MySQLAddress
-	cfg.DBName = target
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(connector)
-	t.Cleanup(func() { _ = db.Close() })
-	return db
 }
 
 type product struct {

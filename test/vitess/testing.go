@@ -2,10 +2,12 @@ package vitess
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	vtctlservicepb "vitess.io/vitess/go/vt/proto/vtctlservice"
@@ -80,4 +82,20 @@ func StartVtgateForTest(ctx context.Context, t testing.TB, topo *Topology, dir, 
 		}
 	})
 	return gate
+}
+
+// Open opens a pool of connections to vtgate, closed when the test ends, with target as the
+// database: a keyspace, keyspace@rdonly (or @replica) to read from that tablet type, or
+// keyspace:shard for one shard.
+func (g *Vtgate) Open(t testing.TB, target string) *sql.DB {
+	t.Helper()
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "user", "tcp", g.MySQLAddress, target
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }

@@ -56,6 +56,9 @@ func StartVtgate(ctx context.Context, topo *Topology, dir, cell string) (*Vtgate
 			// Not Vitess' 30 s: a shard may well lack a type (a primary and an rdonly tablet,
 			// say), and vtgate keeps looking for tablets after it starts serving anyway.
 			"--gateway-initial-tablet-timeout", "5s",
+			// Tests add keyspaces and shards as they go: find their tablets within a second,
+			// not Vitess' minute.
+			"--tablet-refresh-interval", "1s",
 			"--service-map", "grpc-vtgateservice",
 			"--mysql-server-bind-address", "127.0.0.1",
 			"--mysql-server-port", strconv.Itoa(mysqlPort),
