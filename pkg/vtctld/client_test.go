@@ -486,3 +486,27 @@ func TestAPIError(t *testing.T) {
 		t.Error("APIError(nil) is not nil")
 	}
 }
+
+func TestRefusalError(t *testing.T) {
+	wrapped := func(code codes.Code, msg string) error {
+		return &Error{Address: "vtctld:15999", Method: "WorkflowSwitchTraffic", Err: status.Error(code, msg)}
+	}
+	for _, tc := range []struct {
+		err         error
+		wantCode    int32
+		wantMessage string
+	}{
+		// Vitess raises most refusals as plain errors, which reach us as Unknown.
+		{wrapped(codes.Unknown, "cannot complete workflow because you have not yet switched all read and write traffic"), http.StatusConflict,
+			"complete: cannot complete workflow because you have not yet switched all read and write traffic"},
+		{wrapped(codes.FailedPrecondition, "cannot switch traffic for workflow w at this time: replication lag 40s is higher than allowed lag 30s"), http.StatusConflict,
+			"complete: cannot switch traffic for workflow w at this time: replication lag 40s is higher than allowed lag 30s"},
+		{wrapped(codes.Unavailable, "connection refused"), http.StatusServiceUnavailable, "complete: vtctld vtctld:15999 unreachable: connection refused"},
+		{wrapped(codes.InvalidArgument, "bad tablet type"), http.StatusBadRequest, "complete: bad tablet type"},
+	} {
+		var got apierrors.APIStatus
+		if !errors.As(RefusalError(tc.err, "complete"), &got) || got.Status().Code != tc.wantCode || got.Status().Message != tc.wantMessage {
+			t.Errorf("RefusalError(%v) = %v, want %d %q", tc.err, got, tc.wantCode, tc.wantMessage)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,15 +34,19 @@ import (
 // rows, read and written with a MySQL driver.
 //
 // commerce gets its schema and VSchema through subresources and rows through vtgate; keyspace
-// customer is added; MoveTables commerce2customer moves customer and corder (VDiff clean, reads
-// switched for rdonly then replica, writes, complete); customer gets a sharded VSchema and a
+// customer is added; a MoveTables of product is started and cancelled; MoveTables
+// commerce2customer moves customer and corder (VDiff clean, rdonly reads switched, reversed and
+// switched again, then replica reads, writes, complete); customer gets a sharded VSchema and a
 // second partitioning (-80, 80-); Reshard cust2cust splits it (VDiff, switches, complete); the old
 // partitioning is removed and its shard turned down; every row is then on exactly one shard, the
 // right one. Along the way: refusals (writes before reads, complete before traffic moved), a
 // tenant without switchwrites, another namespace's view, vtctld stopped mid-scenario, and a
 // rolling update of commerce whose primary is moved by a planned reparent and replaced last.
 func TestScenario(t *testing.T) {
-	ctx := testContext(t)
+	// The whole story takes minutes (a dozen tablets, two workflows); each wait in it has
+	// testContext's bound.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
 	dir := filepath.Join(repoRoot, ".local", "vt", "scenario")
 	topo, vtctld := vitess.StartForTest(ctx, t, dir)
 	ns := newNamespace(t, "scenario")
@@ -92,6 +97,7 @@ create table corder(order_id bigint not null, customer_id bigint, sku varbinary(
 		return err
 	})
 	s.tenantChecks(moved.Name)
+	s.cancelled(customer)
 	s.vdiffClean(moved.Name)
 
 	// vtctld goes away mid-scenario: actions answer 503, the workflow says so, and all resumes.
@@ -111,6 +117,8 @@ create table corder(order_id bigint not null, customer_id bigint, sku varbinary(
 		return meta.IsStatusConditionTrue(w.Status.Conditions, v1alpha1.ConditionReady)
 	})
 
+	s.switchReads(moved.Name, "rdonly")
+	s.reverseTraffic(moved.Name) // the rdonly reads go back to commerce...
 	s.switchReads(moved.Name, "rdonly")
 	s.switchReads(moved.Name, "replica")
 	s.switchWrites(moved.Name)
@@ -386,6 +394,39 @@ func (s *scenario) switchReads(name string, types ...string) {
 		}
 		return true
 	})
+}
+
+// reverseTraffic moves back whatever has moved, the request naming no tablet types.
+func (s *scenario) reverseTraffic(name string) {
+	s.t.Helper()
+	if _, err := s.workflows().ReverseTraffic(s.ctx, name, &v1alpha1.VitessReverseTrafficRequest{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		s.t.Fatalf("reversetraffic of %s: %v", name, err)
+	}
+	s.waitDone(name, "ReverseTraffic", func(w *v1alpha1.VitessWorkflow) bool { return len(w.Status.ReadsSwitched) == 0 && !w.Status.WritesSwitched })
+}
+
+// cancelled starts a second MoveTables into keyspace (of table product) and cancels it: Vitess
+// deletes the workflow and what it copied, and product stays served by commerce.
+func (s *scenario) cancelled(keyspace string) {
+	t := s.t
+	t.Helper()
+	workflow, err := s.api.VitessKeyspaces(s.ns).MoveTables(s.ctx, keyspace, &v1alpha1.VitessMoveTablesRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: keyspace}, Workflow: "products", SourceKeyspace: "commerce", Tables: []string{"product"},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.waitWorkflow(workflow.Name, "copied and running", func(w *v1alpha1.VitessWorkflow) bool {
+		return w.Status.Phase == v1alpha1.WorkflowPhaseRunning && w.Status.CopyProgress == "100%"
+	})
+	if _, err := s.workflows().Cancel(s.ctx, workflow.Name, &v1alpha1.VitessCancelRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow.Name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("cancel of %s: %v", workflow.Name, err)
+	}
+	s.waitDone(workflow.Name, "Cancel", func(w *v1alpha1.VitessWorkflow) bool { return w.Status.Phase == v1alpha1.WorkflowPhaseCancelled })
+	_, err = s.workflows().SwitchReads(s.ctx, workflow.Name, &v1alpha1.VitessSwitchReadsRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow.Name}}, metav1.CreateOptions{})
+	if !apierrors.IsConflict(err) {
+		t.Errorf("switchreads of a cancelled workflow: got %v, want 409", err)
+	}
 }
 
 func (s *scenario) switchWrites(name string) {

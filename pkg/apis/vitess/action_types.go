@@ -73,7 +73,7 @@ type VitessReverseTrafficRequest struct {
 	metav1.TypeMeta
 	metav1.ObjectMeta
 
-	// TabletTypes whose traffic moves back: rdonly, replica, primary. Default: all three.
+	// TabletTypes whose traffic moves back: rdonly, replica, primary. Default: whatever has moved.
 	TabletTypes []string
 }
 

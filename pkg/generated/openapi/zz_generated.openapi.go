@@ -3965,7 +3965,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessReverseTrafficRequest(ref common.Refe
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "TabletTypes whose traffic moves back: rdonly, replica, primary. Default: all three.",
+							Description: "TabletTypes whose traffic moves back: rdonly, replica, primary. Default: whatever has moved.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

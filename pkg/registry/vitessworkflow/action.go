@@ -56,11 +56,14 @@ type actions struct {
 type action struct {
 	// name is the subresource, reason the Events' reason prefix (SwitchReads...).
 	name, reason string
+	// tabletTypes the action moves traffic for; defaultTypes picks them from the workflow's
+	// state when the request names none.
 	tabletTypes  []string
+	defaultTypes func(status *vitess.VitessWorkflowStatus) []string
 	// refuse says why the workflow's mirrored state rules the action out, or "".
 	refuse func(status *vitess.VitessWorkflowStatus) string
 	// check asks Vitess, in a dry run, what the action would do.
-	check func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, error)
+	check func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow, tabletTypes []string) (string, error)
 	// now, when set, does the whole action during the request instead, and returns how to record
 	// it in the status.
 	now func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, func(*vitess.VitessWorkflowStatus), error)
@@ -93,6 +96,9 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 			return nil, conflict("%s", reason)
 		}
 	}
+	if act.tabletTypes == nil && act.defaultTypes != nil {
+		act.tabletTypes = act.defaultTypes(status)
+	}
 	client, err := a.vtctlds.Vtctld(ctx, workflow.Namespace, workflow.Spec.Cluster)
 	if err != nil {
 		return nil, err
@@ -102,7 +108,7 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 	defer cancel()
 	var summary string
 	if act.check != nil {
-		if summary, err = act.check(checkCtx, client.WithTimeout(checkTimeout), workflow); err != nil {
+		if summary, err = act.check(checkCtx, client.WithTimeout(checkTimeout), workflow, act.tabletTypes); err != nil {
 			return nil, vtctld.RefusalError(err, fmt.Sprintf("%s of workflow %s", act.name, name))
 		}
 	}
@@ -175,8 +181,8 @@ func readsSwitched(status *vitess.VitessWorkflowStatus, types ...string) bool {
 }
 
 // switchTraffic is the dry run of a traffic switch.
-func switchTraffic(types []string, reverse bool) func(context.Context, *vtctld.Client, *vitess.VitessWorkflow) (string, error) {
-	return func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, error) {
+func switchTraffic(reverse bool) func(context.Context, *vtctld.Client, *vitess.VitessWorkflow, []string) (string, error) {
+	return func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow, types []string) (string, error) {
 		return client.SwitchTraffic(ctx, vtctld.Switch{
 			Keyspace: workflow.Spec.TargetKeyspace, Workflow: workflow.Name, TabletTypes: types, Reverse: reverse, DryRun: true,
 		})

@@ -32,7 +32,7 @@ func (r *CompleteREST) Create(ctx context.Context, name string, obj runtime.Obje
 			}
 			return ""
 		},
-		check: func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, error) {
+		check: func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow, _ []string) (string, error) {
 			return client.CompleteWorkflow(ctx, workflow.Spec.TargetKeyspace, workflow.Name, true)
 		},
 	})

@@ -2,6 +2,7 @@ package vitessworkflow
 
 import (
 	"context"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,19 +23,27 @@ func (r *ReverseTrafficREST) New() runtime.Object { return &vitess.VitessReverse
 func (r *ReverseTrafficREST) Destroy()            {}
 
 func (r *ReverseTrafficREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
-	allTypes := []string{"rdonly", "replica", "primary"}
-	types, err := tabletTypes("VitessReverseTrafficRequest", name, obj.(*vitess.VitessReverseTrafficRequest).TabletTypes, allTypes, allTypes)
+	types, err := tabletTypes("VitessReverseTrafficRequest", name, obj.(*vitess.VitessReverseTrafficRequest).TabletTypes,
+		[]string{"rdonly", "replica", "primary"}, nil)
 	if err != nil {
 		return nil, err
 	}
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
 		name: "reversetraffic", reason: "ReverseTraffic", tabletTypes: types,
+		// By default whatever moved goes back: the reads switched so far, and writes if they were.
+		defaultTypes: func(status *vitess.VitessWorkflowStatus) []string {
+			types := slices.Clone(status.ReadsSwitched)
+			if status.WritesSwitched {
+				types = append(types, "primary")
+			}
+			return types
+		},
 		refuse: func(status *vitess.VitessWorkflowStatus) string {
 			if len(status.ReadsSwitched) == 0 && !status.WritesSwitched {
 				return "no traffic has moved to the target"
 			}
 			return ""
 		},
-		check: switchTraffic(types, true),
+		check: switchTraffic(true),
 	})
 }

@@ -29,6 +29,6 @@ func (r *SwitchReadsREST) Create(ctx context.Context, name string, obj runtime.O
 	}
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
 		name: "switchreads", reason: "SwitchReads", tabletTypes: types,
-		check: switchTraffic(types, false),
+		check: switchTraffic(false),
 	})
 }

@@ -36,6 +36,6 @@ func (r *SwitchWritesREST) Create(ctx context.Context, name string, obj runtime.
 			}
 			return ""
 		},
-		check: switchTraffic(types, false),
+		check: switchTraffic(false),
 	})
 }

@@ -79,7 +79,7 @@ type VitessReverseTrafficRequest struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// TabletTypes whose traffic moves back: rdonly, replica, primary. Default: all three.
+	// TabletTypes whose traffic moves back: rdonly, replica, primary. Default: whatever has moved.
 	// +optional
 	// +listType=atomic
 	TabletTypes []string `json:"tabletTypes,omitempty"`
