@@ -402,7 +402,9 @@ func (s *scenario) reverseTraffic(name string) {
 	if _, err := s.workflows().ReverseTraffic(s.ctx, name, &v1alpha1.VitessReverseTrafficRequest{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		s.t.Fatalf("reversetraffic of %s: %v", name, err)
 	}
-	s.waitDone(name, "ReverseTraffic", func(w *v1alpha1.VitessWorkflow) bool { return len(w.Status.ReadsSwitched) == 0 && !w.Status.WritesSwitched })
+	s.waitDone(name, "ReverseTraffic", func(w *v1alpha1.VitessWorkflow) bool {
+		return len(w.Status.ReadsSwitched) == 0 && !w.Status.WritesSwitched
+	})
 }
 
 // cancelled starts a second MoveTables into keyspace (of table product) and cancels it: Vitess
