@@ -71,10 +71,18 @@ func TestClientGo(t *testing.T) {
 		t.Errorf("applied workflow lacks generation or defaults: %+v", applied)
 	}
 
+	// The reconciler reports the workflow's missing cluster once; write after it, not against it.
+	eventually(t, "the reconciler reported the missing cluster", func() (bool, error) {
+		applied, err = workflows.Get(ctx, "reshard-customer", metav1.GetOptions{})
+		ready := meta.FindStatusCondition(applied.Status.Conditions, "Ready")
+		return err == nil && ready != nil && ready.Reason == "ClusterNotFound", err
+	})
+
 	// Status goes through the status subresource only, and the spec through the main resource only.
 	applied.Status.Phase = v1alpha1.WorkflowPhaseCopying
 	applied.Status.CopyProgress = "42%"
-	meta.SetStatusCondition(&applied.Status.Conditions, metav1.Condition{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Copying", Message: "copying rows"})
+	// (Not Ready: the reconciler owns it, and would write it back.)
+	meta.SetStatusCondition(&applied.Status.Conditions, metav1.Condition{Type: "Progressing", Status: metav1.ConditionTrue, Reason: "Copying", Message: "copying rows"})
 	applied.Spec.OnDDL = "STOP"
 	withStatus, err := workflows.UpdateStatus(ctx, applied, metav1.UpdateOptions{})
 	if err != nil {
