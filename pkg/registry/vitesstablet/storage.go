@@ -63,7 +63,8 @@ func (v vtctldTopologies) Topology(ctx context.Context, namespace, cluster strin
 	return client, nil
 }
 
-// REST serves vitesstablets.
+// REST serves vitesstablets. It is not in the category the stored kinds share: listing it asks
+// every cluster's vtctld, and `kubectl get vitess` must not fail while one is unreachable.
 type REST struct {
 	clusters   ClusterLister
 	topologies Topologies
@@ -80,7 +81,6 @@ var (
 	_ rest.TableConvertor       = &REST{}
 	_ rest.SingularNameProvider = &REST{}
 	_ rest.ShortNamesProvider   = &REST{}
-	_ rest.CategoriesProvider   = &REST{}
 )
 
 // NewREST serves the tablets of the clusters that clusters lists, read from topologies.
@@ -94,7 +94,6 @@ func (r *REST) Destroy()                {}
 func (r *REST) NamespaceScoped() bool   { return true }
 func (r *REST) GetSingularName() string { return "vitesstablet" }
 func (r *REST) ShortNames() []string    { return []string{"vtt"} }
-func (r *REST) Categories() []string    { return []string{registry.Category} }
 
 // List reads the tablets of every cluster in the request's namespace (or in all namespaces). It
 // fails with the first cluster whose topology cannot be read, even if others could be: a list
