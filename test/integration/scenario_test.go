@@ -34,7 +34,8 @@ import (
 // rows, read and written with a MySQL driver.
 //
 // commerce gets its schema and VSchema through subresources and rows through vtgate; keyspace
-// customer is added; a MoveTables of product is started and cancelled; MoveTables
+// customer is added; a MoveTables of product, applied as a VitessWorkflow, is started and
+// cancelled; MoveTables
 // commerce2customer moves customer and corder (VDiff clean, rdonly reads switched, reversed and
 // switched again, then replica reads, writes, complete); customer gets a sharded VSchema and a
 // second partitioning (-80, 80-); Reshard cust2cust splits it (VDiff, switches, complete); the old
@@ -97,7 +98,7 @@ create table corder(order_id bigint not null, customer_id bigint, sku varbinary(
 		return err
 	})
 	s.tenantChecks(moved.Name)
-	s.cancelled(customer)
+	s.cancelled()
 	s.vdiffClean(moved.Name)
 
 	// vtctld goes away mid-scenario: actions answer 503, the workflow says so, and all resumes.
@@ -407,25 +408,26 @@ func (s *scenario) reverseTraffic(name string) {
 	})
 }
 
-// cancelled starts a second MoveTables into keyspace (of table product) and cancels it: Vitess
-// deletes the workflow and what it copied, and product stays served by commerce.
-func (s *scenario) cancelled(keyspace string) {
+// cancelled starts a second MoveTables into keyspace customer (of table product), this one
+// applied as a VitessWorkflow with kubectl, and cancels it: Vitess deletes the workflow and what
+// it copied, and product stays served by commerce.
+func (s *scenario) cancelled() {
 	t := s.t
 	t.Helper()
-	workflow, err := s.api.VitessKeyspaces(s.ns).MoveTables(s.ctx, keyspace, &v1alpha1.VitessMoveTablesRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: keyspace}, Workflow: "products", SourceKeyspace: "commerce", Tables: []string{"product"},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.waitWorkflow(workflow.Name, "copied and running", func(w *v1alpha1.VitessWorkflow) bool {
+	mustApply(t, fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: VitessWorkflow
+metadata: {name: products, namespace: %s}
+spec: {type: MoveTables, cluster: demo, targetKeyspace: customer, sourceKeyspace: commerce, tables: [product]}
+`, s.ns))
+	const workflow = "products"
+	s.waitWorkflow(workflow, "copied and running", func(w *v1alpha1.VitessWorkflow) bool {
 		return w.Status.Phase == v1alpha1.WorkflowPhaseRunning && w.Status.CopyProgress == "100%"
 	})
-	if _, err := s.workflows().Cancel(s.ctx, workflow.Name, &v1alpha1.VitessCancelRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow.Name}}, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("cancel of %s: %v", workflow.Name, err)
+	if _, err := s.workflows().Cancel(s.ctx, workflow, &v1alpha1.VitessCancelRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow}}, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("cancel of %s: %v", workflow, err)
 	}
-	s.waitDone(workflow.Name, "Cancel", func(w *v1alpha1.VitessWorkflow) bool { return w.Status.Phase == v1alpha1.WorkflowPhaseCancelled })
-	_, err = s.workflows().SwitchReads(s.ctx, workflow.Name, &v1alpha1.VitessSwitchReadsRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow.Name}}, metav1.CreateOptions{})
+	s.waitDone(workflow, "Cancel", func(w *v1alpha1.VitessWorkflow) bool { return w.Status.Phase == v1alpha1.WorkflowPhaseCancelled })
+	_, err := s.workflows().SwitchReads(s.ctx, workflow, &v1alpha1.VitessSwitchReadsRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow}}, metav1.CreateOptions{})
 	if !apierrors.IsConflict(err) {
 		t.Errorf("switchreads of a cancelled workflow: got %v, want 409", err)
 	}
