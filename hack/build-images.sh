@@ -6,7 +6,8 @@
 #                  the tablet pods' init containers) with the Vitess binaries in /vt/bin and Vitess'
 #                  config/ in /vt/config. Tablets run mysqld from it too, as the example cluster
 #                  says (mysql80Compatible) and the reconciler does by default;
-#   $ETCD_IMAGE    etcd alone, the lockserver pods' default.
+#   $ETCD_IMAGE    etcd alone, the lockserver pods' default;
+#   $MYSQLD_EXPORTER_IMAGE  Prometheus' mysqld_exporter alone, the tablet pods' default.
 # Layers are tarballs appended to an empty base in crane's registry on loopback; crane mutate sets
 # each image's config and writes it, under the name pods use, to a tarball for `ctr images import`.
 # Built once per set of inputs into $TOOLS_BIN/images-<key>. Prints that directory on its last line;
@@ -16,8 +17,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
 "$here/build-tools.sh" >/dev/null
-# Static: the etcd image holds nothing but this binary.
+# Static: the etcd and exporter images hold nothing but their binary.
 CGO_ENABLED=0 build "$ETCD_IMAGE_BIN" "$here/tools/etcd-image" "-s -w" etcd=go.etcd.io/etcd/server/v3
+CGO_ENABLED=0 build "$MYSQLD_EXPORTER_BIN" "$here/tools/mysqld-exporter" "-s -w" \
+	mysqld_exporter=github.com/prometheus/mysqld_exporter
 crane=$CRANE_BIN/crane
 
 work=$(mktemp -d)
@@ -36,8 +39,9 @@ vitess_programs=(vtctld vtctldclient vtgate vttablet vtorc mysqlctl mysqlctld)
 key=$(
 	{
 		cat "$0"
-		echo "$PAUSE_IMAGE $ETCD_IMAGE $VITESS_IMAGE"
-		sha256sum "$work/pause" "$ETCD_IMAGE_BIN/etcd" "${vitess_programs[@]/#/$VITESS_BIN/}" | cut -d' ' -f1
+		echo "$PAUSE_IMAGE $ETCD_IMAGE $MYSQLD_EXPORTER_IMAGE $VITESS_IMAGE"
+		sha256sum "$work/pause" "$ETCD_IMAGE_BIN/etcd" "$MYSQLD_EXPORTER_BIN/mysqld_exporter" \
+			"${vitess_programs[@]/#/$VITESS_BIN/}" | cut -d' ' -f1
 		cat "$MYSQL_ROOT/rootfs/var/lib/dpkg/status"
 	} | sha256sum | cut -c1-16
 )
@@ -97,6 +101,12 @@ cp "$ETCD_IMAGE_BIN/etcd" "$work/etcd-root/usr/local/bin/"
 tree "$work/etcd.tar" "$work/etcd-root" usr
 image "$ETCD_IMAGE" etcd.tar "$work/etcd.tar" -- --entrypoint /usr/local/bin/etcd --user 65532:65532 \
 	--env PATH=/usr/local/bin
+
+mkdir -p "$work/exporter-root/bin"
+cp "$MYSQLD_EXPORTER_BIN/mysqld_exporter" "$work/exporter-root/bin/"
+tree "$work/exporter.tar" "$work/exporter-root" bin
+# As upstream: the pods give only arguments, and it needs no privileges.
+image "$MYSQLD_EXPORTER_IMAGE" mysqld-exporter.tar "$work/exporter.tar" -- --entrypoint /bin/mysqld_exporter --user 65534:65534
 
 # Device nodes and the kernel's filesystems come from the runtime.
 tar --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \

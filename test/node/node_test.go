@@ -29,13 +29,14 @@ import (
 // hack/build-images.sh names the image it assembles.
 const etcdImage = "quay.io/coreos/etcd:v3.5.17"
 
-// TestVtctldOnRealNode runs etcd and vtctld the way the reconciler's pods run them (non-root,
-// read-only root filesystem, no capabilities, the runtime's seccomp profile, probes on their HTTP
-// ports), with images that are never pulled. vtctld keeps the Vitess topology in the etcd pod: it
-// must become Ready through the kubelet's probe, its log must be readable with kubectl logs, and
-// vtctldclient run in its container with kubectl exec must create a cell in that topology. A pod
-// that does not tolerate the real node's taint must go to the kwok node instead.
-func TestVtctldOnRealNode(t *testing.T) {
+// TestRealNodeRunsVitessPods runs etcd, vtctld and the tablets' mysqld exporter the way the
+// reconciler's pods run them (non-root, read-only root filesystem, no capabilities, the runtime's
+// seccomp profile, probes on their HTTP ports), from the images the reconciler names by default,
+// which are never pulled. vtctld keeps the Vitess topology in the etcd pod: it must become Ready
+// through the kubelet's probe, its log must be readable with kubectl logs, and vtctldclient run in
+// its container with kubectl exec must create a cell in that topology. A pod that does not
+// tolerate the real node's taint must go to the kwok node instead.
+func TestRealNodeRunsVitessPods(t *testing.T) {
 	if os.Getenv("VITESS_APISERVER_INTEGRATION") != "1" {
 		t.Skip("set VITESS_APISERVER_INTEGRATION=1 to run tests that start a local control plane")
 	}
@@ -135,15 +136,7 @@ func TestVtctldOnRealNode(t *testing.T) {
 	t.Logf("vtctld Ready at %s", vtctld.Status.PodIP)
 
 	// The pod network is reachable from this machine, as from the kubelet's probes.
-	resp, err := http.Get(fmt.Sprintf("http://%s:15000/debug/health", vtctld.Status.PodIP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("vtctld /debug/health: %s %q", resp.Status, body)
-	}
+	httpGet(t, fmt.Sprintf("http://%s:15000/debug/health", vtctld.Status.PodIP))
 
 	logs, _, err := cp.Kubectl(ctx, "logs", "--namespace", ns, "vtctld")
 	if err != nil {
@@ -166,6 +159,29 @@ func TestVtctldOnRealNode(t *testing.T) {
 		t.Fatalf("cells in the topology after AddCellInfo: %q, want zone1", cells)
 	}
 
+	// The tablets' exporter sidecar starts without a MySQL to watch, and says so in its metrics.
+	exporter := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "mysqld-exporter", Namespace: ns},
+		Spec: corev1.PodSpec{
+			SecurityContext: nonRoot(999),
+			Containers: []corev1.Container{{
+				Name:            "mysqld-exporter",
+				Image:           reconcile.DefaultMysqldExporterImage,
+				ImagePullPolicy: corev1.PullNever,
+				Args:            []string{"--web.listen-address=:9104"},
+				Env:             []corev1.EnvVar{{Name: "DATA_SOURCE_NAME", Value: "vt_monitoring@tcp(127.0.0.1:3306)/"}},
+				Ports:           []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9104}},
+				ReadinessProbe:  httpProbe("/", 9104),
+				SecurityContext: restricted(),
+			}},
+		},
+	}
+	framework.OnRealNode(&exporter.Spec)
+	exporter = runPod(ctx, t, client, exporter)
+	if metrics := httpGet(t, fmt.Sprintf("http://%s:9104/metrics", exporter.Status.PodIP)); !strings.Contains(metrics, "mysql_up 0") {
+		t.Fatalf("exporter metrics without a MySQL do not say mysql_up 0:\n%s", metrics)
+	}
+
 	got, err := client.CoreV1().Pods(ns).Get(ctx, kwokPod.Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +189,21 @@ func TestVtctldOnRealNode(t *testing.T) {
 	if got.Spec.NodeName != cp.Nodes()[0] {
 		t.Fatalf("pod without the real node's toleration went to %q, want the kwok node %s", got.Spec.NodeName, cp.Nodes()[0])
 	}
+}
+
+// httpGet returns the body of a 200 response to a GET of url, and fails the test on anything else.
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %q %v", url, resp.Status, body, err)
+	}
+	return string(body)
 }
 
 var podIPEnv = corev1.EnvVar{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}
