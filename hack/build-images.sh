@@ -27,7 +27,10 @@ work=$(mktemp -d)
 registry_pid=
 partial=
 cleanup() {
-	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+	if [ -n "$registry_pid" ]; then
+		kill "$registry_pid" 2>/dev/null || true
+		wait "$registry_pid" 2>/dev/null || true # killed: its status says so
+	fi
 	rm -rf "$work" ${partial:+"$partial"}
 }
 trap cleanup EXIT
@@ -55,6 +58,8 @@ rm -rf "$partial"
 mkdir -p "$partial"
 
 mkdir "$work/registry"
+# Created before the registry starts, so that reading it below never races its creation.
+: >"$work/registry.log"
 "$crane" registry serve --address 127.0.0.1:0 --disk "$work/registry" 2>"$work/registry.log" &
 registry_pid=$!
 for _ in $(seq 100); do
@@ -115,7 +120,7 @@ vt=$work/vitess-root/vt
 mkdir -p "$vt/bin" "$vt/vtdataroot" "$vt/socket"
 cp "${vitess_programs[@]/#/$VITESS_BIN/}" "$vt/bin/"
 cp -R "$(go -C "$here/tools/vitess" list -m -f '{{.Dir}}' vitess.io/vitess)/config" "$vt/config"
-chmod -R u+w,go-w "$vt/config"
+chmod -R u+w "$vt/config" # read-only in the module cache
 # Like the upstream image, /vt belongs to the vitess user (uid 999, as the reconciler's pods run).
 tar --sort=name --mtime=@0 --numeric-owner --owner=999 --group=999 -C "$work/vitess-root" -cf "$work/vt.tar" vt
 image "$VITESS_IMAGE" vitess.tar "$work/debian.tar" "$work/vt.tar" -- --user 999:999 --workdir /vt \

@@ -332,12 +332,14 @@ func kubeletConfig(n *realNode, port, healthzPort int, clientCAFile string) []by
 		"clusterDomain":                 "cluster.local",
 		"podLogsDir":                    filepath.Join(n.dir, "pod-logs"),
 		"volumePluginDir":               filepath.Join(n.dir, "volume-plugins"),
-		"imageGCHighThresholdPercent":   100, // disabled: a collected image could not be pulled again
+		// Image garbage collection off: a collected image could not be pulled again.
+		"imageGCHighThresholdPercent": 100,
+		"imageGCLowThresholdPercent":  99,
+		// Evict only when truly short: the disk and memory are shared with everything else here.
+		"evictionHard": map[string]string{"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%"},
 		// The chains it would add (one drops packets to 127.0.0.0/8 from other addresses, for
 		// kube-proxy's sake) would change this machine's firewall for everyone.
-		"makeIPTablesUtilChains":     false,
-		"imageGCLowThresholdPercent": 99,
-		"evictionHard":               map[string]string{"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%"},
+		"makeIPTablesUtilChains": false,
 	}, "", "  ")
 	if err != nil {
 		panic(err) // plain maps always marshal
