@@ -1,26 +1,11 @@
 #!/usr/bin/env bash
-# Builds the control-plane and Vitess binaries the local cluster and the integration tests run, from
-# the Go module proxy, once per version. They are cached outside the work tree so that a fresh clone
+# Builds the control-plane and Vitess binaries the local cluster and the integration tests run (and the
+# kubelet and crane, for a real node and its images), from the Go module proxy, once per version. They are cached outside the work tree so that a fresh clone
 # (and CI on the same machine) reuses them; a new machine rebuilds them.
 # Prints the directory that holds them on its last line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-
-build() { # <dir> <module dir> <ldflags> <binary=package...>
-	local out=$1 mod=$2 ldflags=$3
-	shift 3
-	local spec name pkg
-	mkdir -p "$out"
-	for spec in "$@"; do
-		name=${spec%%=*} pkg=${spec#*=}
-		[ -x "$out/$name" ] && continue
-		log "building $name ($pkg) into $out (once; cold this takes minutes)"
-		# Build next to the target and rename, so an interrupted build never leaves a broken binary.
-		(cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out/.$name.tmp" "$pkg")
-		mv "$out/.$name.tmp" "$out/$name"
-	done
-}
 
 k8s_ldflags="-s -w"
 for kv in gitVersion=$K8S_VERSION gitMajor=${K8S_VERSION_MAJOR} gitMinor=${K8S_VERSION_MINOR} gitTreeState=clean buildDate=2026-01-01T00:00:00Z; do
@@ -29,9 +14,10 @@ done
 k8s=k8s.io/kubernetes/cmd
 build "$K8S_BIN" "$here/tools/kubernetes" "$k8s_ldflags" \
 	kube-apiserver=$k8s/kube-apiserver kube-controller-manager=$k8s/kube-controller-manager \
-	kube-scheduler=$k8s/kube-scheduler kubectl=$k8s/kubectl
+	kube-scheduler=$k8s/kube-scheduler kubectl=$k8s/kubectl kubelet=$k8s/kubelet
 build "$ETCD_BIN" "$here/tools/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3
 build "$KWOK_BIN" "$here/tools/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+build "$CRANE_BIN" "$here/tools/crane" "-s -w" crane=github.com/google/go-containerregistry/cmd/crane
 vt=vitess.io/vitess/go/cmd
 build "$VITESS_BIN" "$here/tools/vitess" "-s -w" \
 	vtctld=$vt/vtctld vtctldclient=$vt/vtctldclient vtgate=$vt/vtgate vttablet=$vt/vttablet \

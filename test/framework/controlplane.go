@@ -1,6 +1,7 @@
 // Package framework runs a real Kubernetes control plane on loopback for integration tests and for
 // `make run`: etcd, kube-apiserver (with its aggregator), kube-controller-manager, kube-scheduler and
-// kwok with fake nodes, all as local processes built from source by hack/build-tools.sh. Our
+// kwok with fake nodes, all as local processes built from source by hack/build-tools.sh, and on
+// request a real node (realnode.go). Our
 // aggregated API server is then started as another local process and registered through a real
 // APIService (see aggregated.go), so requests take the same path as in a cluster.
 package framework
@@ -56,6 +57,11 @@ type Options struct {
 	// PersistentVolumeClaims, or schedules pods).
 	DisableControllerManager bool
 	DisableScheduler         bool
+	// RealNode adds a real node, RealNodeName, besides the kwok nodes: the kubelet, containerd and
+	// runc on this machine, so that pods placed there (see OnRealNode) really run, from the images
+	// of hack/build-images.sh. It needs root, and waits for any other real node on the machine to
+	// stop.
+	RealNode bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags (a repeated flag overrides ours).
 	ExtraAPIServerArgs []string
 	// Logf receives progress messages (e.g. t.Logf); nil discards them. Process output always goes
@@ -81,6 +87,7 @@ type ControlPlane struct {
 	client          kubernetes.Interface
 	auditPolicy     string
 	nodes           []string
+	realNode        *realNode
 
 	mu      sync.Mutex
 	procs   []*process
@@ -142,6 +149,11 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if err := cp.writeAuditPolicy(); err != nil {
 		return nil, err
 	}
+	if opts.RealNode {
+		if err := cp.prepareRealNode(); err != nil {
+			return nil, err
+		}
+	}
 	etcdURL, err := cp.startEtcd(ctx)
 	if err != nil {
 		return nil, err
@@ -172,6 +184,11 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 			return nil, err
 		}
 	}
+	if opts.RealNode {
+		if err := cp.startRealNode(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for _, port := range healthz {
 		if err := cp.waitHealthz(ctx, port); err != nil {
 			return nil, err
@@ -193,9 +210,15 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		}
 	}
 	if opts.Nodes > 0 {
-		if err := cp.waitNodesReady(ctx); err != nil {
+		if err := cp.waitNodesReady(ctx, "kwok nodes", cp.nodes); err != nil {
 			return nil, err
 		}
+	}
+	if opts.RealNode {
+		if err := cp.waitNodesReady(ctx, "the real node", []string{RealNodeName}); err != nil {
+			return nil, err
+		}
+		cp.opts.Logf("real node %s Ready %s after Start began", RealNodeName, time.Since(started).Round(time.Millisecond))
 	}
 	cp.opts.Logf("control plane ready at %s in %s (kubeconfig %s)", cp.url, time.Since(started).Round(time.Millisecond), cp.adminKubeconfig)
 	return cp, nil
@@ -232,6 +255,9 @@ func (cp *ControlPlane) writePKI() error {
 	// The CN must match --requestheader-allowed-names: aggregated servers accept identity headers
 	// only from a client certificate with that name.
 	if _, _, err = frontProxyCA.issueToFiles(dir, "front-proxy-client", certSpec{commonName: "front-proxy-client", client: true}); err != nil {
+		return err
+	}
+	if _, _, err = cp.ca.issueToFiles(dir, kubeletClientUser, certSpec{commonName: kubeletClientUser, client: true}); err != nil {
 		return err
 	}
 	if cp.saKey, cp.saPub, err = newServiceAccountKey(dir); err != nil {
@@ -288,7 +314,14 @@ func (cp *ControlPlane) writeAuditPolicy() error {
 	return os.WriteFile(cp.auditPolicy, []byte(auditPolicy), 0o644)
 }
 
+// start runs a component that Stop stops in reverse start order.
 func (cp *ControlPlane) start(name, bin string, args ...string) error {
+	return cp.startRecorded(func(p *process) { cp.procs = append(cp.procs, p) }, name, bin, args...)
+}
+
+// startRecorded runs a process with its output in LogDir()/<name>.log, unless Stop has begun, and
+// hands it to record under the mutex, so that Stop finds it.
+func (cp *ControlPlane) startRecorded(record func(*process), name, bin string, args ...string) error {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	if cp.stopped {
@@ -298,7 +331,7 @@ func (cp *ControlPlane) start(name, bin string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	cp.procs = append(cp.procs, p)
+	record(p)
 	return nil
 }
 
@@ -351,6 +384,10 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string) erro
 		"--enable-aggregator-routing=false",
 		"--audit-log-path=" + cp.AuditLogPath(),
 		"--audit-policy-file=" + cp.auditPolicy,
+		// For logs, exec and port-forward on a real node; nodes register no resolvable hostname.
+		"--kubelet-client-certificate=" + filepath.Join(pki, kubeletClientUser+".crt"),
+		"--kubelet-client-key=" + filepath.Join(pki, kubeletClientUser+".key"),
+		"--kubelet-preferred-address-types=InternalIP",
 	}
 	if err := cp.start("kube-apiserver", cp.tools.KubeAPIServer, append(args, cp.opts.ExtraAPIServerArgs...)...); err != nil {
 		return err
@@ -475,6 +512,13 @@ func (cp *ControlPlane) checkProcesses() error {
 			return s.proc.exitError()
 		}
 	}
+	if cp.realNode != nil {
+		for _, p := range []*process{cp.realNode.containerd, cp.realNode.kubelet} {
+			if p != nil && p.exited() {
+				return p.exitError()
+			}
+		}
+	}
 	return nil
 }
 
@@ -491,6 +535,9 @@ func (cp *ControlPlane) Stop() error {
 	servers, procs := cp.servers, cp.procs
 	cp.mu.Unlock()
 
+	if cp.realNode != nil {
+		cp.stopRealNode()
+	}
 	cp.removeHostPathVolumes()
 
 	for _, s := range servers {
@@ -520,7 +567,7 @@ func (cp *ControlPlane) CACert() []byte { return cp.ca.CertPEM }
 // Tools are the binaries this control plane runs.
 func (cp *ControlPlane) Tools() Tools { return cp.tools }
 
-// Nodes are the names of the kwok nodes.
+// Nodes are the names of the kwok nodes (a real node is RealNodeName).
 func (cp *ControlPlane) Nodes() []string { return append([]string(nil), cp.nodes...) }
 
 // KubeconfigPath is a kubeconfig for a cluster administrator (group system:masters).

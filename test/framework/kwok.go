@@ -249,11 +249,11 @@ func (cp *ControlPlane) createNodes(ctx context.Context) error {
 	return nil
 }
 
-// waitNodesReady waits until every fake node is Ready and schedulable: admission gives new nodes a
-// not-ready taint that only the controller manager removes.
-func (cp *ControlPlane) waitNodesReady(ctx context.Context) error {
-	return cp.poll(ctx, "kwok nodes to be Ready", func(ctx context.Context) (bool, error) {
-		for _, name := range cp.nodes {
+// waitNodesReady waits until every node named is Ready and schedulable: admission gives new nodes
+// a not-ready taint that only the controller manager removes.
+func (cp *ControlPlane) waitNodesReady(ctx context.Context, what string, names []string) error {
+	return cp.poll(ctx, what+" to be Ready", func(ctx context.Context) (bool, error) {
+		for _, name := range names {
 			node, err := cp.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return false, nil

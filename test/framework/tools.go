@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +21,7 @@ type Tools struct {
 	KubeControllerManager string
 	KubeScheduler         string
 	Kubectl               string
+	Kubelet               string
 	Etcd                  string
 	Kwok                  string
 
@@ -93,15 +95,9 @@ func EnsureTools(repoRoot string) (Tools, error) {
 }
 
 func toolPaths(repoRoot string) (Tools, error) {
-	script := fmt.Sprintf(`source %q && echo "$K8S_BIN" && echo "$ETCD_BIN" && echo "$KWOK_BIN" && echo "$VITESS_BIN" && echo "$MYSQL_ROOT"`,
-		filepath.Join(repoRoot, "hack", "lib.sh"))
-	out, err := exec.Command("bash", "-c", script).Output()
+	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT")
 	if err != nil {
-		return Tools{}, fmt.Errorf("reading tool locations from hack/lib.sh: %w", err)
-	}
-	dirs := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(dirs) != 5 {
-		return Tools{}, fmt.Errorf("unexpected output from hack/lib.sh: %q", out)
+		return Tools{}, err
 	}
 	k8s, etcd, kwok, vitess, mysqlRoot := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4]
 	return Tools{
@@ -109,6 +105,7 @@ func toolPaths(repoRoot string) (Tools, error) {
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
 		KubeScheduler:         filepath.Join(k8s, "kube-scheduler"),
 		Kubectl:               filepath.Join(k8s, "kubectl"),
+		Kubelet:               filepath.Join(k8s, "kubelet"),
 		Etcd:                  filepath.Join(etcd, "etcd"),
 		Kwok:                  filepath.Join(kwok, "kwok"),
 		Vtctld:                filepath.Join(vitess, "vtctld"),
@@ -122,9 +119,27 @@ func toolPaths(repoRoot string) (Tools, error) {
 	}, nil
 }
 
+// libVars reads variables of hack/lib.sh, the single source of truth for versions, cache
+// locations and image names. None of them may be empty.
+func libVars(repoRoot string, names ...string) ([]string, error) {
+	script := fmt.Sprintf("source %q", filepath.Join(repoRoot, "hack", "lib.sh"))
+	for _, name := range names {
+		script += fmt.Sprintf(" && echo \"$%s\"", name)
+	}
+	out, err := exec.Command("bash", "-c", script).Output()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from hack/lib.sh: %w", strings.Join(names, ", "), err)
+	}
+	values := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(values) != len(names) || slices.Contains(values, "") {
+		return nil, fmt.Errorf("unexpected output from hack/lib.sh for %s: %q", strings.Join(names, ", "), out)
+	}
+	return values, nil
+}
+
 func (t Tools) missing() string {
 	for _, p := range []string{
-		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Etcd, t.Kwok,
+		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.Etcd, t.Kwok,
 		t.Vtctld, t.Vtctldclient, t.Vtgate, t.Vttablet, t.Vtorc, t.Mysqlctl, t.Mysqlctld,
 		filepath.Join(t.MysqlRoot, "bin", "mysqld"),
 	} {
@@ -165,7 +180,15 @@ func buildServerOnce(repoRoot string) (string, error) {
 	return f.(func() (string, error))()
 }
 
-func lockFile(path string) (unlock func(), err error) {
+// lockFile waits for an exclusive lock on path.
+func lockFile(path string) (unlock func(), err error) { return flockFile(path, syscall.LOCK_EX) }
+
+// tryLockFile is lockFile that fails with syscall.EWOULDBLOCK instead of waiting.
+func tryLockFile(path string) (unlock func(), err error) {
+	return flockFile(path, syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+func flockFile(path string, how int) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -174,7 +197,7 @@ func lockFile(path string) (unlock func(), err error) {
 		return nil, err
 	}
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		err = syscall.Flock(int(f.Fd()), how)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
