@@ -149,6 +149,13 @@ func (w *workflowRound) setCondition(conditionType string, value bool, reason, m
 	})
 }
 
+// unreachable is the condition message while vtctld does not answer. It leaves out the error's
+// details (a refused connection, a failed lookup, a timeout), which vary from one attempt to the
+// next and would rewrite the status each time; the Events carry them.
+func (w *workflowRound) unreachable() string {
+	return fmt.Sprintf("vtctld at %s is unreachable; retrying", w.client.Address())
+}
+
 func (w *workflowRound) event(eventType, reason, action, format string, args ...any) {
 	w.events.Eventf(w.workflow, nil, eventType, reason, action, format, args...)
 }
@@ -191,15 +198,15 @@ func (w *workflowRound) create(ctx context.Context) bool {
 		err = nil
 	}
 	if err != nil {
-		reason := "CreateFailed"
+		reason, message := "CreateFailed", err.Error()
 		if vtctld.IsUnavailable(err) {
-			reason = "VtctldUnreachable"
+			reason, message = "VtctldUnreachable", w.unreachable()
 		}
 		previous := meta.FindStatusCondition(w.workflow.Status.Conditions, v1alpha1.ConditionCreated)
-		if previous == nil || previous.Message != err.Error() {
+		if previous == nil || previous.Message != message {
 			w.event(corev1.EventTypeWarning, reason, "Create", "creating %s workflow %s in Vitess: %v", spec.Type, w.workflow.Name, err)
 		}
-		w.setCondition(v1alpha1.ConditionCreated, false, reason, err.Error())
+		w.setCondition(v1alpha1.ConditionCreated, false, reason, message)
 		w.setCondition(v1alpha1.ConditionReady, false, reason, "the workflow is not created in Vitess")
 		w.change(func(s *v1alpha1.VitessWorkflowStatus) { s.Phase = v1alpha1.WorkflowPhasePending })
 		w.next = workflowRetry
@@ -237,7 +244,7 @@ func (w *workflowRound) act(ctx context.Context, pending *v1alpha1.VitessWorkflo
 	w.next = workflowActivePoll
 	if vtctld.IsUnavailable(err) && !errors.Is(err, context.DeadlineExceeded) {
 		// It never reached Vitess: keep it pending and try again.
-		w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", err.Error())
+		w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", w.unreachable())
 		return
 	}
 	conditionType := actionConditions[pending.Action]
@@ -274,7 +281,7 @@ func (w *workflowRound) observe(ctx context.Context) {
 		w.setCondition(v1alpha1.ConditionReady, false, "NotInVitess", "Vitess no longer has this workflow")
 		return
 	case vtctld.IsUnavailable(err):
-		w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", err.Error())
+		w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", w.unreachable())
 		w.next = workflowActivePoll
 		return
 	case err != nil:

@@ -5,6 +5,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 )
 
 // TestRestart stops and starts the server on the same data directory (embedded etcd): every
@@ -22,6 +24,18 @@ func TestRestart(t *testing.T) {
 		return err == nil && meta.IsStatusConditionTrue(cluster.Status.Conditions, "Ready"), err
 	})
 	waitInSync(t, client.VitessClusters(ns), "demo")
+	eventually(t, "the workflows' creation in Vitess reported", func() (bool, error) {
+		workflows, err := client.VitessWorkflows(ns).List(testContext(t), metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, w := range workflows.Items {
+			if meta.FindStatusCondition(w.Status.Conditions, v1alpha1.ConditionCreated) == nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 	versions := func() map[string]string {
 		ctx := testContext(t)
 		seen := map[string]string{}
