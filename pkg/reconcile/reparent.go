@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -21,15 +22,16 @@ const (
 	reparentRetry = 10 * time.Second
 )
 
-// reparentAway moves the shard's primary role off the given tablet before its Pod is replaced:
-// a planned reparent, run in the background since it takes seconds, which ends by reading the
-// topology again so the next pass sees the new primary and replaces the old one's Pod.
+// errCandidateNotRegistered: the tablet to elect has not registered in the topology yet.
+var errCandidateNotRegistered = errors.New("the candidate tablet is not in the topology yet")
+
+// reparentAway moves the shard's primary role off the given tablet before its Pod is replaced,
+// after which the next pass sees the new primary and replaces the old one's Pod.
 func (p *shardPass) reparentAway(primary, why string) {
 	shard := p.shard
 	shardKey := shard.Namespace + "/" + shard.Name
-	clusterKey := shard.Namespace + "/" + shard.Spec.Cluster
 	p.waiting = fmt.Sprintf("tablet %s %s but is the primary; it is replaced after a planned reparent", primary, why)
-	view := p.topology.view(clusterKey)
+	view := p.topology.view(shard.Namespace + "/" + shard.Spec.Cluster)
 	if !view.reached() {
 		p.waiting += " (waiting for the topology to be read)"
 		return
@@ -37,46 +39,28 @@ func (p *shardPass) reparentAway(primary, why string) {
 	if failed := p.topology.reparentFailure(shardKey); failed != nil {
 		p.waiting += fmt.Sprintf(" (the last attempt failed: %v)", failed)
 	}
-	if !p.topology.startReading("reparent/" + shardKey) {
-		return
-	}
-	go func() {
-		defer p.topology.doneReading("reparent/" + shardKey)
-		client, err := p.topology.client(view.address)
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), reparentTimeout)
-			defer cancel()
-			var promoted string
-			promoted, err = client.WithTimeout(reparentTimeout).ReparentAwayFrom(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, primary)
-			if err == nil {
-				p.events.Eventf(shard, nil, corev1.EventTypeNormal, "PlannedReparent", "Reparent",
-					"promoted %s in place of %s, whose tablet %s", promoted, primary, why)
-			}
-		}
+	p.reparentInBackground(view, func(ctx context.Context, client *vtctld.Client) error {
+		promoted, err := client.ReparentAwayFrom(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, primary)
 		p.topology.setReparentFailure(shardKey, err)
 		if err != nil {
 			klog.V(2).InfoS("Planned reparent failed", "shard", shardKey, "primary", primary, "err", err)
-			p.events.Eventf(shard, nil, corev1.EventTypeWarning, "PlannedReparentFailed", "Reparent",
-				"moving the primary off %s: %v", primary, err)
-			p.queue.AddAfter(queueKey{kind: kindShard, key: shardKey}, reparentRetry)
-			return
+			p.events.Eventf(shard, nil, corev1.EventTypeWarning, "PlannedReparentFailed", "Reparent", "moving the primary off %s: %v", primary, err)
+			return err
 		}
-		p.topology.readSoon(clusterKey)
-		p.queue.Add(queueKey{kind: kindCluster, key: clusterKey})
-	}()
+		p.events.Eventf(shard, nil, corev1.EventTypeNormal, "PlannedReparent", "Reparent", "promoted %s in place of %s, whose tablet %s", promoted, primary, why)
+		return nil
+	})
 }
 
 // electPrimary gives a new shard its first primary: the first tablet of its first replica pool,
-// by a planned reparent, once every tablet is ready and Vitess knows the shard (its tablets
-// created the record) but names no primary. With VTOrc configured it is left to VTOrc, which
-// does the same.
+// once every tablet is ready and Vitess knows the shard (its tablets created the record) but
+// names no primary. With VTOrc configured it is left to VTOrc, which does the same.
 func (p *shardPass) electPrimary() {
 	shard := p.shard
 	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.ready < p.desired {
 		return
 	}
-	clusterKey := shard.Namespace + "/" + shard.Spec.Cluster
-	view := p.topology.view(clusterKey)
+	view := p.topology.view(shard.Namespace + "/" + shard.Spec.Cluster)
 	if !view.reached() {
 		return
 	}
@@ -84,38 +68,51 @@ func (p *shardPass) electPrimary() {
 	if !known || record.PrimaryAlias != "" {
 		return
 	}
-	candidate := ""
-	for _, t := range shardTablets(shard) {
-		if t.pool.Type == v1alpha1.TabletPoolTypeReplica {
-			candidate = t.alias()
-			break
-		}
+	tablets := shardTablets(shard)
+	i := slices.IndexFunc(tablets, func(t tablet) bool { return t.pool.Type == v1alpha1.TabletPoolTypeReplica })
+	if i < 0 {
+		return
 	}
-	shardKey := shard.Namespace + "/" + shard.Name
-	if candidate == "" || !p.topology.startReading("reparent/"+shardKey) {
+	candidate := tablets[i].alias()
+	p.reparentInBackground(view, func(ctx context.Context, client *vtctld.Client) error {
+		registered, err := client.Tablets(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(registered, func(t vtctld.Tablet) bool { return t.Alias == candidate }) {
+			return errCandidateNotRegistered // another tablet created the shard's record
+		}
+		promoted, err := client.ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidate)
+		if err != nil {
+			p.events.Eventf(shard, nil, corev1.EventTypeWarning, "PrimaryElectionFailed", "Reparent", "electing %s: %v", candidate, err)
+			return err
+		}
+		p.events.Eventf(shard, nil, corev1.EventTypeNormal, "PrimaryElected", "Reparent", "%s is the shard's first primary", promoted)
+		return nil
+	})
+}
+
+// reparentInBackground runs a planned reparent of the shard off the worker, since it takes
+// seconds, and one at a time per shard. After it the cluster's topology is read again at once,
+// so the next pass sees the new primary; after a failure the shard is tried again later.
+func (p *shardPass) reparentInBackground(view *topologyView, reparent func(ctx context.Context, client *vtctld.Client) error) {
+	shard := p.shard
+	shardKey, clusterKey := shard.Namespace+"/"+shard.Name, shard.Namespace+"/"+shard.Spec.Cluster
+	if !p.topology.startWork("reparent/" + shardKey) {
 		return
 	}
 	go func() {
-		defer p.topology.doneReading("reparent/" + shardKey)
+		defer p.topology.doneWork("reparent/" + shardKey)
 		client, err := p.topology.client(view.address)
-		if err != nil {
-			return
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), reparentTimeout)
+			defer cancel()
+			err = reparent(ctx, client.WithTimeout(reparentTimeout))
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), reparentTimeout)
-		defer cancel()
-		tablets, err := client.Tablets(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
-		if err != nil || !slices.ContainsFunc(tablets, func(t vtctld.Tablet) bool { return t.Alias == candidate }) {
-			// Its vttablet has not registered yet (another tablet created the shard's record).
+		if err != nil {
 			p.queue.AddAfter(queueKey{kind: kindShard, key: shardKey}, reparentRetry)
 			return
 		}
-		promoted, err := client.WithTimeout(reparentTimeout).ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidate)
-		if err != nil {
-			p.events.Eventf(shard, nil, corev1.EventTypeWarning, "PrimaryElectionFailed", "Reparent", "electing %s: %v", candidate, err)
-			p.queue.AddAfter(queueKey{kind: kindShard, key: shardKey}, reparentRetry)
-			return
-		}
-		p.events.Eventf(shard, nil, corev1.EventTypeNormal, "PrimaryElected", "Reparent", "%s is the shard's first primary", promoted)
 		p.topology.readSoon(clusterKey)
 		p.queue.Add(queueKey{kind: kindCluster, key: clusterKey})
 	}()

@@ -83,31 +83,33 @@ type topology struct {
 	mu      sync.Mutex
 	clients map[string]*vtctld.Client
 	views   map[string]*topologyView
-	reading map[string]bool
+	// busy are the keys whose background work (a cluster's reading, a shard's reparent, a
+	// workflow's round) is under way.
+	busy map[string]bool
 	// reparentFailures is why a shard's last planned reparent failed, by namespace/name.
 	reparentFailures map[string]error
 }
 
 func newTopology() *topology {
-	return &topology{clients: map[string]*vtctld.Client{}, views: map[string]*topologyView{}, reading: map[string]bool{},
+	return &topology{clients: map[string]*vtctld.Client{}, views: map[string]*topologyView{}, busy: map[string]bool{},
 		reparentFailures: map[string]error{}}
 }
 
-// startReading claims the reading of a cluster's topology; false if one is under way.
-func (t *topology) startReading(key string) bool {
+// startWork claims the background work of a key; false if it is under way.
+func (t *topology) startWork(key string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.reading[key] {
+	if t.busy[key] {
 		return false
 	}
-	t.reading[key] = true
+	t.busy[key] = true
 	return true
 }
 
-func (t *topology) doneReading(key string) {
+func (t *topology) doneWork(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.reading, key)
+	delete(t.busy, key)
 }
 
 func (t *topology) client(address string) (*vtctld.Client, error) {
@@ -189,11 +191,11 @@ func (p *clusterPass) observeTopology(key string) *topologyView {
 		p.topology.setView(key, view)
 		return view
 	}
-	if !p.topology.startReading(key) {
+	if !p.topology.startWork(key) {
 		return previous
 	}
 	go func() {
-		defer p.topology.doneReading(key)
+		defer p.topology.doneWork(key)
 		view := &topologyView{address: address}
 		ctx, cancel := context.WithTimeout(context.Background(), 4*topologyCallTimeout)
 		defer cancel()

@@ -68,11 +68,11 @@ func (r *Reconciler) reconcileWorkflow(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if !r.topology.startReading("workflow/" + key) {
+	if !r.topology.startWork("workflow/" + key) {
 		return nil
 	}
 	go func() {
-		defer r.topology.doneReading("workflow/" + key)
+		defer r.topology.doneWork("workflow/" + key)
 		next := r.followWorkflow(workflow.DeepCopy(), VtctldAddress(cluster))
 		r.queue.AddAfter(queueKey{kind: kindWorkflow, key: key}, next)
 	}()
