@@ -31,10 +31,10 @@ func APIError(err error, action string) error {
 	if _, ok := err.(apierrors.APIStatus); ok {
 		return err
 	}
-	vtctld, message := "vtctld", describe(err)
+	vtctld, message := "vtctld", Message(err)
 	var callErr *Error
 	if errors.As(err, &callErr) {
-		vtctld, message = "vtctld "+callErr.Address, describe(callErr.Err)
+		vtctld += " " + callErr.Address
 	}
 	if IsUnavailable(err) {
 		return statusError(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable,
@@ -55,11 +55,9 @@ func APIError(err error, action string) error {
 // and reach us with gRPC code Unknown, since Vitess raises them as plain errors: those become 409
 // Conflict too.
 func RefusalError(err error, action string) error {
-	if err != nil && !IsUnavailable(err) && status.Code(err) == codes.Unknown {
-		var callErr *Error
-		if errors.As(err, &callErr) {
-			return statusError(http.StatusConflict, metav1.StatusReasonConflict, action+": "+describe(callErr.Err))
-		}
+	var callErr *Error
+	if errors.As(err, &callErr) && !IsUnavailable(err) && status.Code(callErr.Err) == codes.Unknown {
+		return statusError(http.StatusConflict, metav1.StatusReasonConflict, action+": "+Message(err))
 	}
 	return APIError(err, action)
 }
