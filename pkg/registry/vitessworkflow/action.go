@@ -128,14 +128,15 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 	// The reconcile loop writes the status too (it mirrors Vitess every few seconds): write on
 	// the latest version rather than fail the user's request over that.
 	var stored runtime.Object
+	var pending *vitess.VitessWorkflowPendingAction
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		latest, err := a.workflows.Get(ctx, name, &metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
 		updated := latest.(*vitess.VitessWorkflow).DeepCopy()
-		if pending := updated.Status.PendingAction; pending != nil {
-			return conflict("%s, requested by %s, is being carried out", pending.Action, pending.RequestedBy)
+		if pending = updated.Status.PendingAction; pending != nil {
+			return nil // another request's action came first: not a write to retry
 		}
 		record(&updated.Status)
 		stored, _, err = a.status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(updated), nil, nil, false, &metav1.UpdateOptions{})
@@ -143,6 +144,9 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 	})
 	if err != nil {
 		return nil, err
+	}
+	if pending != nil {
+		return nil, conflict("%s, requested by %s, is being carried out", pending.Action, pending.RequestedBy)
 	}
 	a.events.Eventf(registry.Reference("VitessWorkflow", workflow), nil, corev1.EventTypeNormal, act.reason+"Requested", act.reason,
 		"%s requested %s: %s", registry.Requester(ctx), act.name, summary)
