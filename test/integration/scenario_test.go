@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	typed "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/typed/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
@@ -206,7 +207,7 @@ type scenario struct {
 func (s *scenario) runTablets(keyspace, shard string) {
 	t := s.t
 	t.Helper()
-	shardObject := names.Shard("demo", keyspace, shardLabel(shard))
+	shardObject := names.Shard("demo", keyspace, shardLabel(t, shard))
 	var pods map[string]map[string]string
 	eventually(t, "tablet Pods of "+keyspace+"/"+shard, func() (bool, error) {
 		pods = s.tabletPods(keyspace, shard)
@@ -236,23 +237,20 @@ func (s *scenario) tabletPods(keyspace, shard string) map[string]map[string]stri
 	}
 	byName := map[string]map[string]string{}
 	for _, pod := range pods.Items {
-		if pod.Labels[reconcile.LabelShard] == shardLabel(shard) && pod.DeletionTimestamp == nil {
+		if pod.Labels[reconcile.LabelShard] == shardLabel(s.t, shard) && pod.DeletionTimestamp == nil {
 			byName[pod.Name] = pod.Labels
 		}
 	}
 	return byName
 }
 
-// shardLabel is the operator's safe form of a shard name in labels: "-80" is "x-80".
-func shardLabel(shard string) string {
-	start, end, _ := strings.Cut(shard, "-")
-	if start == "" {
-		start = "x"
+// shardLabel is the operator's safe form of a shard name in names and labels: "-80" is "x-80".
+func shardLabel(t *testing.T, shard string) string {
+	keyRange, err := vitessapi.ParseKeyRange(shard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if end == "" {
-		end = "x"
-	}
-	return start + "-" + end
+	return keyRange.SafeName()
 }
 
 // stopTablets stops the real tablets of keyspace/shard once the reconciler has deleted their Pods.
