@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the control-plane and Vitess binaries the local cluster and the integration tests run (and the
-# kubelet and crane, for a real node and its images), from the Go module proxy, once per version. They are cached outside the work tree so that a fresh clone
+# kubelet, kube-proxy, CoreDNS and crane, for a real node, its Services and its images), from the Go module proxy, once per version. They are cached outside the work tree so that a fresh clone
 # (and CI on the same machine) reuses them; a new machine rebuilds them.
 # Prints the directory that holds them on its last line.
 set -euo pipefail
@@ -14,9 +14,10 @@ done
 k8s=k8s.io/kubernetes/cmd
 build "$K8S_BIN" "$here/tools/kubernetes" "$k8s_ldflags" \
 	kube-apiserver=$k8s/kube-apiserver kube-controller-manager=$k8s/kube-controller-manager \
-	kube-scheduler=$k8s/kube-scheduler kubectl=$k8s/kubectl kubelet=$k8s/kubelet
+	kube-scheduler=$k8s/kube-scheduler kubectl=$k8s/kubectl kubelet=$k8s/kubelet kube-proxy=$k8s/kube-proxy
 build "$ETCD_BIN" "$here/tools/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3
 build "$KWOK_BIN" "$here/tools/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+build "$COREDNS_BIN" "$here/tools/coredns" "-s -w" coredns=.
 build "$CRANE_BIN" "$here/tools/crane" "-s -w" crane=github.com/google/go-containerregistry/cmd/crane
 vt=vitess.io/vitess/go/cmd
 build "$VITESS_BIN" "$here/tools/vitess" "-s -w" \

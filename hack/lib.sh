@@ -6,12 +6,13 @@ ETCD_VERSION=v3.7.0
 KWOK_VERSION=v0.8.0
 VITESS_VERSION=v0.24.0 # keep in step with hack/tools/vitess/go.mod
 CRANE_VERSION=v0.22.1 # keep in step with hack/tools/crane/go.mod
+COREDNS_VERSION=v1.15.0 # keep in step with hack/tools/coredns/go.mod
 # The etcd the reconciler's lockserver pods run by default (defaultEtcdImage in pkg/reconcile/etcd.go),
 # for the image hack/build-images.sh makes; keep in step with hack/tools/etcd-image/go.mod.
 ETCD_IMAGE_VERSION=v3.5.17
 # Likewise the tablet pods' default exporter (DefaultMysqldExporterImage in pkg/reconcile/tablet.go);
-# keep in step with hack/tools/mysqld-exporter/go.mod. (The example cluster names v0.18.0, which the
-# Go module proxy does not serve.)
+# keep in step with hack/tools/mysqld-exporter/go.mod. The examples name it too: the Go module proxy
+# refuses v0.18.0, the operator examples' version, with a 403.
 MYSQLD_EXPORTER_VERSION=v0.14.0
 TOOLS_BIN=${VITESS_APISERVER_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/vitess-apiserver/bin}
 K8S_BIN=$TOOLS_BIN/kubernetes-$K8S_VERSION
@@ -19,6 +20,8 @@ ETCD_BIN=$TOOLS_BIN/etcd-$ETCD_VERSION
 KWOK_BIN=$TOOLS_BIN/kwok-$KWOK_VERSION
 VITESS_BIN=$TOOLS_BIN/vitess-$VITESS_VERSION
 CRANE_BIN=$TOOLS_BIN/crane-$CRANE_VERSION
+# Keyed by its plugin list too (hack/tools/coredns/main.go), which a version does not pin.
+COREDNS_BIN=$TOOLS_BIN/coredns-$COREDNS_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/tools/coredns/main.go" | cut -c1-12)
 ETCD_IMAGE_BIN=$TOOLS_BIN/etcd-image-$ETCD_IMAGE_VERSION
 MYSQLD_EXPORTER_BIN=$TOOLS_BIN/mysqld-exporter-$MYSQLD_EXPORTER_VERSION
 # MySQL for the tablets (Vitess' VT_MYSQL_ROOT), unpacked from Debian by hack/build-mysql.sh and keyed

@@ -22,6 +22,8 @@ type Tools struct {
 	KubeScheduler         string
 	Kubectl               string
 	Kubelet               string
+	KubeProxy             string
+	CoreDNS               string
 	Etcd                  string
 	Kwok                  string
 
@@ -95,17 +97,19 @@ func EnsureTools(repoRoot string) (Tools, error) {
 }
 
 func toolPaths(repoRoot string) (Tools, error) {
-	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT")
+	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN")
 	if err != nil {
 		return Tools{}, err
 	}
-	k8s, etcd, kwok, vitess, mysqlRoot := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4]
+	k8s, etcd, kwok, vitess, mysqlRoot, coredns := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4], dirs[5]
 	return Tools{
 		KubeAPIServer:         filepath.Join(k8s, "kube-apiserver"),
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
 		KubeScheduler:         filepath.Join(k8s, "kube-scheduler"),
 		Kubectl:               filepath.Join(k8s, "kubectl"),
 		Kubelet:               filepath.Join(k8s, "kubelet"),
+		KubeProxy:             filepath.Join(k8s, "kube-proxy"),
+		CoreDNS:               filepath.Join(coredns, "coredns"),
 		Etcd:                  filepath.Join(etcd, "etcd"),
 		Kwok:                  filepath.Join(kwok, "kwok"),
 		Vtctld:                filepath.Join(vitess, "vtctld"),
@@ -139,7 +143,7 @@ func libVars(repoRoot string, names ...string) ([]string, error) {
 
 func (t Tools) missing() string {
 	for _, p := range []string{
-		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.Etcd, t.Kwok,
+		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.KubeProxy, t.CoreDNS, t.Etcd, t.Kwok,
 		t.Vtctld, t.Vtctldclient, t.Vtgate, t.Vttablet, t.Vtorc, t.Mysqlctl, t.Mysqlctld,
 		filepath.Join(t.MysqlRoot, "bin", "mysqld"),
 	} {
