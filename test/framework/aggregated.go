@@ -245,7 +245,17 @@ func (s *Server) launch(ctx context.Context) error {
 		cp.mu.Unlock()
 		return errors.New("control plane is stopped")
 	}
-	p, err := startProcess(ServerName, s.logPath, s.binary, s.args...)
+	bin, args := s.binary, s.args
+	if cp.realNode != nil {
+		// As in a pod: the server dials vtctld by its Service name.
+		resolvConf, err := cp.realNode.resolvConf()
+		if err != nil {
+			cp.mu.Unlock()
+			return err
+		}
+		bin, args = withClusterDNS(resolvConf, bin, args...)
+	}
+	p, err := startProcess(ServerName, s.logPath, bin, args...)
 	if err == nil {
 		s.proc, s.stopped = p, false
 	}

@@ -30,6 +30,9 @@ import (
 	"k8s.io/utils/ptr"
 )
 
+// serviceSubnet is where Services get their cluster IPs.
+const serviceSubnet = "10.96.0.0/16"
+
 // NoNodes as Options.Nodes starts no kwok and creates no nodes.
 const NoNodes = -1
 
@@ -58,9 +61,11 @@ type Options struct {
 	DisableControllerManager bool
 	DisableScheduler         bool
 	// RealNode adds a real node, RealNodeName, besides the kwok nodes: the kubelet, containerd and
-	// runc on this machine, so that pods placed there (see OnRealNode) really run, from the images
-	// of hack/build-images.sh. It needs root, and waits for any other real node on the machine to
-	// stop.
+	// runc on this machine, so that pods placed there really run, from the images of
+	// hack/build-images.sh, with cluster DNS, kube-proxy and a provisioner of writable volumes
+	// (realnode_services.go). Beside kwok nodes it is tainted (see OnRealNode); with Nodes:
+	// NoNodes it is the cluster's only node and takes every pod. It needs root, and waits for any
+	// other real node on the machine to stop.
 	RealNode bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags (a repeated flag overrides ours).
 	ExtraAPIServerArgs []string
@@ -205,8 +210,13 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		}
 		// With the hostPath provisioner enabled below, a default StorageClass is all it takes for
 		// PersistentVolumeClaims to bind, and so for pods with volumes to be scheduled.
-		if err := cp.createDefaultStorageClass(ctx); err != nil {
+		if err := cp.createDefaultStorageClass(ctx, !cp.realNodeOnly()); err != nil {
 			return nil, err
+		}
+		if opts.RealNode {
+			if err := cp.createRealNodeStorageClass(ctx, cp.realNodeOnly()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if opts.Nodes > 0 {
@@ -223,6 +233,9 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	cp.opts.Logf("control plane ready at %s in %s (kubeconfig %s)", cp.url, time.Since(started).Round(time.Millisecond), cp.adminKubeconfig)
 	return cp, nil
 }
+
+// realNodeOnly tells whether the real node is the cluster's only node.
+func (cp *ControlPlane) realNodeOnly() bool { return cp.opts.RealNode && cp.opts.Nodes == 0 }
 
 func (cp *ControlPlane) pkiDir() string { return filepath.Join(cp.dir, "pki") }
 
@@ -360,7 +373,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string) erro
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + cp.saPub,
 		"--service-account-signing-key-file=" + cp.saKey,
-		"--service-cluster-ip-range=10.96.0.0/16",
+		"--service-cluster-ip-range=" + serviceSubnet,
 		// Endpoints may not hold a loopback address, so the kubernetes Service cannot point at our
 		// advertise address; nothing in this cluster needs it (the aggregator routes
 		// default/kubernetes to loopback by itself).
@@ -513,7 +526,8 @@ func (cp *ControlPlane) checkProcesses() error {
 		}
 	}
 	if cp.realNode != nil {
-		for _, p := range []*process{cp.realNode.containerd, cp.realNode.kubelet} {
+		n := cp.realNode
+		for _, p := range []*process{n.containerd, n.kubelet, n.dns, n.kubeProxy} {
 			if p != nil && p.exited() {
 				return p.exitError()
 			}

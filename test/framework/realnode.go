@@ -107,8 +107,14 @@ type realNode struct {
 	dir    string
 	images nodeImages
 	unlock func()
-	// containerd and kubelet are set once started, under the control plane's mutex.
-	containerd, kubelet *process
+	// The node's processes, set once started, under the control plane's mutex.
+	containerd, kubelet, dns, kubeProxy *process
+	// dnsReadyPort is where CoreDNS reports that it has synced with kube-apiserver.
+	dnsReadyPort int
+	// kubeProxyConfig is kube-proxy's configuration file, once written; its --cleanup needs it.
+	kubeProxyConfig string
+	// stopProvisioner ends provisionLocalVolumes.
+	stopProvisioner context.CancelFunc
 }
 
 func (n *realNode) containerdSocket() string {
@@ -158,6 +164,7 @@ func (cp *ControlPlane) startRealNode(ctx context.Context) error {
 	if err := cp.startContainerd(ctx); err != nil {
 		return err
 	}
+	var err error
 	started := time.Now()
 	for _, tarball := range n.images.tarballs {
 		if out, err := n.ctr(ctx, "images", "import", "--all-platforms", tarball); err != nil {
@@ -165,11 +172,29 @@ func (cp *ControlPlane) startRealNode(ctx context.Context) error {
 		}
 	}
 	cp.opts.Logf("imported %d images into the real node's containerd in %s", len(n.images.tarballs), time.Since(started).Round(time.Millisecond))
-	return cp.startKubelet(ctx)
+	if n.dnsReadyPort, err = freePort(); err != nil {
+		return err
+	}
+	if err := cp.startKubelet(ctx); err != nil {
+		return err
+	}
+	if err := cp.startClusterDNS(ctx); err != nil {
+		return err
+	}
+	if err := cp.startKubeProxy(ctx); err != nil {
+		return err
+	}
+	provisionerCtx, stop := context.WithCancel(context.Background())
+	n.stopProvisioner = stop
+	go cp.provisionLocalVolumes(provisionerCtx)
+	return nil
 }
 
 // createBridge creates the bridge the CNI plugin attaches pods to, with the node's address, so that
-// the kubelet can serve on it before the first pod exists. A bridge left by a run that was killed
+// the kubelet can serve on it before the first pod exists. Cluster IPs are routed to it too: a
+// connection to a Service kube-proxy has not programmed yet then fails, as in a cluster, instead
+// of leaving by this machine's default route, where a transparent proxy may answer it (and a gRPC
+// client would keep that connection). A bridge left by a run that was killed
 // is replaced: we hold the machine's real-node lock, so nobody else uses it.
 func createBridge() error {
 	_ = exec.Command("ip", "link", "delete", realNodeBridge).Run()
@@ -177,6 +202,7 @@ func createBridge() error {
 		{"link", "add", "name", realNodeBridge, "type", "bridge"},
 		{"addr", "add", realNodeIP + "/24", "dev", realNodeBridge},
 		{"link", "set", realNodeBridge, "up"},
+		{"route", "add", serviceSubnet, "dev", realNodeBridge},
 	} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, out)
@@ -288,7 +314,8 @@ func (cp *ControlPlane) startKubelet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	config := kubeletConfig(n, port, healthzPort, cp.caFile)
+	// Tainted only beside kwok nodes: alone, it takes every pod, as a one-node cluster's node does.
+	config := kubeletConfig(n, port, healthzPort, cp.caFile, cp.opts.Nodes > 0)
 	configPath := filepath.Join(n.dir, "kubelet-config.json")
 	if err := os.WriteFile(configPath, config, 0o644); err != nil {
 		return err
@@ -306,7 +333,11 @@ func (cp *ControlPlane) startKubelet(ctx context.Context) error {
 // kubeletConfig is the kubelet's configuration, as it runs on this kind of machine (cgroup v1, no
 // swap accounting, no control over its own oom_score_adj), with every path in the node's
 // directory and its ports free ones, so that it disturbs nothing else here.
-func kubeletConfig(n *realNode, port, healthzPort int, clientCAFile string) []byte {
+func kubeletConfig(n *realNode, port, healthzPort int, clientCAFile string, tainted bool) []byte {
+	var taints []corev1.Taint
+	if tainted {
+		taints = []corev1.Taint{{Key: RealNodeTaintKey, Effect: corev1.TaintEffectNoSchedule}}
+	}
 	config, err := json.MarshalIndent(map[string]any{
 		"apiVersion":               "kubelet.config.k8s.io/v1beta1",
 		"kind":                     "KubeletConfiguration",
@@ -322,14 +353,15 @@ func kubeletConfig(n *realNode, port, healthzPort int, clientCAFile string) []by
 			"x509":      map[string]string{"clientCAFile": clientCAFile},
 		},
 		"authorization":                 map[string]string{"mode": "Webhook"},
-		"registerWithTaints":            []corev1.Taint{{Key: RealNodeTaintKey, Effect: corev1.TaintEffectNoSchedule}},
+		"registerWithTaints":            taints,
 		"cgroupDriver":                  "cgroupfs",
 		"failCgroupV1":                  false,
 		"failSwapOn":                    false,
 		"cgroupsPerQOS":                 false,
 		"enforceNodeAllocatable":        []string{},
 		"localStorageCapacityIsolation": false,
-		"clusterDomain":                 "cluster.local",
+		"clusterDomain":                 clusterDomain,
+		"clusterDNS":                    []string{realNodeIP},
 		"podLogsDir":                    filepath.Join(n.dir, "pod-logs"),
 		"volumePluginDir":               filepath.Join(n.dir, "volume-plugins"),
 		// Image garbage collection off: a collected image could not be pulled again.
@@ -353,13 +385,19 @@ func kubeletConfig(n *realNode, port, healthzPort int, clientCAFile string) []by
 // the bridge) is removed. Stop calls it while kube-apiserver still runs.
 func (cp *ControlPlane) stopRealNode() {
 	n := cp.realNode
+	if n.stopProvisioner != nil {
+		n.stopProvisioner()
+	}
 	cp.drainRealNode()
 	cp.mu.Lock()
-	containerd, kubelet := n.containerd, n.kubelet
+	containerd, kubelet, dns, kubeProxy := n.containerd, n.kubelet, n.dns, n.kubeProxy
 	cp.mu.Unlock()
-	if kubelet != nil {
-		kubelet.stop()
+	for _, p := range []*process{kubeProxy, dns, kubelet} {
+		if p != nil {
+			p.stop()
+		}
 	}
+	cp.removeKubeProxyRules()
 	if containerd != nil {
 		n.killContainers()
 		containerd.stop()
@@ -368,9 +406,10 @@ func (cp *ControlPlane) stopRealNode() {
 	unmountUnder(n.dir)
 	_ = exec.Command("ip", "link", "delete", realNodeBridge).Run()
 	n.removeMachineFiles()
-	// Unpacked images and container state are of no use once stopped (Start imports afresh), and
-	// they are large; the logs stay.
+	// Unpacked images, container state and the pods' volumes are of no use once stopped (Start
+	// imports afresh), and they are large; the logs stay.
 	_ = os.RemoveAll(filepath.Join(n.dir, "containerd"))
+	_ = os.RemoveAll(n.volumesDir())
 	n.unlock()
 }
 

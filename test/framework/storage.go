@@ -14,10 +14,11 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// StorageClass is the cluster's default StorageClass, created by Start when the controller manager
-// runs. Like a single-node dev cluster's, it provisions hostPath PersistentVolumes at once
-// (volumeBindingMode Immediate) and deletes them with their claim, so a PVC without a
-// storageClassName binds by itself and pods using it can be scheduled.
+// StorageClass is the cluster's default StorageClass (unless a real node is the only node: then
+// RealNodeStorageClass is), created by Start when the controller manager runs. Like a single-node
+// dev cluster's, it provisions hostPath PersistentVolumes at once (volumeBindingMode Immediate)
+// and deletes them with their claim, so a PVC without a storageClassName binds by itself and pods
+// using it can be scheduled.
 const StorageClass = "standard"
 
 // hostPathProvisioner is the in-tree provisioner kube-controller-manager runs when started with
@@ -33,26 +34,26 @@ const hostPathProvisioner = "kubernetes.io/host-path"
 // its claim is deleted (reclaimPolicy Delete) and, for claims still present, by Stop.
 const hostPathPVDir = "/tmp/hostpath_pv"
 
-func (cp *ControlPlane) createDefaultStorageClass(ctx context.Context) error {
-	sc := &storagev1.StorageClass{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        StorageClass,
-			Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"},
-		},
+func (cp *ControlPlane) createDefaultStorageClass(ctx context.Context, isDefault bool) error {
+	return cp.createStorageClass(ctx, &storagev1.StorageClass{
+		ObjectMeta:        metav1.ObjectMeta{Name: StorageClass},
 		Provisioner:       hostPathProvisioner,
 		ReclaimPolicy:     ptr.To(corev1.PersistentVolumeReclaimDelete),
 		VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate),
 		// Claims may ask for more storage; the hostPath plugin cannot grow a volume, so only the
 		// claim's request changes, which is what tests of resizing look at.
 		AllowVolumeExpansion: ptr.To(true),
+	}, isDefault)
+}
+
+// createStorageClass creates sc, marked as the cluster's default if isDefault. One that exists is
+// left as it is: a Dir whose etcd data survived an earlier run.
+func (cp *ControlPlane) createStorageClass(ctx context.Context, sc *storagev1.StorageClass, isDefault bool) error {
+	if isDefault {
+		sc.Annotations = map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}
 	}
-	_, err := cp.client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		// A Dir whose etcd data survived an earlier run.
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("creating the default StorageClass %s: %w", StorageClass, err)
+	if _, err := cp.client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating StorageClass %s: %w", sc.Name, err)
 	}
 	return nil
 }
