@@ -140,6 +140,16 @@ func (r *Reconciler) updateLockserverStatus(ctx context.Context, lockserver *v1a
 	})
 }
 
+// containerRunning tells whether the pod's container of that name runs.
+func containerRunning(pod *corev1.Pod, name string) bool {
+	for _, status := range pod.Status.ContainerStatuses {
+		if status.Name == name {
+			return status.State.Running != nil
+		}
+	}
+	return false
+}
+
 func podReady(pod *corev1.Pod) bool {
 	for _, condition := range pod.Status.Conditions {
 		if condition.Type == corev1.PodReady {

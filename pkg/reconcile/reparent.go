@@ -22,8 +22,9 @@ const (
 	reparentRetry = 10 * time.Second
 )
 
-// errCandidateNotRegistered: the tablet to elect has not registered in the topology yet.
-var errCandidateNotRegistered = errors.New("the candidate tablet is not in the topology yet")
+// errTabletsNotRegistered: some tablet of a shard to elect a primary for has not registered in
+// the topology yet.
+var errTabletsNotRegistered = errors.New("not every tablet of the shard is in the topology yet")
 
 // reparentAway moves the shard's primary role off the given tablet before its Pod is replaced,
 // after which the next pass sees the new primary and replaces the old one's Pod.
@@ -53,11 +54,13 @@ func (p *shardPass) reparentAway(primary, why string) {
 }
 
 // electPrimary gives a new shard its first primary: the first tablet of its first replica pool,
-// once every tablet is ready and Vitess knows the shard (its tablets created the record) but
-// names no primary. With VTOrc configured it is left to VTOrc, which does the same.
+// once every tablet's vttablet runs and has registered in the topology, and Vitess knows the
+// shard (its tablets created the record) but names no primary. Not once they are Ready: a
+// replica reports itself healthy only once it replicates from a primary. With VTOrc configured
+// it is left to VTOrc, which does the same.
 func (p *shardPass) electPrimary() {
 	shard := p.shard
-	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.ready < p.desired {
+	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.running < p.desired {
 		return
 	}
 	view := p.topology.view(shard.Namespace + "/" + shard.Spec.Cluster)
@@ -79,8 +82,10 @@ func (p *shardPass) electPrimary() {
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(registered, func(t vtctld.Tablet) bool { return t.Alias == candidate }) {
-			return errCandidateNotRegistered // another tablet created the shard's record
+		for _, t := range tablets {
+			if !slices.ContainsFunc(registered, func(r vtctld.Tablet) bool { return r.Alias == t.alias() }) {
+				return errTabletsNotRegistered
+			}
 		}
 		promoted, err := client.ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidate)
 		if err != nil {

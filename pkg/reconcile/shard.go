@@ -58,6 +58,8 @@ type shardPass struct {
 	shard   *v1alpha1.VitessShard
 	desired int32
 	ready   int32
+	// running counts the tablets whose vttablet container runs, ready or not.
+	running int32
 	waiting string
 }
 
@@ -86,6 +88,9 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 		default:
 			if existing.DeletionTimestamp == nil && podReady(existing) {
 				p.ready++
+			}
+			if existing.DeletionTimestamp == nil && containerRunning(existing, componentVttablet) {
+				p.running++
 			}
 			if existing.DeletionTimestamp == nil && existing.Annotations[AnnotationSpecHash] != desired.Annotations[AnnotationSpecHash] {
 				stale = append(stale, existing)

@@ -181,7 +181,11 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 
 	// init-vt-root gives mysqld's container what it needs from the Vitess image; init-mysql-socket
 	// links mysqld's socket, which lives in the data directory of the tablet's uid, to the fixed
-	// path vttablet and the exporter use.
+	// path vttablet and the exporter use. It also removes the socket's lock file that a mysqld
+	// killed before it could shut down leaves on the claim: it holds that mysqld's pid, which in
+	// the new Pod's pid namespace may well belong to a live process (even a thread of the new
+	// mysqld), and mysqld then refuses to start ("Another process ... is using unix socket
+	// file"). No mysqld runs yet while init containers do.
 	setup := fmt.Sprintf(`set -e
 mkdir -p %[1]s/bin %[1]s/config
 cp /vt/bin/mysqlctld %[1]s/bin/
@@ -199,7 +203,7 @@ printf '%%s\n' "$MYSQLD_CONFIG_OVERRIDES" > %[1]s/config/overrides.cnf
 		},
 		{
 			Name: "init-mysql-socket", Image: vitessImage, ImagePullPolicy: spec.ImagePullPolicies.Vttablet,
-			Command:         []string{"/bin/sh", "-c", fmt.Sprintf("ln -sf %s/vt_%s/mysql.sock %s", vtDataRoot, names.TabletUIDString(t.uid), mysqlSocket)},
+			Command:         []string{"/bin/sh", "-c", fmt.Sprintf("rm -f %[1]s/mysql.sock.lock && ln -sf %[1]s/mysql.sock %[2]s", tabletDataDir(t), mysqlSocket)},
 			VolumeMounts:    []corev1.VolumeMount{socketMount},
 			SecurityContext: restrictedContainer(),
 		},
@@ -242,7 +246,10 @@ printf '%%s\n' "$MYSQLD_CONFIG_OVERRIDES" > %[1]s/config/overrides.cnf
 		},
 		{
 			Name: "mysqld-exporter", Image: orDefault(spec.Images.MysqldExporter, DefaultMysqldExporterImage), ImagePullPolicy: spec.ImagePullPolicies.MysqldExporter,
-			Args:            flagArgs(exporterFlags),
+			Args: flagArgs(exporterFlags),
+			// Exporters before v0.15 refuse a my.cnf without a password and read this instead;
+			// later ones read only the my.cnf.
+			Env:             []corev1.EnvVar{{Name: "DATA_SOURCE_NAME", Value: fmt.Sprintf("vt_dba@unix(%s)/", mysqlSocket)}},
 			Ports:           []corev1.ContainerPort{{Name: "metrics", ContainerPort: mysqldExporterPort, Protocol: corev1.ProtocolTCP}},
 			Resources:       exporter.Resources,
 			VolumeMounts:    []corev1.VolumeMount{socketMount, configMount},
@@ -282,6 +289,11 @@ printf '%%s\n' "$MYSQLD_CONFIG_OVERRIDES" > %[1]s/config/overrides.cnf
 	}
 	stampHash(&pod.ObjectMeta, pod.Spec)
 	return pod
+}
+
+// tabletDataDir is where mysqlctld keeps the tablet's MySQL files on its claim.
+func tabletDataDir(t tablet) string {
+	return fmt.Sprintf("%s/vt_%s", vtDataRoot, names.TabletUIDString(t.uid))
 }
 
 // mysqldImage is the first MySQL flavour the cluster names, else the Vitess image, which carries
