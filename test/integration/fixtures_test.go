@@ -97,7 +97,7 @@ spec:
 
 // realVitessCluster is the VitessCluster "demo" in namespace, run by a test's real Vitess: its
 // global lockserver is topo's etcd, and the server reaches vtctld at its loopback address.
-// keyspaces are spec.keyspaces' items (see realKeyspace); none when empty.
+// keyspaces are spec.keyspaces' items (see scenario.Keyspace); none when empty.
 func realVitessCluster(namespace string, topo *vitess.Topology, vtctld *vitess.Vtctld, keyspaces ...string) string {
 	manifest := fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
 kind: VitessCluster
@@ -115,24 +115,4 @@ spec:
 		manifest += "  keyspaces:" + strings.Join(keyspaces, "")
 	}
 	return manifest
-}
-
-// realKeyspace is a keyspace item for realVitessCluster, with durability policy none (tablets
-// acknowledge no writes of each other) and turndown policy RequireIdle, with one equal
-// partitioning per entry of parts, each shard with tabletPools (a YAML flow sequence) in zone1.
-func realKeyspace(name, tabletPools string, parts ...int) string {
-	out := fmt.Sprintf(`
-  - name: %s
-    durabilityPolicy: none
-    turndownPolicy: RequireIdle
-    partitionings:`, name)
-	for _, n := range parts {
-		out += fmt.Sprintf(`
-    - equal:
-        parts: %d
-        shardTemplate:
-          databaseInitScriptSecret: {name: init, key: init_db.sql}
-          tabletPools: %s`, n, tabletPools)
-	}
-	return out + "\n"
 }

@@ -14,15 +14,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
+	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 )
 
 var (
@@ -90,19 +87,8 @@ func vitessClient(t *testing.T, config *rest.Config) versioned.Interface {
 
 // newNamespace creates a namespace for one test and deletes it when the test ends.
 func newNamespace(t *testing.T, prefix string) string {
-	ctx := testContext(t)
-	name := prefix + "-" + rand.String(5)
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := kubeClient(t).CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		err := kubeClient(t).CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			t.Errorf("deleting namespace %s: %v", name, err)
-		}
-	})
-	return name
+	t.Helper()
+	return scenario.NewNamespace(testContext(t), t, controlPlane, prefix)
 }
 
 // kubectl runs kubectl as the cluster admin and fails the test if it fails.
@@ -144,20 +130,7 @@ func readFile(t *testing.T, path string) string {
 // eventually polls cond until it holds or the test's context ends.
 func eventually(t *testing.T, what string, cond func() (bool, error)) {
 	t.Helper()
-	ctx := testContext(t)
-	var lastErr error
-	for {
-		ok, err := cond()
-		if ok {
-			return
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: timed out (last error: %v)", what, lastErr)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	scenario.Eventually(testContext(t), t, what, cond)
 }
 
 func vitessClientForBench() (versioned.Interface, error) {

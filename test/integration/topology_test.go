@@ -13,6 +13,7 @@ import (
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
@@ -28,7 +29,7 @@ func TestTopologyRegistration(t *testing.T) {
 
 	ns := newNamespace(t, "topology")
 	pools := "[{cell: zone1, type: replica, replicas: 1}]"
-	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", pools, 1)))
+	mustApply(t, realVitessCluster(ns, topo, vtctld, scenario.Keyspace("commerce", pools, 1)))
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
 	cellName, keyspaceName := names.Cell("demo", "zone1"), names.Keyspace("demo", "commerce")
 	var lastSeen string
@@ -85,8 +86,8 @@ func TestTopologyRegistration(t *testing.T) {
 		shard, err := api.VitessShards(ns).Get(ctx, oldShard, metav1.GetOptions{})
 		return err == nil && shard.Status.Serving, err
 	})
-	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", pools, 1, 2)))
-	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", pools, 2)))
+	mustApply(t, realVitessCluster(ns, topo, vtctld, scenario.Keyspace("commerce", pools, 1, 2)))
+	mustApply(t, realVitessCluster(ns, topo, vtctld, scenario.Keyspace("commerce", pools, 2)))
 	eventually(t, "turndown of the serving shard held", func() (bool, error) {
 		keyspace, err := api.VitessKeyspaces(ns).Get(ctx, keyspaceName, metav1.GetOptions{})
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
@@ -25,7 +26,7 @@ func TestKeyspaceVSchema(t *testing.T) {
 	ctx := testContext(t)
 	topo, vtctld := vitess.StartForTest(ctx, t, filepath.Join(repoRoot, ".local", "vitess", t.Name()))
 	ns := newNamespace(t, "vschema")
-	mustApply(t, realVitessCluster(ns, topo, vtctld, realKeyspace("commerce", "[{cell: zone1, type: replica, replicas: 1}]", 1)))
+	mustApply(t, realVitessCluster(ns, topo, vtctld, scenario.Keyspace("commerce", "[{cell: zone1, type: replica, replicas: 1}]", 1)))
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
 	keyspaces := api.VitessKeyspaces(ns)
 	keyspace := names.Keyspace("demo", "commerce")

@@ -89,8 +89,16 @@ func StartVtgateForTest(ctx context.Context, t testing.TB, topo *Topology, dir, 
 // keyspace:shard for one shard.
 func (g *Vtgate) Open(t testing.TB, target string) *sql.DB {
 	t.Helper()
+	return OpenVtgate(t, g.MySQLAddress, target)
+}
+
+// OpenVtgate is Open for the vtgate at address (host:port of its MySQL protocol), as user "user"
+// with no password: the example cluster's login, and any name where vtgate does no
+// authentication.
+func OpenVtgate(t testing.TB, address, target string) *sql.DB {
+	t.Helper()
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "user", "tcp", g.MySQLAddress, target
+	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "user", "tcp", address, target
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		t.Fatal(err)
