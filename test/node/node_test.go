@@ -37,9 +37,7 @@ const etcdImage = "quay.io/coreos/etcd:v3.5.17"
 // its container with kubectl exec must create a cell in that topology. A pod that does not
 // tolerate the real node's taint must go to the kwok node instead.
 func TestRealNodeRunsVitessPods(t *testing.T) {
-	if os.Getenv("VITESS_APISERVER_INTEGRATION") != "1" {
-		t.Skip("set VITESS_APISERVER_INTEGRATION=1 to run tests that start a local control plane")
-	}
+	skipUnlessIntegration(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	root, err := framework.RepoRoot()
@@ -252,12 +250,7 @@ func runPod(ctx context.Context, t *testing.T, client kubernetes.Interface, pod 
 				return false, fmt.Errorf("container %s exited %d (%s): %s", c.Name, term.ExitCode, term.Reason, term.Message)
 			}
 		}
-		for _, c := range got.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
+		return podReady(got), nil
 	})
 	if err != nil {
 		t.Fatalf("pod %s not Ready: %v; last seen: %+v", pod.Name, err, last.Status)

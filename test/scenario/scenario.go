@@ -96,6 +96,13 @@ create table product(sku varbinary(128), description varbinary(128), price bigin
 create table customer(customer_id bigint not null, email varbinary(128), primary key(customer_id));
 create table corder(order_id bigint not null, customer_id bigint, sku varbinary(128), price bigint, primary key(order_id));`)
 	db := backend.Open(t, "commerce")
+	// vtgate finds a new primary through its own health check, which can trail the election by up
+	// to its tablet refresh interval (a minute by default).
+	s.eventually("vtgate routing commerce's queries to its primary", func() (bool, error) {
+		var products int
+		err := db.QueryRowContext(ctx, "select count(*) from product").Scan(&products)
+		return err == nil, err
+	})
 	const customers = 40
 	s.exec(db, "insert into product(sku, description, price) values ('SKU-1001', 'Monitor', 100), ('SKU-1002', 'Keyboard', 30)")
 	for id := 1; id <= customers; id++ {
