@@ -46,6 +46,7 @@ const (
 	volumeSocket   = "vt-socket"
 	volumeSharedVt = "vt-shared"
 	volumeInitDB   = "db-init-script"
+	volumeTmp      = "tmp"
 )
 
 // tablet is one tablet a shard's pools declare.
@@ -155,6 +156,7 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 	volumes := []corev1.Volume{
 		{Name: volumeSocket, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		{Name: volumeSharedVt, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		{Name: volumeTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
 	if pool.DataVolumeClaimTemplate != nil {
 		volumes = append(volumes, corev1.Volume{Name: volumeData, VolumeSource: corev1.VolumeSource{
@@ -164,8 +166,12 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 	}
 	dataMount := corev1.VolumeMount{Name: volumeData, MountPath: vtDataRoot}
 	socketMount := corev1.VolumeMount{Name: volumeSocket, MountPath: vtSocketDir}
+	// The root filesystems are read-only, and mysqlctld writes a defaults file to /tmp for each
+	// mysqladmin it runs: without a writable /tmp, its shutdown of mysqld on SIGTERM fails and
+	// mysqld is killed instead, leaving crash recovery to the next start.
+	tmpMount := corev1.VolumeMount{Name: volumeTmp, MountPath: "/tmp"}
 	configMount := corev1.VolumeMount{Name: volumeSharedVt, MountPath: "/vt/config", SubPath: "config"}
-	mysqldMounts := []corev1.VolumeMount{dataMount, socketMount, configMount,
+	mysqldMounts := []corev1.VolumeMount{dataMount, socketMount, configMount, tmpMount,
 		{Name: volumeSharedVt, MountPath: "/vt/bin", SubPath: "bin"}}
 	if secret := spec.DatabaseInitScriptSecret; secret.Name != "" {
 		volume := orDefault(secret.VolumeName, volumeInitDB)
@@ -228,7 +234,7 @@ printf '%%s\n' "$MYSQLD_CONFIG_OVERRIDES" > %[1]s/config/overrides.cnf
 			// with little lag.
 			ReadinessProbe:  &corev1.Probe{ProbeHandler: vitessHealth, PeriodSeconds: 10},
 			LivenessProbe:   &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("web")}}, PeriodSeconds: 10, FailureThreshold: 30},
-			VolumeMounts:    append([]corev1.VolumeMount{dataMount, socketMount}, pool.ExtraVolumeMounts...),
+			VolumeMounts:    append([]corev1.VolumeMount{dataMount, socketMount, tmpMount}, pool.ExtraVolumeMounts...),
 			SecurityContext: restrictedContainer(),
 		},
 		{
