@@ -261,11 +261,19 @@ func (p *clusterPass) readTopology(ctx context.Context, view *topologyView) erro
 	view.keyspace, view.shards, view.serving = map[string]bool{}, map[string]vtctld.Shard{}, map[string][]string{}
 	cellNames := slices.Collect(maps.Keys(view.cells))
 	for _, keyspace := range p.cluster.Spec.Keyspaces {
-		if !slices.ContainsFunc(keyspaces, func(k vtctld.Keyspace) bool { return k.Name == keyspace.Name }) {
+		i := slices.IndexFunc(keyspaces, func(k vtctld.Keyspace) bool { return k.Name == keyspace.Name })
+		switch {
+		case i < 0:
 			if err := client.CreateKeyspace(ctx, keyspace.Name, keyspace.DurabilityPolicy); err != nil {
 				return err
 			}
 			p.events.Eventf(p.cluster, nil, "Normal", "KeyspaceRegistered", "Register", "created keyspace %s in the topology (durability policy %q)", keyspace.Name, keyspace.DurabilityPolicy)
+		case keyspace.DurabilityPolicy != "" && keyspaces[i].DurabilityPolicy != keyspace.DurabilityPolicy:
+			// Tablets that start first create their keyspace with no policy.
+			if err := client.SetDurabilityPolicy(ctx, keyspace.Name, keyspace.DurabilityPolicy); err != nil {
+				return err
+			}
+			p.events.Eventf(p.cluster, nil, "Normal", "DurabilityPolicySet", "Register", "set keyspace %s's durability policy to %q (it was %q)", keyspace.Name, keyspace.DurabilityPolicy, keyspaces[i].DurabilityPolicy)
 		}
 		view.keyspace[keyspace.Name] = true
 		shards, err := client.Shards(ctx, keyspace.Name)

@@ -108,6 +108,17 @@ func (c *Client) CreateKeyspace(ctx context.Context, name, durabilityPolicy stri
 	return err
 }
 
+// SetDurabilityPolicy sets which tablets of a keyspace acknowledge a write: for a keyspace its
+// tablets created before it was registered (which leaves the policy empty, and VTOrc ignoring the
+// keyspace), or whose policy the spec changed.
+func (c *Client) SetDurabilityPolicy(ctx context.Context, keyspace, durabilityPolicy string) error {
+	_, err := invoke(ctx, c, "SetKeyspaceDurabilityPolicy", write, c.rpc.SetKeyspaceDurabilityPolicy, &vtctldatapb.SetKeyspaceDurabilityPolicyRequest{
+		Keyspace:         keyspace,
+		DurabilityPolicy: durabilityPolicy,
+	})
+	return err
+}
+
 // Shards lists the shards of a keyspace, sorted by name; a keyspace without shards has none, and a
 // keyspace that does not exist is an error.
 func (c *Client) Shards(ctx context.Context, keyspace string) ([]Shard, error) {
