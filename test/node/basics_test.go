@@ -38,6 +38,7 @@ const etcdImage = "quay.io/coreos/etcd:v3.5.17"
 // tolerate the real node's taint must go to the kwok node instead.
 func TestRealNodeRunsVitessPods(t *testing.T) {
 	skipUnlessIntegration(t)
+	stopRealCluster() // this test's node runs beside kwok nodes
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	root, err := framework.RepoRoot()

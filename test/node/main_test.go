@@ -2,7 +2,6 @@ package node_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,51 +26,51 @@ type realCluster struct {
 }
 
 var (
-	realClusterOnce sync.Once
-	shared          *realCluster
-	sharedErr       error
+	sharedMu sync.Mutex
+	shared   *realCluster
 )
 
-// sharedRealCluster starts the shared cluster on first use.
+// sharedRealCluster starts the shared cluster unless it runs.
 func sharedRealCluster(t *testing.T) *realCluster {
 	t.Helper()
 	skipUnlessIntegration(t)
-	realClusterOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		root, err := framework.RepoRoot()
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		// Kept under .local so that the logs of a failed run can be read afterwards.
-		dir := filepath.Join(root, ".local", "node-cluster")
-		if err := os.RemoveAll(dir); err != nil {
-			sharedErr = err
-			return
-		}
-		cp, err := framework.Start(ctx, framework.Options{Dir: dir, RealNode: true, Nodes: framework.NoNodes, Logf: t.Logf})
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		server, err := cp.StartVitessAPIServer(ctx, framework.ServerOptions{})
-		if err != nil {
-			_ = cp.Stop()
-			sharedErr = fmt.Errorf("%w (logs in %s)", err, cp.LogDir())
-			return
-		}
-		shared = &realCluster{cp: cp, server: server}
-	})
-	if sharedErr != nil {
-		t.Fatal(sharedErr)
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if shared != nil {
+		return shared
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	root, err := framework.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Kept under .local so that the logs of a failed run can be read afterwards.
+	dir := filepath.Join(root, ".local", "node-cluster")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := framework.Start(ctx, framework.Options{Dir: dir, RealNode: true, Nodes: framework.NoNodes, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := cp.StartVitessAPIServer(ctx, framework.ServerOptions{})
+	if err != nil {
+		_ = cp.Stop()
+		t.Fatalf("%v (logs in %s)", err, cp.LogDir())
+	}
+	shared = &realCluster{cp: cp, server: server}
 	return shared
 }
 
+// stopRealCluster stops the shared cluster if it runs: TestMain does at the end, and a test that
+// needs a real node of its own does first, since one real node runs on a machine at a time.
 func stopRealCluster() {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
 	if shared != nil {
 		_ = shared.cp.Stop()
+		shared = nil
 	}
 }
 
