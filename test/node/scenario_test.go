@@ -30,22 +30,11 @@ import (
 // 302 step's new shards are real tablets that copy real rows, and the 306 step turns down real
 // tablets. vtctld's outage is the cluster's own: its dashboard scaled to zero and back.
 func TestScenarioOnRealNode(t *testing.T) {
-	rc := sharedRealCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
-	root, err := framework.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := versioned.NewForConfig(rc.cp.AdminConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend := &realNodeBackend{ctx: ctx, cp: rc.cp, api: api, initDB: exampleInitDB(t, root)}
-	namespace := scenario.NewNamespace(ctx, t, rc.cp, "scenario")
-	backend.namespace = namespace
+	backend := newRealNodeBackend(ctx, t, "scenario")
 	started := time.Now()
-	scenario.Run(ctx, t, rc.cp, namespace, backend)
+	scenario.Run(ctx, t, backend.cp, backend.namespace, backend)
 	t.Logf("the story took %s on the real node", time.Since(started).Round(time.Second))
 }
 
@@ -57,6 +46,23 @@ type realNodeBackend struct {
 	api       versioned.Interface
 	namespace string
 	initDB    string
+}
+
+// newRealNodeBackend is a backend for a VitessCluster in a new namespace of the shared real
+// cluster.
+func newRealNodeBackend(ctx context.Context, t *testing.T, namespacePrefix string) *realNodeBackend {
+	t.Helper()
+	rc := sharedRealCluster(t)
+	root, err := framework.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := versioned.NewForConfig(rc.cp.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	namespace := scenario.NewNamespace(ctx, t, rc.cp, namespacePrefix)
+	return &realNodeBackend{ctx: ctx, cp: rc.cp, api: api, namespace: namespace, initDB: exampleInitDB(t, root)}
 }
 
 // Cluster adds the Secret the keyspaces' databaseInitScriptSecret names, with the example

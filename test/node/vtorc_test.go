@@ -8,11 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
-	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
-	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 )
 
 // TestVTOrcOnRealNode is a keyspace that asks for VTOrc with semi-sync durability, as the
@@ -20,20 +17,11 @@ import (
 // election to it. VTOrc must elect the primary (the reconciler records no PrimaryElected Event),
 // and vtgate must take writes, which semi-sync acknowledges from a replica.
 func TestVTOrcOnRealNode(t *testing.T) {
-	rc := sharedRealCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	root, err := framework.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := versioned.NewForConfig(rc.cp.AdminConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	namespace := scenario.NewNamespace(ctx, t, rc.cp, "vtorc")
-	t.Cleanup(func() { deleteNamespace(t, rc.cp, namespace) })
-	backend := &realNodeBackend{ctx: ctx, cp: rc.cp, api: api, namespace: namespace, initDB: exampleInitDB(t, root)}
+	backend := newRealNodeBackend(ctx, t, "vtorc")
+	cp, api, namespace := backend.cp, backend.api, backend.namespace
+	t.Cleanup(func() { deleteNamespace(t, cp, namespace) })
 	keyspace := `
   - name: commerce
     durabilityPolicy: semi_sync
@@ -47,10 +35,10 @@ func TestVTOrcOnRealNode(t *testing.T) {
           tabletPools: [{cell: zone1, type: replica, replicas: 3}]
 `
 	started := time.Now()
-	if out, errOut, err := rc.cp.KubectlInput(ctx, backend.Cluster(namespace, keyspace), "apply", "-f", "-"); err != nil {
+	if out, errOut, err := cp.KubectlInput(ctx, backend.Cluster(namespace, keyspace), "apply", "-f", "-"); err != nil {
 		t.Fatalf("%v\n%s%s", err, out, errOut)
 	}
-	core := rc.cp.Client().CoreV1()
+	core := cp.Client().CoreV1()
 	vtorcs := labels.SelectorFromSet(labels.Set{reconcile.LabelComponent: "vtorc", reconcile.LabelKeyspace: "commerce"}).String()
 	waitFor(ctx, t, "the VTOrc Pod Ready", func(ctx context.Context) (bool, error) {
 		pods, err := core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: vtorcs})
@@ -67,7 +55,7 @@ func TestVTOrcOnRealNode(t *testing.T) {
 		return primary != "", nil
 	})
 	t.Logf("VTOrc Ready and %s primary %s after kubectl apply", primary, time.Since(started).Round(time.Second))
-	events, err := rc.cp.Client().EventsV1().Events(namespace).List(ctx, metav1.ListOptions{})
+	events, err := cp.Client().EventsV1().Events(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
