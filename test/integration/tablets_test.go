@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,7 +45,8 @@ func TestTabletRollout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Spec.Volumes[2].PersistentVolumeClaim == nil || first.Spec.Volumes[2].PersistentVolumeClaim.ClaimName != pods[0] {
+	data := slices.IndexFunc(first.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == "vtdataroot" })
+	if data < 0 || first.Spec.Volumes[data].PersistentVolumeClaim == nil || first.Spec.Volumes[data].PersistentVolumeClaim.ClaimName != pods[0] {
 		t.Errorf("tablet volumes: %+v", first.Spec.Volumes)
 	}
 	if err := core.CoreV1().Pods(ns).Delete(ctx, pods[0], metav1.DeleteOptions{}); err != nil {
