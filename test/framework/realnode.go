@@ -109,8 +109,6 @@ type realNode struct {
 	unlock func()
 	// The node's processes, set once started, under the control plane's mutex.
 	containerd, kubelet, dns, kubeProxy *process
-	// dnsReadyPort is where CoreDNS reports that it has synced with kube-apiserver.
-	dnsReadyPort int
 	// kubeProxyConfig is kube-proxy's configuration file, once written; its --cleanup needs it.
 	kubeProxyConfig string
 	// stopProvisioner ends provisionLocalVolumes.
@@ -164,7 +162,6 @@ func (cp *ControlPlane) startRealNode(ctx context.Context) error {
 	if err := cp.startContainerd(ctx); err != nil {
 		return err
 	}
-	var err error
 	started := time.Now()
 	for _, tarball := range n.images.tarballs {
 		if out, err := n.ctr(ctx, "images", "import", "--all-platforms", tarball); err != nil {
@@ -172,9 +169,6 @@ func (cp *ControlPlane) startRealNode(ctx context.Context) error {
 		}
 	}
 	cp.opts.Logf("imported %d images into the real node's containerd in %s", len(n.images.tarballs), time.Since(started).Round(time.Millisecond))
-	if n.dnsReadyPort, err = freePort(); err != nil {
-		return err
-	}
 	if err := cp.startKubelet(ctx); err != nil {
 		return err
 	}

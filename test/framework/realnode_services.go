@@ -53,6 +53,11 @@ func (cp *ControlPlane) startClusterDNS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Where CoreDNS reports that it has synced with kube-apiserver.
+	readyPort, err := freePort()
+	if err != nil {
+		return err
+	}
 	corefile := fmt.Sprintf(`.:%d {
     bind %s
     errors
@@ -66,7 +71,7 @@ func (cp *ControlPlane) startClusterDNS(ctx context.Context) error {
     cache 5
     loadbalance
 }
-`, clusterDNSPort, realNodeIP, n.dnsReadyPort, clusterDomain, kubeconfig)
+`, clusterDNSPort, realNodeIP, readyPort, clusterDomain, kubeconfig)
 	path := filepath.Join(n.dir, "Corefile")
 	if err := os.WriteFile(path, []byte(corefile), 0o644); err != nil {
 		return err
@@ -74,7 +79,7 @@ func (cp *ControlPlane) startClusterDNS(ctx context.Context) error {
 	if err := cp.startRecorded(func(p *process) { n.dns = p }, "coredns", cp.tools.CoreDNS, "-conf", path); err != nil {
 		return err
 	}
-	url := "http://" + loopback(n.dnsReadyPort) + "/ready"
+	url := "http://" + loopback(readyPort) + "/ready"
 	return cp.poll(ctx, "CoreDNS "+url, func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, http.DefaultClient, url), nil
 	})

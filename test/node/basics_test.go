@@ -104,7 +104,7 @@ func TestRealNodeRunsVitessPods(t *testing.T) {
 	etcd = runPod(ctx, t, client, etcd)
 	t.Logf("etcd Ready at %s", etcd.Status.PodIP)
 
-	topology := etcd.Status.PodIP + ":2379" // no cluster DNS on this node yet
+	topology := etcd.Status.PodIP + ":2379" // the pod has no Service, so no DNS name
 	vtctld := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "vtctld", Namespace: ns},
 		Spec: corev1.PodSpec{

@@ -24,6 +24,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
+	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
@@ -175,12 +176,12 @@ func insertCustomers(ctx context.Context, t *testing.T, db *sql.DB, from, to int
 	}
 }
 
-// waitFor polls cond every 2 s until it holds, failing the test after realPodsTimeout.
+// waitFor polls cond until it holds, failing the test after realPodsTimeout.
 func waitFor(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
 	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 2*time.Second, realPodsTimeout, true, cond); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
+	ctx, cancel := context.WithTimeout(ctx, realPodsTimeout)
+	defer cancel()
+	scenario.Eventually(ctx, t, what, func() (bool, error) { return cond(ctx) })
 }
 
 // deleteNamespace deletes a namespace and waits until its Pods are gone, so that they no longer use

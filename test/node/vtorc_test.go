@@ -21,7 +21,6 @@ func TestVTOrcOnRealNode(t *testing.T) {
 	defer cancel()
 	backend := newRealNodeBackend(ctx, t, "vtorc")
 	cp, api, namespace := backend.cp, backend.api, backend.namespace
-	t.Cleanup(func() { deleteNamespace(t, cp, namespace) })
 	keyspace := `
   - name: commerce
     durabilityPolicy: semi_sync
