@@ -119,7 +119,12 @@ tar --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*'
 vt=$work/vitess-root/vt
 mkdir -p "$vt/bin" "$vt/vtdataroot" "$vt/socket"
 cp "${vitess_programs[@]/#/$VITESS_BIN/}" "$vt/bin/"
-cp -R "$(go -C "$here/tools/vitess" list -m -f '{{.Dir}}' vitess.io/vitess)/config" "$vt/config"
+# The binaries may come from the tools cache while the module cache is empty (a cleaned or new
+# one): download the module before asking where it is.
+go -C "$here/tools/vitess" mod download vitess.io/vitess
+vitess_module=$(go -C "$here/tools/vitess" list -m -f '{{.Dir}}' vitess.io/vitess)
+[ -n "$vitess_module" ] || { log "vitess.io/vitess is not in the module cache"; exit 1; }
+cp -R "$vitess_module/config" "$vt/config"
 chmod -R u+w "$vt/config" # read-only in the module cache
 # Like the upstream image, /vt belongs to the vitess user (uid 999, as the reconciler's pods run).
 tar --sort=name --mtime=@0 --numeric-owner --owner=999 --group=999 -C "$work/vitess-root" -cf "$work/vt.tar" vt

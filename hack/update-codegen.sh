@@ -5,7 +5,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 module=$(go list -m)
+# `go list -m -f {{.Dir}}` prints nothing for a module that is not in the module cache yet (a fresh
+# machine): download it first.
+go mod download k8s.io/code-generator
 codegen_root=$(go list -m -f '{{.Dir}}' k8s.io/code-generator)
+[ -n "$codegen_root" ] || { echo "k8s.io/code-generator is not in the module cache" >&2; exit 1; }
 export GOBIN=${GOBIN:-$root/.local/gobin}
 mkdir -p "$GOBIN"
 source "$codegen_root/kube_codegen.sh"
