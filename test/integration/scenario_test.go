@@ -25,7 +25,7 @@ func TestScenario(t *testing.T) {
 	// of its own.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	dir := filepath.Join(repoRoot, ".local", "vt", "scenario")
+	dir := vitess.DataDir(t, "vt", "scenario")
 	topo, vtctld := vitess.StartForTest(ctx, t, dir)
 	backend := &kwokBackend{ctx: ctx, dir: dir, topo: topo, vtctld: vtctld}
 	scenario.Run(ctx, t, controlPlane, newNamespace(t, "scenario"), backend)

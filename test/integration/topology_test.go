@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -24,7 +23,7 @@ import (
 // it does not.
 func TestTopologyRegistration(t *testing.T) {
 	ctx := testContext(t)
-	topo, vtctld := vitess.StartForTest(ctx, t, filepath.Join(repoRoot, ".local", "vitess", t.Name()))
+	topo, vtctld := vitess.StartForTest(ctx, t, vitess.DataDir(t, "vitess", t.Name()))
 	raw := vitess.RawClient(t, vtctld.GRPCAddress)
 
 	ns := newNamespace(t, "topology")

@@ -31,7 +31,7 @@ func TestVitessTablets(t *testing.T) {
 	// Starting two tablets (mysqlctl init, mysqld, vttablet) takes longer than testContext allows.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	dir := filepath.Join(repoRoot, ".local", "vitess", t.Name())
+	dir := vitess.DataDir(t, "vitess", t.Name())
 	topo, vtctld := vitess.StartForTest(ctx, t, dir)
 	raw := vitess.RawClient(t, vtctld.GRPCAddress)
 	if _, err := raw.AddCellInfo(ctx, &vtctldatapb.AddCellInfoRequest{

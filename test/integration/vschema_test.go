@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,7 +23,7 @@ import (
 // workflow action before the workflow exists in Vitess is refused with 409.
 func TestKeyspaceVSchema(t *testing.T) {
 	ctx := testContext(t)
-	topo, vtctld := vitess.StartForTest(ctx, t, filepath.Join(repoRoot, ".local", "vitess", t.Name()))
+	topo, vtctld := vitess.StartForTest(ctx, t, vitess.DataDir(t, "vitess", t.Name()))
 	ns := newNamespace(t, "vschema")
 	mustApply(t, realVitessCluster(ns, topo, vtctld, scenario.Keyspace("commerce", "[{cell: zone1, type: replica, replicas: 1}]", 1)))
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()

@@ -14,7 +14,6 @@ import (
 	vschemapb "vitess.io/vitess/go/vt/proto/vschema"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 
-	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
@@ -25,11 +24,7 @@ import (
 func TestTabletsAndVtgate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	repoRoot, err := framework.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(repoRoot, ".local", "vitess", t.Name())
+	dir := vitess.DataDir(t, "vitess", t.Name())
 	phase := phaseTimer(t)
 
 	topo, server := vitess.StartForTest(ctx, t, dir)

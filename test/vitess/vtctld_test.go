@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
-	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
@@ -33,12 +31,8 @@ func TestMain(m *testing.M) {
 func TestVtctldClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	repoRoot, err := framework.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Kept after the test, like the other integration tests' logs, so a failure can be read.
-	topo, server := vitess.StartForTest(ctx, t, filepath.Join(repoRoot, ".local", "vitess", t.Name()))
+	topo, server := vitess.StartForTest(ctx, t, vitess.DataDir(t, "vitess", t.Name()))
 
 	client, err := vtctld.Dial(server.GRPCAddress)
 	if err != nil {
