@@ -38,7 +38,7 @@ func (r *Reconciler) reconcileCluster(ctx context.Context, key string) error {
 		return nil
 	}
 	pass := &clusterPass{pass: pass{Reconciler: r, owner: cluster}, cluster: cluster}
-	pass.view = pass.observeTopology(key)
+	pass.view = pass.observeTopology(ctx, key)
 	desired, err := desiredChildren(cluster)
 	if err != nil {
 		pass.fail(err)

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -208,7 +209,9 @@ const (
 	kindLockserver = "EtcdLockserver"
 )
 
-// Run reconciles until ctx is done.
+// Run reconciles until ctx is done, and returns only once nothing it started runs any more. A
+// Reconciler serves one leader's term: its queue and informers end with it, so the next term
+// needs a new one (see New).
 func (r *Reconciler) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
 	defer r.queue.ShutDown()
@@ -227,10 +230,18 @@ func (r *Reconciler) Run(ctx context.Context, workers int) error {
 		}
 	}
 	klog.InfoS("Reconciling VitessClusters, EtcdLockservers, VitessShards and VitessWorkflows", "workers", workers)
+	var running sync.WaitGroup
 	for range workers {
-		go wait.UntilWithContext(ctx, r.work, time.Second)
+		running.Go(func() { wait.UntilWithContext(ctx, r.work, time.Second) })
 	}
 	<-ctx.Done()
+	// The term is over. A former leader must not act any more: the workers stop at their next
+	// item, and Run returns once they and their background work have ended, so that the next
+	// leader (here or in another replica) is the only one that acts.
+	r.queue.ShutDown()
+	running.Wait()
+	r.topology.waitBackground()
+	klog.InfoS("Stopped reconciling")
 	return nil
 }
 
@@ -238,6 +249,11 @@ func (r *Reconciler) work(ctx context.Context) {
 	for {
 		item, shutdown := r.queue.Get()
 		if shutdown {
+			return
+		}
+		if ctx.Err() != nil {
+			// The queue hands out what it still holds after ShutDown: leave it to the next term.
+			r.queue.Done(item)
 			return
 		}
 		start := time.Now()

@@ -28,7 +28,7 @@ var errTabletsNotRegistered = errors.New("not every tablet of the shard is in th
 
 // reparentAway moves the shard's primary role off the given tablet before its Pod is replaced,
 // after which the next pass sees the new primary and replaces the old one's Pod.
-func (p *shardPass) reparentAway(primary, why string) {
+func (p *shardPass) reparentAway(ctx context.Context, primary, why string) {
 	shard := p.shard
 	shardKey := shard.Namespace + "/" + shard.Name
 	p.waiting = fmt.Sprintf("tablet %s %s but is the primary; it is replaced after a planned reparent", primary, why)
@@ -40,7 +40,7 @@ func (p *shardPass) reparentAway(primary, why string) {
 	if failed := p.topology.reparentFailure(shardKey); failed != nil {
 		p.waiting += fmt.Sprintf(" (the last attempt failed: %v)", failed)
 	}
-	p.reparentInBackground(view, func(ctx context.Context, client *vtctld.Client) error {
+	p.reparentInBackground(ctx, view, func(ctx context.Context, client *vtctld.Client) error {
 		promoted, err := client.ReparentAwayFrom(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, primary)
 		p.topology.setReparentFailure(shardKey, err)
 		if err != nil {
@@ -58,7 +58,7 @@ func (p *shardPass) reparentAway(primary, why string) {
 // shard (its tablets created the record) but names no primary. Not once they are Ready: a
 // replica reports itself healthy only once it replicates from a primary. With VTOrc configured
 // it is left to VTOrc, which does the same.
-func (p *shardPass) electPrimary() {
+func (p *shardPass) electPrimary(ctx context.Context) {
 	shard := p.shard
 	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.running < p.desired {
 		return
@@ -77,7 +77,7 @@ func (p *shardPass) electPrimary() {
 		return
 	}
 	candidate := tablets[i].alias()
-	p.reparentInBackground(view, func(ctx context.Context, client *vtctld.Client) error {
+	p.reparentInBackground(ctx, view, func(ctx context.Context, client *vtctld.Client) error {
 		registered, err := client.Tablets(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
 		if err != nil {
 			return err
@@ -100,17 +100,13 @@ func (p *shardPass) electPrimary() {
 // reparentInBackground runs a planned reparent of the shard off the worker, since it takes
 // seconds, and one at a time per shard. After it the cluster's topology is read again at once,
 // so the next pass sees the new primary; after a failure the shard is tried again later.
-func (p *shardPass) reparentInBackground(view *topologyView, reparent func(ctx context.Context, client *vtctld.Client) error) {
+func (p *shardPass) reparentInBackground(ctx context.Context, view *topologyView, reparent func(ctx context.Context, client *vtctld.Client) error) {
 	shard := p.shard
 	shardKey, clusterKey := shard.Namespace+"/"+shard.Name, shard.Namespace+"/"+shard.Spec.Cluster
-	if !p.topology.startWork("reparent/" + shardKey) {
-		return
-	}
-	go func() {
-		defer p.topology.doneWork("reparent/" + shardKey)
+	p.topology.inBackground(ctx, "reparent/"+shardKey, func(ctx context.Context) {
 		client, err := p.topology.client(view.address)
 		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), reparentTimeout)
+			ctx, cancel := context.WithTimeout(ctx, reparentTimeout)
 			defer cancel()
 			err = reparent(ctx, client.WithTimeout(reparentTimeout))
 		}
@@ -120,5 +116,5 @@ func (p *shardPass) reparentInBackground(view *topologyView, reparent func(ctx c
 		}
 		p.topology.readSoon(clusterKey)
 		p.queue.Add(queueKey{kind: kindCluster, key: clusterKey})
-	}()
+	})
 }

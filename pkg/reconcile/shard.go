@@ -47,7 +47,7 @@ func (r *Reconciler) reconcileShard(ctx context.Context, key string) error {
 	}
 	p := &shardPass{pass: pass{Reconciler: r, owner: shard}, shard: shard}
 	p.syncTablets(ctx)
-	p.electPrimary()
+	p.electPrimary(ctx)
 	p.syncDeployments(ctx, namespace, shardLabels(shard, componentVtorc), vtorcDeployments(shard))
 	return errors.Join(append(p.errs, p.updateStatus(ctx))...)
 }
@@ -181,7 +181,7 @@ func (p *shardPass) replace(ctx context.Context, pods []*corev1.Pod, why string)
 	sortPrimaryLast(pods, primary)
 	for _, pod := range pods {
 		if primary != "" && tabletAliasOf(pod) == primary {
-			p.reparentAway(primary, why)
+			p.reparentAway(ctx, primary, why)
 			return
 		}
 		p.events.Eventf(p.shard, nil, corev1.EventTypeNormal, "ReplacingTablet", "Delete", "tablet %s %s", tabletAliasOf(pod), why)

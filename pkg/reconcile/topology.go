@@ -88,6 +88,9 @@ type topology struct {
 	busy map[string]bool
 	// reparentFailures is why a shard's last planned reparent failed, by namespace/name.
 	reparentFailures map[string]error
+	// background counts the work started by inBackground, which Run waits for before the term
+	// ends: a former leader must not go on writing.
+	background sync.WaitGroup
 }
 
 func newTopology() *topology {
@@ -95,22 +98,30 @@ func newTopology() *topology {
 		reparentFailures: map[string]error{}}
 }
 
-// startWork claims the background work of a key; false if it is under way.
-func (t *topology) startWork(key string) bool {
+// inBackground runs work off the worker, one at a time per key; it does nothing if the key's work
+// is under way. ctx is the worker's, so the work ends with the leader's term, and Run waits for it
+// (see waitBackground).
+func (t *topology) inBackground(ctx context.Context, key string, work func(ctx context.Context)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.busy[key] {
-		return false
+	if t.busy[key] || ctx.Err() != nil {
+		return
 	}
 	t.busy[key] = true
-	return true
+	t.background.Add(1)
+	go func() {
+		defer t.background.Done()
+		defer func() {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			delete(t.busy, key)
+		}()
+		work(ctx)
+	}()
 }
 
-func (t *topology) doneWork(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.busy, key)
-}
+// waitBackground returns once the work started by inBackground has ended.
+func (t *topology) waitBackground() { t.background.Wait() }
 
 func (t *topology) client(address string) (*vtctld.Client, error) {
 	t.mu.Lock()
@@ -176,7 +187,7 @@ func (t *topology) setView(key string, view *topologyView) {
 // due, starts one in the background: registering the cluster's cells and keyspaces and reading
 // its shards. A reading ends by enqueueing the cluster again; a failed one is retried with
 // backoff. Reading in the background keeps an unreachable vtctld from holding a worker.
-func (p *clusterPass) observeTopology(key string) *topologyView {
+func (p *clusterPass) observeTopology(ctx context.Context, key string) *topologyView {
 	previous := p.topology.view(key)
 	address := VtctldAddress(p.cluster)
 	if previous != nil && previous.address == address && time.Now().Before(previous.nextReading) {
@@ -191,15 +202,14 @@ func (p *clusterPass) observeTopology(key string) *topologyView {
 		p.topology.setView(key, view)
 		return view
 	}
-	if !p.topology.startWork(key) {
-		return previous
-	}
-	go func() {
-		defer p.topology.doneWork(key)
+	p.topology.inBackground(ctx, key, func(ctx context.Context) {
 		view := &topologyView{address: address}
-		ctx, cancel := context.WithTimeout(context.Background(), 4*topologyCallTimeout)
+		ctx, cancel := context.WithTimeout(ctx, 4*topologyCallTimeout)
 		defer cancel()
 		view.err = p.readTopology(ctx, view)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return // the leader's term ended: what it read is of no use to the next term
+		}
 		delay := topologyRefresh
 		if view.err != nil {
 			view.failures = 1
@@ -220,7 +230,7 @@ func (p *clusterPass) observeTopology(key string) *topologyView {
 		}
 		p.queue.Add(queueKey{kind: kindCluster, key: key})
 		p.queue.AddAfter(queueKey{kind: kindCluster, key: key}, delay)
-	}()
+	})
 	return previous
 }
 

@@ -68,14 +68,10 @@ func (r *Reconciler) reconcileWorkflow(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if !r.topology.startWork("workflow/" + key) {
-		return nil
-	}
-	go func() {
-		defer r.topology.doneWork("workflow/" + key)
-		next := r.followWorkflow(workflow.DeepCopy(), VtctldAddress(cluster))
+	r.topology.inBackground(ctx, "workflow/"+key, func(ctx context.Context) {
+		next := r.followWorkflow(ctx, workflow.DeepCopy(), VtctldAddress(cluster))
 		r.queue.AddAfter(queueKey{kind: kindWorkflow, key: key}, next)
-	}()
+	})
 	return nil
 }
 
@@ -98,8 +94,8 @@ func finished(workflow *v1alpha1.VitessWorkflow) bool {
 
 // followWorkflow does one round of a workflow's work and writes what it saw; it returns when the
 // next round is due.
-func (r *Reconciler) followWorkflow(workflow *v1alpha1.VitessWorkflow, address string) time.Duration {
-	ctx, cancel := context.WithTimeout(context.Background(), workflowActionTimeout+2*topologyCallTimeout)
+func (r *Reconciler) followWorkflow(ctx context.Context, workflow *v1alpha1.VitessWorkflow, address string) time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, workflowActionTimeout+2*topologyCallTimeout)
 	defer cancel()
 	client, err := r.topology.client(address)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -567,6 +568,28 @@ func (cp *ControlPlane) Stop() error {
 }
 
 // Dir is the directory the cluster writes to.
+// PauseAPIServer stops kube-apiserver with SIGSTOP for d, then lets it go on with SIGCONT: a
+// stalled kube-apiserver, whose clients' calls hang and whose leases go unrenewed meanwhile.
+func (cp *ControlPlane) PauseAPIServer(d time.Duration) error {
+	cp.mu.Lock()
+	var apiserver *process
+	for _, p := range cp.procs {
+		if p.name == "kube-apiserver" && !p.exited() {
+			apiserver = p
+		}
+	}
+	cp.mu.Unlock()
+	if apiserver == nil {
+		return errors.New("kube-apiserver is not running")
+	}
+	pid := apiserver.cmd.Process.Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		return err
+	}
+	time.Sleep(d)
+	return syscall.Kill(pid, syscall.SIGCONT)
+}
+
 func (cp *ControlPlane) Dir() string { return cp.dir }
 
 // LogDir holds one <component>.log per process.

@@ -218,9 +218,9 @@ func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, reco
 		if err != nil {
 			return err
 		}
-		reconciler := reconcile.New(client, core, recorder)
 		go reconcile.RunLeaderElected(hook, core, o.LeaderElectionNamespace, identity, func(ctx context.Context) {
-			if err := reconciler.Run(ctx, o.ReconcileWorkers); err != nil {
+			// A Reconciler per term: the last one's queue and informers ended with its term.
+			if err := reconcile.New(client, core, recorder).Run(ctx, o.ReconcileWorkers); err != nil {
 				klog.ErrorS(err, "Reconcile loop stopped")
 			}
 		})
