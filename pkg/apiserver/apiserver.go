@@ -62,6 +62,9 @@ type Config struct {
 type ExtraConfig struct {
 	// Events records what actions do, on the objects they act on.
 	Events events.EventRecorder
+	// VtctldAddresses is where each cluster's vtctld is reached; it also decides whether
+	// VitessClusters may carry vitess.AnnotationVtctldAddress.
+	VtctldAddresses reconcile.VtctldAddresses
 }
 
 // CompletedConfig is a Config whose defaults are filled in.
@@ -86,7 +89,7 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.ExtraConfig.Events)
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.ExtraConfig.Events, c.ExtraConfig.VtctldAddresses)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +103,7 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 }
 
 // newStorage builds the storage of every resource of v1alpha1, keyed by resource path.
-func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecorder) (map[string]rest.Storage, error) {
+func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecorder, vtctldAddresses reconcile.VtctldAddresses) (map[string]rest.Storage, error) {
 	storage := map[string]rest.Storage{}
 	add := func(resource string, build func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error)) (rest.Storage, error) {
 		main, status, err := build(Scheme, optsGetter)
@@ -120,11 +123,13 @@ func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecor
 			return nil, err
 		}
 	}
-	clusters, err := add("vitessclusters", vitesscluster.NewStorage)
+	clusters, err := add("vitessclusters", func(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
+		return vitesscluster.NewStorage(scheme, optsGetter, vtctldAddresses.AllowAnnotation)
+	})
 	if err != nil {
 		return nil, err
 	}
-	vtctlds := registry.NewClusterVtctlds(clusters.(rest.Getter), reconcile.VtctldAddress)
+	vtctlds := registry.NewClusterVtctlds(clusters.(rest.Getter), vtctldAddresses.Of)
 	storage["vitesstablets"] = vitesstablet.NewREST(clusters.(rest.Lister), vitesstablet.VtctldTopologies(vtctlds))
 	keyspaces, err := add("vitesskeyspaces", vitesskeyspace.NewStorage)
 	if err != nil {

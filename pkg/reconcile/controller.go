@@ -43,6 +43,8 @@ type Reconciler struct {
 	queue         workqueue.TypedRateLimitingInterface[queueKey]
 	events        events.EventRecorder
 	topology      *topology
+	// vtctldAddresses is where each cluster's vtctld is reached.
+	vtctldAddresses VtctldAddresses
 
 	lockservers childKind[*v1alpha1.EtcdLockserver]
 	cells       childKind[*v1alpha1.VitessCell]
@@ -62,7 +64,7 @@ type queueKey struct {
 }
 
 // New builds a Reconciler on a client of the vitess.planetscale.com API and one of the core API.
-func New(client versioned.Interface, core kubernetes.Interface, recorder events.EventRecorder) *Reconciler {
+func New(client versioned.Interface, core kubernetes.Interface, recorder events.EventRecorder, vtctldAddresses VtctldAddresses) *Reconciler {
 	factory := externalversions.NewSharedInformerFactory(client, resync)
 	api := factory.Vitess().V1alpha1()
 	v1 := client.VitessV1alpha1()
@@ -83,8 +85,9 @@ func New(client versioned.Interface, core kubernetes.Interface, recorder events.
 		deployments:   coreFactory.Apps().V1().Deployments().Lister(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[queueKey](),
 			workqueue.TypedRateLimitingQueueConfig[queueKey]{Name: "vitess"}),
-		events:   recorder,
-		topology: newTopology(),
+		events:          recorder,
+		topology:        newTopology(),
+		vtctldAddresses: vtctldAddresses,
 	}
 	r.lockservers = childKind[*v1alpha1.EtcdLockserver]{
 		kind:   "EtcdLockserver",

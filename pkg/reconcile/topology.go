@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
 
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
@@ -25,10 +26,6 @@ import (
 // and shards report from it, and a shard under turndownPolicy RequireIdle is removed only when
 // the reading says it no longer serves.
 
-// AnnotationVtctldAddress on a VitessCluster names the vtctld (host:port of its gRPC) to use
-// instead of the cluster's vtctld Service, e.g. for a server that runs outside the cluster.
-const AnnotationVtctldAddress = "vitess.planetscale.com/vtctld-address"
-
 const (
 	// topologyRefresh is how often a reachable topology is read again.
 	topologyRefresh = 15 * time.Second
@@ -39,12 +36,27 @@ const (
 	topologyCallTimeout = 5 * time.Second
 )
 
-// VtctldAddress is where the server reaches a VitessCluster's vtctld (of any version of the type).
-func VtctldAddress(cluster metav1.Object) string {
-	if address := cluster.GetAnnotations()[AnnotationVtctldAddress]; address != "" {
+// VtctldAddresses says where the server reaches a VitessCluster's vtctld: the vtctld Service the
+// reconciler runs for that cluster, in the cluster's namespace, and nothing else. Only with
+// AllowAnnotation (a test bed whose Vitess runs outside Kubernetes) does
+// vitess.AnnotationVtctldAddress name another.
+type VtctldAddresses struct {
+	AllowAnnotation bool
+}
+
+// Of is the address of the cluster's vtctld (of any version of the type).
+func (a VtctldAddresses) Of(cluster metav1.Object) string {
+	if address := a.override(cluster); address != "" {
 		return address
 	}
 	return fmt.Sprintf("%s.%s.svc:%d", names.VtctldServiceName(cluster.GetName()), cluster.GetNamespace(), vitessGRPCPort)
+}
+
+func (a VtctldAddresses) override(cluster metav1.Object) string {
+	if !a.AllowAnnotation {
+		return ""
+	}
+	return cluster.GetAnnotations()[vitess.AnnotationVtctldAddress]
 }
 
 var errVtctldNotRunning = errors.New("vtctld has no available replica yet")
@@ -189,14 +201,14 @@ func (t *topology) setView(key string, view *topologyView) {
 // backoff. Reading in the background keeps an unreachable vtctld from holding a worker.
 func (p *clusterPass) observeTopology(ctx context.Context, key string) *topologyView {
 	previous := p.topology.view(key)
-	address := VtctldAddress(p.cluster)
+	address := p.vtctldAddresses.Of(p.cluster)
 	if previous != nil && previous.address == address && time.Now().Before(previous.nextReading) {
 		// Re-armed on every pass: the queue keeps only the earliest wake-up of a key, so one set
 		// when the reading ended may have given way to an earlier retry.
 		p.queue.AddAfter(queueKey{kind: kindCluster, key: key}, time.Until(previous.nextReading))
 		return previous
 	}
-	if p.cluster.Annotations[AnnotationVtctldAddress] == "" && !p.vtctldAvailable() {
+	if p.vtctldAddresses.override(p.cluster) == "" && !p.vtctldAvailable() {
 		// The Deployment's becoming available enqueues the cluster again.
 		view := &topologyView{address: address, err: errVtctldNotRunning}
 		p.topology.setView(key, view)

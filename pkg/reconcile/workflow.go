@@ -69,7 +69,7 @@ func (r *Reconciler) reconcileWorkflow(ctx context.Context, key string) error {
 		return err
 	}
 	r.topology.inBackground(ctx, "workflow/"+key, func(ctx context.Context) {
-		next := r.followWorkflow(ctx, workflow.DeepCopy(), VtctldAddress(cluster))
+		next := r.followWorkflow(ctx, workflow.DeepCopy(), r.vtctldAddresses.Of(cluster))
 		r.queue.AddAfter(queueKey{kind: kindWorkflow, key: key}, next)
 	})
 	return nil

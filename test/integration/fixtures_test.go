@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
@@ -110,7 +110,7 @@ spec:
     external: {implementation: etcd2, address: "%s", rootPath: %s}
   cells:
   - name: zone1
-`, namespace, reconcile.AnnotationVtctldAddress, vtctld.GRPCAddress, topo.Address, vitess.GlobalRoot)
+`, namespace, vitessapi.AnnotationVtctldAddress, vtctld.GRPCAddress, topo.Address, vitess.GlobalRoot)
 	if len(keyspaces) > 0 {
 		manifest += "  keyspaces:" + strings.Join(keyspaces, "")
 	}

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apiserver"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/embeddedetcd"
@@ -44,6 +45,9 @@ type Options struct {
 	LeaderElectionNamespace string
 	// ReconcileWorkers is how many clusters are reconciled at once.
 	ReconcileWorkers int
+	// AllowVtctldAddressAnnotation honours vitess.AnnotationVtctldAddress, for a test bed whose
+	// Vitess runs outside Kubernetes.
+	AllowVtctldAddressAnnotation bool
 
 	Stdout io.Writer
 	Stderr io.Writer
@@ -90,6 +94,9 @@ func NewCommand(ctx context.Context, o *Options) *cobra.Command {
 	flags.BoolVar(&o.Reconcile, "reconcile", o.Reconcile, "Run the reconcile loop (leader-elected among the replicas).")
 	flags.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the Lease that elects the reconciling replica.")
 	flags.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "Clusters reconciled at once.")
+	flags.BoolVar(&o.AllowVtctldAddressAnnotation, "allow-vtctld-address-annotation", false,
+		"Let the annotation "+vitess.AnnotationVtctldAddress+" point a VitessCluster at a vtctld outside Kubernetes. For test beds only: "+
+			"whoever may edit a VitessCluster could then act on any vtctld the server can reach. Off, the annotation is refused.")
 	return cmd
 }
 
@@ -153,13 +160,14 @@ func (o *Options) Config() (*apiserver.Config, func(), error) {
 		stop()
 		return nil, nil, err
 	}
+	vtctldAddresses := reconcile.VtctldAddresses{AllowAnnotation: o.AllowVtctldAddressAnnotation}
 	if o.Reconcile {
-		if err := o.addReconciler(config, recorder); err != nil {
+		if err := o.addReconciler(config, recorder, vtctldAddresses); err != nil {
 			stop()
 			return nil, nil, err
 		}
 	}
-	return &apiserver.Config{GenericConfig: config, ExtraConfig: apiserver.ExtraConfig{Events: recorder}}, stop, nil
+	return &apiserver.Config{GenericConfig: config, ExtraConfig: apiserver.ExtraConfig{Events: recorder, VtctldAddresses: vtctldAddresses}}, stop, nil
 }
 
 // Run serves until ctx is done.
@@ -199,7 +207,7 @@ func eventRecorder(config *genericapiserver.RecommendedConfig) (events.EventReco
 
 // addReconciler starts the reconcile loop once the server serves: it reads and writes the
 // group's objects through the loopback client, and competes for its Lease through the core API.
-func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, recorder events.EventRecorder) error {
+func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, recorder events.EventRecorder, vtctldAddresses reconcile.VtctldAddresses) error {
 	core, err := kubernetes.NewForConfig(config.ClientConfig)
 	if err != nil {
 		return err
@@ -220,7 +228,7 @@ func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, reco
 		}
 		go reconcile.RunLeaderElected(hook, core, o.LeaderElectionNamespace, identity, func(ctx context.Context) {
 			// A Reconciler per term: the last one's queue and informers ended with its term.
-			if err := reconcile.New(client, core, recorder).Run(ctx, o.ReconcileWorkers); err != nil {
+			if err := reconcile.New(client, core, recorder, vtctldAddresses).Run(ctx, o.ReconcileWorkers); err != nil {
 				klog.ErrorS(err, "Reconcile loop stopped")
 			}
 		})

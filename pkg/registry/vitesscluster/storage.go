@@ -9,15 +9,16 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 )
 
-// NewStorage returns the storage of vitessclusters and vitessclusters/status.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
+// NewStorage returns the storage of vitessclusters and vitessclusters/status (see NewStrategy for
+// allowVtctldAddressAnnotation).
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, allowVtctldAddressAnnotation bool) (rest.Storage, rest.Storage, error) {
 	return registry.NewStores(optsGetter, registry.Kind{
 		Resource:       "vitessclusters",
 		Singular:       "vitesscluster",
 		ShortNames:     []string{"vtcl"},
 		NewFunc:        func() runtime.Object { return &vitess.VitessCluster{} },
 		NewList:        func() runtime.Object { return &vitess.VitessClusterList{} },
-		Strategy:       NewStrategy(scheme),
+		Strategy:       NewStrategy(scheme, allowVtctldAddressAnnotation),
 		StatusStrategy: NewStatusStrategy(scheme),
 		Table:          table,
 	})

@@ -17,6 +17,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
@@ -71,6 +72,16 @@ func ValidateVitessCluster(obj *vitess.VitessCluster) field.ErrorList {
 	// be a DNS label rather than a subdomain.
 	errs := apimachineryvalidation.ValidateObjectMeta(&obj.ObjectMeta, true, apimachineryvalidation.NameIsDNSLabel, field.NewPath("metadata"))
 	return append(errs, validateVitessClusterSpec(&obj.Spec, field.NewPath("spec"))...)
+}
+
+// ForbidVtctldAddressAnnotation refuses vitess.AnnotationVtctldAddress, for a server that does not
+// honour it (every server but a test bed's).
+func ForbidVtctldAddressAnnotation(meta *metav1.ObjectMeta) field.ErrorList {
+	if _, ok := meta.Annotations[vitess.AnnotationVtctldAddress]; !ok {
+		return nil
+	}
+	return field.ErrorList{field.Forbidden(field.NewPath("metadata", "annotations").Key(vitess.AnnotationVtctldAddress),
+		"the server talks only to the vtctld it runs for this cluster; the annotation is honoured only by a server started with --allow-vtctld-address-annotation, for a test bed")}
 }
 
 // ValidateVitessClusterUpdate validates an update of a VitessCluster: the new object as on create,
