@@ -103,7 +103,7 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 		p.turnDownShards(ctx, keyspace, wantedShards)
 		p.reportKeyspace(ctx, keyspace, desired.shards[keyspace.Name])
 	}
-	orphans, err := p.keyspaces.orphans(p.cluster.Namespace, p.selector(nil), wantedKeyspaces)
+	orphans, err := p.keyspaces.orphans(p.cluster, p.selector(nil), wantedKeyspaces)
 	if err != nil {
 		p.fail(err)
 	}
@@ -137,7 +137,7 @@ func (p *clusterPass) syncComponents(ctx context.Context) {
 // turnDownShards removes the keyspace's shards that are not wanted, as its turndown policy allows,
 // and returns how many remain.
 func (p *clusterPass) turnDownShards(ctx context.Context, keyspace *v1alpha1.VitessKeyspace, wanted map[string]bool) int {
-	unwanted, err := p.shards.orphans(keyspace.Namespace, p.selector(map[string]string{LabelKeyspace: keyspace.Spec.Name}), wanted)
+	unwanted, err := p.shards.orphans(keyspace, p.selector(map[string]string{LabelKeyspace: keyspace.Spec.Name}), wanted)
 	if err != nil {
 		p.fail(err)
 		return -1
@@ -170,7 +170,7 @@ func syncChild[T child](ctx context.Context, p *clusterPass, kind childKind[T], 
 }
 
 func deleteOrphans[T child](ctx context.Context, p *clusterPass, kind childKind[T], selector labels.Selector, wanted map[string]bool) {
-	orphans, err := kind.orphans(p.cluster.Namespace, selector, wanted)
+	orphans, err := kind.orphans(p.cluster, selector, wanted)
 	if err != nil {
 		p.fail(err)
 	}

@@ -52,6 +52,8 @@ func (r *Reconciler) reconcileLockserver(ctx context.Context, key string) error 
 			pass.createPod(ctx, desired)
 		case err != nil:
 			pass.fail(err)
+		case !pass.controls(existing):
+			pass.notControlled("Pod", existing)
 		default:
 			if existing.DeletionTimestamp == nil && podReady(existing) {
 				ready++
@@ -95,6 +97,10 @@ func (p *lockserverPass) syncPDB(ctx context.Context, desired *policyv1.PodDisru
 	}
 	if err != nil {
 		p.fail(err)
+		return
+	}
+	if !p.controls(existing) {
+		p.notControlled("PodDisruptionBudget", existing)
 		return
 	}
 	if apiequality.Semantic.DeepEqual(existing.Spec.MinAvailable, desired.Spec.MinAvailable) &&

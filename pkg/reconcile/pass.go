@@ -26,6 +26,17 @@ type pass struct {
 
 func (p *pass) fail(err error) { p.errs = append(p.errs, err) }
 
+// controls tells whether the pass's object is obj's controller. The loop changes and deletes only
+// what it controls: labels are for finding things, and anyone may set them.
+func (p *pass) controls(obj metav1.Object) bool {
+	return metav1.IsControlledBy(obj, p.owner.(metav1.Object))
+}
+
+// notControlled is the failure of a pass that found its object's name taken by another's.
+func (p *pass) notControlled(kind string, obj metav1.Object) {
+	p.fail(fmt.Errorf("%s %s exists and is not controlled by %s; it is left alone", kind, obj.GetName(), p.owner.(metav1.Object).GetName()))
+}
+
 func (p *pass) write(verb, reason, kind, name string, do func() error) {
 	if err := do(); err != nil && !(verb == "delete" && apierrors.IsNotFound(err)) {
 		p.fail(fmt.Errorf("%s %s %s: %w", verb, kind, name, err))
@@ -59,6 +70,10 @@ func (p *pass) syncService(ctx context.Context, desired *corev1.Service) {
 	}
 	if err != nil {
 		p.fail(err)
+		return
+	}
+	if !p.controls(existing) {
+		p.notControlled("Service", existing)
 		return
 	}
 	if apiequality.Semantic.DeepEqual(existing.Spec.Selector, desired.Spec.Selector) &&
@@ -113,6 +128,10 @@ func (p *pass) syncDeployment(ctx context.Context, desired *appsv1.Deployment) {
 	}
 	if err != nil {
 		p.fail(err)
+		return
+	}
+	if !p.controls(existing) {
+		p.notControlled("Deployment", existing)
 		return
 	}
 	if existing.Annotations[AnnotationSpecHash] == desired.Annotations[AnnotationSpecHash] && hasLabels(existing, desired.Labels) &&
@@ -175,7 +194,7 @@ func (p *pass) syncDeployments(ctx context.Context, namespace string, selector m
 		return
 	}
 	for _, deployment := range existing {
-		if !wanted[deployment.Name] {
+		if !wanted[deployment.Name] && p.controls(deployment) {
 			uid := deployment.UID
 			p.delete("Deployment", deployment.Name, func() error {
 				return p.core.AppsV1().Deployments(deployment.Namespace).Delete(ctx, deployment.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
@@ -197,7 +216,7 @@ func (p *pass) syncServices(ctx context.Context, namespace string, selector map[
 		return
 	}
 	for _, service := range existing {
-		if !wanted[service.Name] {
+		if !wanted[service.Name] && p.controls(service) {
 			uid := service.UID
 			p.delete("Service", service.Name, func() error {
 				return p.core.CoreV1().Services(service.Namespace).Delete(ctx, service.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})

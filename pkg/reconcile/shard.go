@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 )
@@ -45,11 +46,32 @@ func (r *Reconciler) reconcileShard(ctx context.Context, key string) error {
 	if shard.DeletionTimestamp != nil {
 		return nil
 	}
+	if controlled, err := r.controlledByKeyspace(shard); !controlled {
+		// A shard exists to run the tablets of a keyspace its cluster declares. One made by hand
+		// would run tablets in whatever keyspace and shard it names, among another's: it is ignored.
+		klog.V(2).InfoS("Ignoring a VitessShard that no VitessKeyspace controls", "shard", key)
+		return err
+	}
 	p := &shardPass{pass: pass{Reconciler: r, owner: shard}, shard: shard}
 	p.syncTablets(ctx)
 	p.electPrimary(ctx)
 	p.syncDeployments(ctx, namespace, shardLabels(shard, componentVtorc), vtorcDeployments(shard))
 	return errors.Join(append(p.errs, p.updateStatus(ctx))...)
+}
+
+// controlledByKeyspace tells whether a VitessKeyspace that exists controls the shard. It fails
+// while the keyspace a shard names is not in the cache yet (the cluster creates both in one pass),
+// so that the shard is tried again.
+func (r *Reconciler) controlledByKeyspace(shard *v1alpha1.VitessShard) (bool, error) {
+	ref := metav1.GetControllerOf(shard)
+	if ref == nil || ref.Kind != "VitessKeyspace" || ref.APIVersion != v1alpha1.SchemeGroupVersion.String() {
+		return false, nil
+	}
+	keyspace, err := r.keyspaces.get(shard.Namespace, ref.Name)
+	if err != nil {
+		return false, fmt.Errorf("the VitessKeyspace %s that controls the shard: %w", ref.Name, err)
+	}
+	return keyspace.UID == ref.UID, nil
 }
 
 // shardPass is one reconcile of one shard.
@@ -85,6 +107,8 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 			p.createPod(ctx, desired)
 		case err != nil:
 			p.fail(err)
+		case !p.controls(existing):
+			p.notControlled("Pod", existing)
 		default:
 			if existing.DeletionTimestamp == nil && podReady(existing) {
 				p.ready++
@@ -104,7 +128,7 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 	}
 	var unwanted []*corev1.Pod
 	for _, pod := range existing {
-		if !wanted[pod.Name] && pod.DeletionTimestamp == nil {
+		if !wanted[pod.Name] && pod.DeletionTimestamp == nil && p.controls(pod) {
 			unwanted = append(unwanted, pod)
 		}
 	}

@@ -119,15 +119,16 @@ func (k childKind[T]) sync(ctx context.Context, recorder events.EventRecorder, o
 	return result, true, nil
 }
 
-// orphans lists the children of a cluster that the cluster no longer declares.
-func (k childKind[T]) orphans(namespace string, selector labels.Selector, wanted map[string]bool) ([]T, error) {
-	existing, err := k.lister(namespace).List(selector)
+// orphans lists the children that owner controls and no longer declares; selector narrows the
+// search, and what owner does not control is never an orphan of it, whatever its labels.
+func (k childKind[T]) orphans(owner metav1.Object, selector labels.Selector, wanted map[string]bool) ([]T, error) {
+	existing, err := k.lister(owner.GetNamespace()).List(selector)
 	if err != nil {
 		return nil, err
 	}
 	var unwanted []T
 	for _, obj := range existing {
-		if !wanted[obj.GetName()] {
+		if !wanted[obj.GetName()] && metav1.IsControlledBy(obj, owner) {
 			unwanted = append(unwanted, obj)
 		}
 	}

@@ -72,6 +72,18 @@ func TestTenants(t *testing.T) {
 	_, err = alice.VitessClusters("team-a").UpdateStatus(ctx, orders, metav1.UpdateOptions{})
 	expectForbidden("alice writes status", err)
 
+	// What the loop makes from a cluster is the loop's: an editor neither makes nor changes it.
+	handMade := &v1alpha1.VitessShard{ObjectMeta: metav1.ObjectMeta{Name: "hand-made"}, Spec: v1alpha1.VitessShardSpec{
+		Name: "-", KeyspaceName: "commerce", Cluster: "orders"}}
+	_, err = alice.VitessShards("team-a").Create(ctx, handMade, metav1.CreateOptions{})
+	expectForbidden("alice creates a VitessShard", err)
+	_, err = alice.VitessKeyspaces("team-a").Patch(ctx, keyspace.name, types.MergePatchType, []byte(`{"metadata":{"labels":{"x":"y"}}}`), metav1.PatchOptions{})
+	expectForbidden("alice edits a VitessKeyspace", err)
+	err = alice.VitessCells("team-a").Delete(ctx, "orders-zone1", metav1.DeleteOptions{})
+	expectForbidden("alice deletes a VitessCell", err)
+	err = alice.EtcdLockservers("team-a").DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+	expectForbidden("alice deletes the EtcdLockservers", err)
+
 	// A viewer reads but does not write.
 	_, err = carol.VitessClusters("team-a").Get(ctx, "orders", metav1.GetOptions{})
 	expectAllowed("carol gets team-a's cluster", err)

@@ -74,6 +74,18 @@ func ValidateVitessCluster(obj *vitess.VitessCluster) field.ErrorList {
 	return append(errs, validateVitessClusterSpec(&obj.Spec, field.NewPath("spec"))...)
 }
 
+// validateExtraLabels validates labels a user adds to what the server makes: valid labels, none
+// in the server's reserved domain.
+func validateExtraLabels(labels map[string]string, path *field.Path) field.ErrorList {
+	errs := metav1validation.ValidateLabels(labels, path)
+	for _, key := range sets.List(sets.KeySet(labels)) {
+		if vitess.IsReservedLabelKey(key) {
+			errs = append(errs, field.Forbidden(path.Key(key), fmt.Sprintf("labels in %s are the server's own: it finds what it made by them", vitess.ReservedLabelDomain)))
+		}
+	}
+	return errs
+}
+
 // ForbidVtctldAddressAnnotation refuses vitess.AnnotationVtctldAddress, for a server that does not
 // honour it (every server but a test bed's).
 func ForbidVtctldAddressAnnotation(meta *metav1.ObjectMeta) field.ErrorList {
@@ -330,7 +342,7 @@ func validateEtcdLockserverTemplate(t *vitess.EtcdLockserverTemplate, path *fiel
 	errs = append(errs, validateExtraFlags(t.ExtraFlags, path.Child("extraFlags"))...)
 	errs = append(errs, validateEnv(t.ExtraEnv, path.Child("extraEnv"))...)
 	errs = append(errs, apimachineryvalidation.ValidateAnnotations(t.Annotations, path.Child("annotations"))...)
-	errs = append(errs, metav1validation.ValidateLabels(t.ExtraLabels, path.Child("extraLabels"))...)
+	errs = append(errs, validateExtraLabels(t.ExtraLabels, path.Child("extraLabels"))...)
 	return errs
 }
 
@@ -408,7 +420,7 @@ func validateComponentSpec(c *vitess.ComponentSpec, path *field.Path) field.Erro
 	errs = append(errs, validateExtraFlags(c.ExtraFlags, path.Child("extraFlags"))...)
 	errs = append(errs, validateEnv(c.ExtraEnv, path.Child("extraEnv"))...)
 	errs = append(errs, apimachineryvalidation.ValidateAnnotations(c.Annotations, path.Child("annotations"))...)
-	errs = append(errs, metav1validation.ValidateLabels(c.ExtraLabels, path.Child("extraLabels"))...)
+	errs = append(errs, validateExtraLabels(c.ExtraLabels, path.Child("extraLabels"))...)
 	return errs
 }
 
@@ -560,7 +572,7 @@ func validateKeyspaceTemplate(ks *vitess.VitessKeyspaceTemplate, ctx clusterCont
 		errs = append(errs, validateComponentSpec(&ks.VitessOrchestrator.ComponentSpec, path.Child("vitessOrchestrator"))...)
 	}
 	errs = append(errs, apimachineryvalidation.ValidateAnnotations(ks.Annotations, path.Child("annotations"))...)
-	errs = append(errs, metav1validation.ValidateLabels(ks.ExtraLabels, path.Child("extraLabels"))...)
+	errs = append(errs, validateExtraLabels(ks.ExtraLabels, path.Child("extraLabels"))...)
 	errs = append(errs, validatePartitionings(ks.Partitionings, ctx, path.Child("partitionings"))...)
 	return errs
 }
@@ -758,7 +770,7 @@ func validateShardTemplate(t *vitess.VitessShardTemplate, ctx clusterContext, pa
 		pools.Insert(key)
 	}
 	errs = append(errs, apimachineryvalidation.ValidateAnnotations(t.Annotations, path.Child("annotations"))...)
-	errs = append(errs, metav1validation.ValidateLabels(t.ExtraLabels, path.Child("extraLabels"))...)
+	errs = append(errs, validateExtraLabels(t.ExtraLabels, path.Child("extraLabels"))...)
 	return errs
 }
 
@@ -814,7 +826,7 @@ func validateTabletPool(pool *vitess.VitessShardTabletPool, ctx clusterContext, 
 	}
 	errs = append(errs, metav1validation.ValidateLabels(pool.NodeSelector, path.Child("nodeSelector"))...)
 	errs = append(errs, apimachineryvalidation.ValidateAnnotations(pool.Annotations, path.Child("annotations"))...)
-	errs = append(errs, metav1validation.ValidateLabels(pool.ExtraLabels, path.Child("extraLabels"))...)
+	errs = append(errs, validateExtraLabels(pool.ExtraLabels, path.Child("extraLabels"))...)
 	return errs
 }
 

@@ -425,6 +425,9 @@ func TestValidateVitessCluster(t *testing.T) {
 		{"invalid extra label", func(c *vitess.VitessCluster) {
 			commercePool0(c).ExtraLabels = map[string]string{"tier": "not a label value"}
 		}, []want{e(invalid, commercePool+".extraLabels")}},
+		{"extra label in the server's domain", func(c *vitess.VitessCluster) {
+			commercePool0(c).ExtraLabels = map[string]string{"planetscale.com/shard": "x-80", "etcd.planetscale.com/index": "1", "team.example.com/owner": "a"}
+		}, []want{e(forbidden, commercePool+".extraLabels[etcd.planetscale.com/index]"), e(forbidden, commercePool+".extraLabels[planetscale.com/shard]")}},
 		{"env var without name", func(c *vitess.VitessCluster) {
 			commercePool0(c).Vttablet.ExtraEnv = []corev1.EnvVar{{Value: "x"}}
 		}, []want{e(required, commercePool+".vttablet.extraEnv[0].name")}},
