@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"net"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
@@ -159,6 +161,48 @@ func TestExampleCluster(t *testing.T) {
 	logs, _, err := cp.Kubectl(ctx, "logs", "--namespace", namespace, old.Name, "-c", "mysqld")
 	if err != nil || !strings.Contains(logs, "already exists, starting without init") {
 		t.Errorf("the recreated tablet's mysqld does not say it started from existing data (%v):\n%s", err, tail(logs, 20))
+	}
+
+	// A VitessShard made by hand (by an admin: the edit role may not) with commerce's labels,
+	// keyspace and shard, and pools of no tablets, is ignored: the loop deletes none of commerce's
+	// tablet Pods (it used to delete all three, the primary's too) and runs none for it.
+	tabletPods := func() map[string]types.UID {
+		t.Helper()
+		pods, err := core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: reconcile.LabelComponent + "=vttablet"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids := map[string]types.UID{}
+		for _, pod := range pods.Items {
+			if pod.DeletionTimestamp == nil {
+				uids[pod.Name] = pod.UID
+			}
+		}
+		return uids
+	}
+	before := tabletPods()
+	handMade := &v1alpha1.VitessShard{
+		ObjectMeta: metav1.ObjectMeta{Name: "hand-made", Namespace: namespace, Labels: shards.Items[0].Labels},
+		Spec:       *shards.Items[0].Spec.DeepCopy(),
+	}
+	for i := range handMade.Spec.TabletPools {
+		handMade.Spec.TabletPools[i].Replicas = 0
+	}
+	if _, err := vtapi.VitessShards(namespace).Create(ctx, handMade, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		time.Sleep(2 * time.Second)
+		if after := tabletPods(); !maps.Equal(after, before) {
+			t.Fatalf("commerce's tablet Pods after a hand-made VitessShard appeared: %v; before: %v", after, before)
+		}
+	}
+	var customers int
+	if err := primary.QueryRowContext(ctx, "select count(*) from customer").Scan(&customers); err != nil || customers != 20 {
+		t.Errorf("customers after a hand-made VitessShard appeared: %d, %v; want 20", customers, err)
+	}
+	if err := vtapi.VitessShards(namespace).Delete(ctx, handMade.Name, metav1.DeleteOptions{}); err != nil {
+		t.Error(err)
 	}
 }
 
