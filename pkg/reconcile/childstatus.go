@@ -73,7 +73,7 @@ func (p *clusterPass) reportKeyspace(ctx context.Context, keyspace *v1alpha1.Vit
 		}
 		set(v1alpha1.ConditionDegraded, false, "AsExpected", "the keyspace's shards are as specified")
 		if len(pending) > 0 {
-			set(v1alpha1.ConditionProgressing, true, "TurndownPending", "kept until they no longer serve: "+strings.Join(pending, ", "))
+			set(v1alpha1.ConditionProgressing, true, reasonTurndownPending, "kept until they no longer serve: "+strings.Join(pending, ", "))
 		} else {
 			set(v1alpha1.ConditionProgressing, false, "ShardsInSync", "the keyspace has exactly the shards its partitionings declare")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -147,7 +148,12 @@ func (p *clusterPass) turnDownShards(ctx context.Context, keyspace *v1alpha1.Vit
 		if keyspace.Spec.TurndownPolicy != v1alpha1.TurndownPolicyImmediate && p.view.servesShard(keyspace.Spec.Name, shard.Spec.Name) {
 			// RequireIdle: a shard is turned down only once the topology shows that nothing is
 			// routed to it; without a reading of the topology, it stays.
-			p.pendingTurndowns = append(p.pendingTurndowns, keyspace.Spec.Name+"/"+shard.Spec.Name)
+			pending := keyspace.Spec.Name + "/" + shard.Spec.Name
+			if !slices.Contains(turndownsPending(p.cluster), pending) {
+				p.events.Eventf(p.cluster, nil, corev1.EventTypeNormal, reasonTurndownPending, "Turndown",
+					"keeping shard %s: it still serves, or whether it serves could not be read (turndownPolicy RequireIdle)", pending)
+			}
+			p.pendingTurndowns = append(p.pendingTurndowns, pending)
 			remaining++
 			continue
 		}
@@ -218,6 +224,22 @@ func (r *Reconciler) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 	return nil
 }
 
+// The Progressing condition of a cluster that keeps shards until they no longer serve names them
+// after turndownPendingMessage.
+const (
+	reasonTurndownPending  = "TurndownPending"
+	turndownPendingMessage = "kept until they no longer serve (turndownPolicy RequireIdle): "
+)
+
+// turndownsPending are the "keyspace/shard"s the cluster's status says it keeps for now.
+func turndownsPending(cluster *v1alpha1.VitessCluster) []string {
+	progressing := meta.FindStatusCondition(cluster.Status.Conditions, v1alpha1.ConditionProgressing)
+	if progressing == nil || progressing.Reason != reasonTurndownPending {
+		return nil
+	}
+	return strings.Split(strings.TrimPrefix(progressing.Message, turndownPendingMessage), ", ")
+}
+
 func setConditions(status *v1alpha1.VitessClusterStatus, generation int64, pass *clusterPass) {
 	set := func(conditionType string, value bool, reason, message string) {
 		setCondition(&status.Conditions, generation, conditionType, value, reason, message)
@@ -232,8 +254,7 @@ func setConditions(status *v1alpha1.VitessClusterStatus, generation int64, pass 
 		set(v1alpha1.ConditionProgressing, true, "ChildrenUpdated", "creating, updating or removing child objects")
 	case len(pass.pendingTurndowns) > 0:
 		sort.Strings(pass.pendingTurndowns)
-		set(v1alpha1.ConditionProgressing, true, "TurndownPending",
-			"kept until they no longer serve (turndownPolicy RequireIdle): "+strings.Join(pass.pendingTurndowns, ", "))
+		set(v1alpha1.ConditionProgressing, true, reasonTurndownPending, turndownPendingMessage+strings.Join(pass.pendingTurndowns, ", "))
 	default:
 		set(v1alpha1.ConditionProgressing, false, "ChildrenInSync", "every child object matches the cluster's spec")
 	}

@@ -81,13 +81,17 @@ type topologyView struct {
 func (v *topologyView) reached() bool { return v != nil && v.err == nil && v.cells != nil }
 
 // servesShard reports whether the reading shows keyspace/shard taking primary traffic. Without
-// a reading it is assumed to serve.
+// a reading of that keyspace it is assumed to serve.
 func (v *topologyView) servesShard(keyspace, shard string) bool {
 	if !v.reached() {
 		return true
 	}
+	serving, read := v.serving[keyspace]
+	if !read {
+		return true
+	}
 	record, ok := v.shards[keyspace+"/"+shard]
-	return slices.Contains(v.serving[keyspace], shard) || (ok && record.IsPrimaryServing)
+	return slices.Contains(serving, shard) || (ok && record.IsPrimaryServing)
 }
 
 // topology holds the vtctld clients and the last reading of every cluster's topology.
@@ -298,17 +302,46 @@ func (p *clusterPass) readTopology(ctx context.Context, view *topologyView) erro
 			p.events.Eventf(p.cluster, nil, "Normal", "DurabilityPolicySet", "Register", "set keyspace %s's durability policy to %q (it was %q)", keyspace.Name, keyspace.DurabilityPolicy, keyspaces[i].DurabilityPolicy)
 		}
 		view.keyspace[keyspace.Name] = true
-		shards, err := client.Shards(ctx, keyspace.Name)
-		if err != nil {
-			return err
-		}
-		for _, shard := range shards {
-			view.shards[keyspace.Name+"/"+shard.Name] = shard
-		}
-		if view.serving[keyspace.Name], err = client.ServingShards(ctx, keyspace.Name, cellNames); err != nil {
+		if err := readShards(ctx, client, view, keyspace.Name, cellNames); err != nil {
 			return err
 		}
 	}
+	// The keyspaces the spec no longer declares are read too: their shards are turned down only
+	// once the reading says they no longer serve. One Vitess does not know has nothing to serve.
+	children, err := p.keyspaces.lister(p.cluster.Namespace).List(p.selector(nil))
+	if err != nil {
+		return err
+	}
+	for _, keyspace := range children {
+		name := keyspace.Spec.Name
+		if view.keyspace[name] || !metav1.IsControlledBy(keyspace, p.cluster) {
+			continue
+		}
+		if !slices.ContainsFunc(keyspaces, func(k vtctld.Keyspace) bool { return k.Name == name }) {
+			view.serving[name] = []string{}
+			continue
+		}
+		if err := readShards(ctx, client, view, name, cellNames); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readShards reads a keyspace's shard records and which of its shards serve into view.
+func readShards(ctx context.Context, client *vtctld.Client, view *topologyView, keyspace string, cells []string) error {
+	shards, err := client.Shards(ctx, keyspace)
+	if err != nil {
+		return err
+	}
+	for _, shard := range shards {
+		view.shards[keyspace+"/"+shard.Name] = shard
+	}
+	serving, err := client.ServingShards(ctx, keyspace, cells)
+	if err != nil {
+		return err
+	}
+	view.serving[keyspace] = append([]string{}, serving...)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -143,6 +144,29 @@ create table corder(order_id bigint not null, customer_id bigint, sku varbinary(
 	s.complete(moved.Name)
 	customerDB := backend.Open(t, "customer")
 	s.exec(customerDB, fmt.Sprintf("insert into customer(customer_id, email) values (%d, 'late@example.com')", customers+1))
+
+	// Applying the 101 manifest again, which does not declare customer, must not take the serving
+	// customer keyspace down (it used to be turned down at once): its shard stays, the cluster
+	// says why, and its rows still read. Then customer goes back into the spec.
+	s.apply(cluster(keyspace("commerce", 1)))
+	customerShard := names.Shard("demo", "customer", "x-x")
+	s.eventually("the cluster keeping the serving customer shard", func() (bool, error) {
+		c, err := api.VitessClusters(ns).Get(ctx, "demo", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		progressing := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.ConditionProgressing)
+		return c.Status.ObservedGeneration == c.Generation && progressing != nil && progressing.Reason == "TurndownPending" &&
+			strings.HasSuffix(progressing.Message, ": customer/-"), nil
+	})
+	if _, err := api.VitessShards(ns).Get(ctx, customerShard, metav1.GetOptions{}); err != nil {
+		t.Fatalf("customer's shard once its keyspace left the spec: %v", err)
+	}
+	var kept int
+	if err := customerDB.QueryRowContext(ctx, "select count(*) from customer").Scan(&kept); err != nil || kept != customers+1 {
+		t.Fatalf("customers through vtgate once their keyspace left the spec: %d (%v), want %d", kept, err, customers+1)
+	}
+	s.apply(cluster(keyspace("commerce", 1), keyspace("customer", 1)))
 
 	// 302: a sharded VSchema for customer and a second partitioning, -80 and 80-.
 	s.vschema(customer, `{"sharded": true, "vindexes": {"hash": {"type": "hash"}},
