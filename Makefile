@@ -28,7 +28,7 @@ verify:
 test: verify test-unit test-integration
 
 test-unit:
-	$(GO) test ./pkg/... ./cmd/...
+	$(GO) test -race ./pkg/... ./cmd/...
 
 # One package at a time: the kwok tier's and the real node's Vitess each want both cores.
 test-integration: tools
@@ -41,9 +41,15 @@ run: tools
 bench:
 	hack/bench.sh
 
+# Every fuzz target of every package, FUZZTIME each.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseKeyRange -fuzztime 30s ./pkg/apis/vitess/
-	$(GO) test -run '^$$' -fuzz FuzzValidateVitessCluster -fuzztime 30s ./pkg/apis/vitess/validation/
+	set -e; for pkg in $$($(GO) list ./pkg/... ./cmd/...); do \
+		for target in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+			echo "$$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
 
 clean:
 	rm -rf .local

@@ -167,12 +167,15 @@ func (t *topology) forget(key string) {
 	delete(t.views, key)
 }
 
-// readSoon makes the next pass of a cluster read its topology again, e.g. after a reparent.
+// readSoon makes the next pass of a cluster read its topology again, e.g. after a reparent. A
+// published view is read without the lock, so it is replaced, never changed.
 func (t *topology) readSoon(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if view := t.views[key]; view != nil {
-		view.nextReading = time.Time{}
+		due := *view
+		due.nextReading = time.Time{}
+		t.views[key] = &due
 	}
 }
 

@@ -1,7 +1,9 @@
 package reconcile
 
 import (
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
@@ -29,5 +31,22 @@ func TestServesShardWithoutReadingOfItsKeyspace(t *testing.T) {
 	var unread *topologyView
 	if !unread.servesShard("commerce", "-") {
 		t.Error("without a reading, a shard must be taken for serving")
+	}
+}
+
+// A view is read without the lock once published (observeTopology reads its nextReading) while a
+// reparent's end makes the next reading due: run with -race.
+func TestReadSoonLeavesPublishedViewsAlone(t *testing.T) {
+	topo := newTopology()
+	topo.setView("demo/demo", &topologyView{nextReading: time.Now().Add(time.Minute)})
+	published := topo.view("demo/demo")
+	var done sync.WaitGroup
+	done.Go(func() { topo.readSoon("demo/demo") })
+	if published.nextReading.IsZero() {
+		t.Error("readSoon changed a published view")
+	}
+	done.Wait()
+	if due := topo.view("demo/demo"); !due.nextReading.IsZero() {
+		t.Errorf("after readSoon the next reading is due at %v, want now", due.nextReading)
 	}
 }

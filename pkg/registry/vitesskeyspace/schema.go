@@ -109,13 +109,17 @@ func splitStatements(sql string) []string {
 			}
 			current.WriteByte(' ')
 		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				i = len(sql)
-			} else {
-				i += end + 3
+			end := len(sql)
+			if found := strings.Index(sql[i+2:], "*/"); found >= 0 {
+				end = i + 2 + found + 2
 			}
-			current.WriteByte(' ')
+			if executableComment(sql[i:end]) {
+				// Part of the statement: a mysqldump's views are in such comments.
+				current.WriteString(sql[i:end])
+			} else {
+				current.WriteByte(' ')
+			}
+			i = end - 1
 		case c == ';':
 			flush()
 		default:
@@ -124,4 +128,11 @@ func splitStatements(sql string) []string {
 	}
 	flush()
 	return statements
+}
+
+// executableComment tells whether a /* */ comment is one MySQL or Vitess acts on: MySQL's
+// version-conditional code (/*! ... */), optimizer hints (/*+ ... */) and Vitess' query directives
+// (/*vt+ ... */).
+func executableComment(comment string) bool {
+	return strings.HasPrefix(comment, "/*!") || strings.HasPrefix(comment, "/*+") || strings.HasPrefix(comment, "/*vt+")
 }

@@ -59,8 +59,8 @@ func (r *VSchemaREST) Update(ctx context.Context, name string, objInfo rest.Upda
 	if request.Name != name {
 		return nil, false, apierrors.NewBadRequest(fmt.Sprintf("the VSchema names keyspace %q but was sent to %q", request.Name, name))
 	}
-	wanted := &vschemapb.Keyspace{}
-	if err := protojson.Unmarshal(request.VSchema.Raw, wanted); err != nil {
+	wanted, err := decodeVSchema(request.VSchema.Raw)
+	if err != nil {
 		return nil, false, invalidVSchema(name, string(request.VSchema.Raw), "not a Vitess VSchema: "+err.Error())
 	}
 	if updateValidation != nil {
@@ -87,6 +87,12 @@ func (r *VSchemaREST) Update(ctx context.Context, name string, objInfo rest.Upda
 	}
 	result, err := vschemaObject(keyspace, applied)
 	return result, false, err
+}
+
+// decodeVSchema reads a VSchema in the JSON form of Vitess' files and tools (either field naming).
+func decodeVSchema(raw []byte) (*vschemapb.Keyspace, error) {
+	vschema := &vschemapb.Keyspace{}
+	return vschema, protojson.Unmarshal(raw, vschema)
 }
 
 func invalidVSchema(name, vschema, message string) error {
