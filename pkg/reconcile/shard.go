@@ -194,14 +194,22 @@ func (p *shardPass) rollExternally(ctx context.Context, stale []*corev1.Pod) {
 	}
 	p.replace(ctx, released, "was released for its update")
 	if waiting > 0 {
-		p.waiting = fmt.Sprintf("%d tablet(s) run an old spec and wait for %s (updateStrategy External)", waiting, AnnotationRolloutReleased)
+		p.wait(fmt.Sprintf("%d tablet(s) run an old spec and wait for %s (updateStrategy External)", waiting, AnnotationRolloutReleased))
 	}
 }
 
 // replace deletes tablet Pods; the shard's primary goes last, and only once a planned reparent
-// has moved the primary role to another tablet.
+// has moved the primary role to another tablet. Which tablet is the primary is read from Vitess
+// first: without that reading nothing is deleted.
 func (p *shardPass) replace(ctx context.Context, pods []*corev1.Pod, why string) {
-	primary := p.shard.Status.PrimaryAlias
+	if len(pods) == 0 {
+		return
+	}
+	primary, err := p.currentPrimary(ctx)
+	if err != nil {
+		p.wait(fmt.Sprintf("tablet %s %s; it is replaced once Vitess says which tablet is the primary (%v)", tabletAliasOf(pods[0]), why, err))
+		return
+	}
 	sortPrimaryLast(pods, primary)
 	for _, pod := range pods {
 		if primary != "" && tabletAliasOf(pod) == primary {
@@ -211,6 +219,41 @@ func (p *shardPass) replace(ctx context.Context, pods []*corev1.Pod, why string)
 		p.events.Eventf(p.shard, nil, corev1.EventTypeNormal, "ReplacingTablet", "Delete", "tablet %s %s", tabletAliasOf(pod), why)
 		p.deletePod(ctx, pod)
 	}
+}
+
+// wait adds why the shard's tablets are not as specified yet to what the status says.
+func (p *shardPass) wait(why string) {
+	if p.waiting != "" {
+		p.waiting += "; "
+	}
+	p.waiting += why
+}
+
+// currentPrimary reads the shard's primary from Vitess now. The status's, or the last reading's,
+// may be older than a failover (VTOrc's, or a person's): a tablet Pod is deleted only on a reading
+// that says it is not the primary. "" means the topology names no primary.
+func (p *shardPass) currentPrimary(ctx context.Context) (string, error) {
+	shard := p.shard
+	view := p.topology.view(shard.Namespace + "/" + shard.Spec.Cluster)
+	if view == nil || view.address == "" {
+		return "", errors.New("the cluster's topology has not been read yet")
+	}
+	client, err := p.topology.client(view.address)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, topologyCallTimeout)
+	defer cancel()
+	records, err := client.Shards(ctx, shard.Spec.KeyspaceName)
+	if err != nil {
+		return "", fmt.Errorf("reading the shard's primary: %w", err)
+	}
+	for _, record := range records {
+		if record.Name == shard.Spec.Name {
+			return record.PrimaryAlias, nil
+		}
+	}
+	return "", nil
 }
 
 func sortPrimaryLast(pods []*corev1.Pod, primary string) {

@@ -12,17 +12,24 @@ import (
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
+	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
 // TestTabletRollout: a deleted tablet Pod comes back on its PVC; under updateStrategy External a
 // larger claim template grows the PVCs only once allowResourceChanges lists storage, and a
-// changed image only marks the tablets as scheduled, each replaced once released.
+// changed image only marks the tablets as scheduled, each replaced once released, and only once
+// Vitess says which tablet is the primary: not while vtctld is down (it used to go by the status).
 func TestTabletRollout(t *testing.T) {
 	ctx := testContext(t)
 	ns := newNamespace(t, "rollout")
+	// A real topology and vtctld: with no tablets running (kwok runs none), it says the shard
+	// has no primary.
+	topo, vtctld := vitess.StartForTest(ctx, t, vitess.DataDir(t, "vitess", t.Name()))
 	manifest := func(storage, external string) string {
-		m := strings.Replace(clusterManifest(ns, "demo"), "spec:\n", "spec:\n  updateStrategy: {type: External"+external+"}\n", 1)
-		return strings.Replace(m, "replicas: 2}", "replicas: 2, dataVolumeClaimTemplate: {accessModes: [ReadWriteOnce], resources: {requests: {storage: "+storage+"}}}}", 1)
+		pools := "[{cell: zone1, type: replica, replicas: 2, dataVolumeClaimTemplate: {accessModes: [ReadWriteOnce], resources: {requests: {storage: " + storage + "}}}}]"
+		m := realVitessCluster(ns, topo, vtctld, scenario.Keyspace("commerce", pools, 1))
+		return strings.Replace(m, "spec:\n", "spec:\n  updateStrategy: {type: External"+external+"}\n", 1)
 	}
 	mustApply(t, manifest("1Gi", ""))
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
@@ -97,8 +104,20 @@ func TestTabletRollout(t *testing.T) {
 		progressing := meta.FindStatusCondition(shard.Status.Conditions, "Progressing")
 		return err == nil && progressing != nil && progressing.Reason == "RolloutWaiting", err
 	})
+	vtctld.Stop()
 	release := `{"metadata":{"annotations":{"` + reconcile.AnnotationRolloutReleased + `":"true"}}}`
 	if _, err := core.CoreV1().Pods(ns).Patch(ctx, pods[1], types.MergePatchType, []byte(release), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the released tablet waiting for Vitess to say which tablet is the primary", func() (bool, error) {
+		if pod, err := core.CoreV1().Pods(ns).Get(ctx, pods[1], metav1.GetOptions{}); err != nil || pod.Spec.Containers[0].Image == "vitess/lite:v24.0.1" {
+			t.Fatalf("the released tablet was replaced while vtctld was down (%v)", err)
+		}
+		shard, err := api.VitessShards(ns).Get(ctx, shardName, metav1.GetOptions{})
+		progressing := meta.FindStatusCondition(shard.Status.Conditions, "Progressing")
+		return err == nil && progressing != nil && strings.Contains(progressing.Message, "once Vitess says which tablet is the primary"), err
+	})
+	if err := vtctld.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the released tablet replaced with the new image", func() (bool, error) {
