@@ -55,7 +55,8 @@ func (s SpecStrategy[T]) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Se
 	return SpecResetFields()
 }
 
-// StatusStrategy is the status subresource's strategy: it keeps the spec as it was.
+// StatusStrategy is the status subresource's strategy: it keeps the spec and the metadata as they
+// were (but for managedFields, which record the status write), as a CRD's status subresource does.
 type StatusStrategy[T Object] struct {
 	NamespacedStrategy
 }
@@ -66,6 +67,10 @@ func (StatusStrategy[T]) PrepareForCreate(context.Context, runtime.Object) {}
 
 func (StatusStrategy[T]) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	copyHalf(obj, old, "Spec")
+	managedFields := obj.(T).GetManagedFields()
+	meta := reflect.ValueOf(obj).Elem().FieldByName("ObjectMeta")
+	meta.Set(reflect.ValueOf(old).Elem().FieldByName("ObjectMeta"))
+	obj.(T).SetManagedFields(managedFields)
 }
 
 func (StatusStrategy[T]) Validate(context.Context, runtime.Object) field.ErrorList { return nil }

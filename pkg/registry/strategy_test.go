@@ -75,6 +75,18 @@ func TestStatusStrategyOwnsTheStatusOnly(t *testing.T) {
 	if reported.Status.PrimaryAlias != "zone1-100" {
 		t.Errorf("a status update lost the status: %+v", reported.Status)
 	}
+	relabelled := shard(1, 2, "zone1-100")
+	relabelled.Labels = map[string]string{"planetscale.com/shard": "x-80"}
+	relabelled.Annotations = map[string]string{"note": "x"}
+	relabelled.Finalizers = []string{"example.com/hold"}
+	relabelled.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "vitess-reconciler", Subresource: "status"}}
+	strategy.PrepareForUpdate(ctx, relabelled, old)
+	if relabelled.Labels != nil || relabelled.Annotations != nil || relabelled.Finalizers != nil {
+		t.Errorf("a status update wrote metadata: labels %v, annotations %v, finalizers %v", relabelled.Labels, relabelled.Annotations, relabelled.Finalizers)
+	}
+	if len(relabelled.ManagedFields) != 1 || relabelled.ManagedFields[0].Subresource != "status" {
+		t.Errorf("a status update lost its managedFields: %v", relabelled.ManagedFields)
+	}
 
 	reported.Status.ObservedGeneration = -1
 	reported.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: "Maybe"}}
