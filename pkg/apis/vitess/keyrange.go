@@ -34,8 +34,16 @@ import (
 // SafeName) short; a longer bound could not tell apart keyspace IDs that hash-based vindexes produce.
 const MaxKeyRangeHexDigits = 16
 
-// MaxEqualParts is the largest number of shards an equal partitioning can have.
+// MaxEqualParts is the largest number of shards an equal partitioning can describe; a cluster
+// may have no more than MaxShardsPerCluster in all.
 const MaxEqualParts = 65536
+
+// What one VitessCluster may cost at most: every shard is an object and every tablet a Pod with a
+// database. The largest Vitess deployments run some hundreds of shards.
+const (
+	MaxShardsPerCluster  = 1024
+	MaxTabletsPerCluster = 4096
+)
 
 // LegacyUnshardedShardName is the name Vitess traditionally gives the only shard of an unsharded
 // keyspace. It parses as the full key range.

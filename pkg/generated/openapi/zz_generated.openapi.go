@@ -2864,7 +2864,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceEqualPartitioning(ref common.
 				Properties: map[string]spec.Schema{
 					"parts": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Parts is the number of shards, 1 to 65536. Immutable.",
+							Description: "Parts is the number of shards, 1 to 65536; one VitessCluster has at most 1024 shards and 4096 tablets in all. Immutable.",
 							Default:     0,
 							Type:        []string{"integer"},
 							Format:      "int32",

@@ -59,7 +59,8 @@ type VitessKeyspacePartitioning struct {
 
 // VitessKeyspaceEqualPartitioning splits a keyspace into equal parts.
 type VitessKeyspaceEqualPartitioning struct {
-	// Parts is the number of shards, 1 to 65536. Immutable.
+	// Parts is the number of shards, 1 to 65536; one VitessCluster has at most 1024 shards and 4096
+	// tablets in all. Immutable.
 	Parts int32 `json:"parts"`
 	// HexWidth is accepted for compatibility with the vitess-operator, which no longer uses it:
 	// key ranges are as Vitess generates them (2 hex digits for up to 256 parts, 4 beyond).

@@ -172,10 +172,47 @@ func validateVitessClusterSpec(spec *vitess.VitessClusterSpec, path *field.Path)
 		}
 	}
 
+	errs = append(errs, validateClusterSize(spec.Keyspaces, path.Child("keyspaces"))...)
 	errs = append(errs, validateExtraFlags(spec.ExtraVitessFlags, path.Child("extraVitessFlags"))...)
 
 	if us := spec.UpdateStrategy; us != nil && us.Type != nil && !slices.Contains(updateStrategies, *us.Type) {
 		errs = append(errs, field.NotSupported(path.Child("updateStrategy", "type"), string(*us.Type), updateStrategies))
+	}
+	return errs
+}
+
+// validateClusterSize bounds what one VitessCluster may cost: every shard is an object and every
+// tablet a Pod with a database, and one tenant's cluster must not exhaust the Kubernetes cluster.
+func validateClusterSize(keyspaces []vitess.VitessKeyspaceTemplate, path *field.Path) field.ErrorList {
+	var shards, tablets int64
+	addShards := func(count int64, template *vitess.VitessShardTemplate) {
+		shards += count
+		for _, pool := range template.TabletPools {
+			tablets += count * int64(max(pool.Replicas, 0))
+		}
+	}
+	for i := range keyspaces {
+		for j := range keyspaces[i].Partitionings {
+			partitioning := &keyspaces[i].Partitionings[j]
+			// Parts out of range are refused on their own.
+			if equal := partitioning.Equal; equal != nil && equal.Parts <= vitess.MaxEqualParts {
+				addShards(int64(max(equal.Parts, 0)), &equal.ShardTemplate)
+			}
+			if custom := partitioning.Custom; custom != nil {
+				for k := range custom.Shards {
+					addShards(1, &custom.Shards[k].VitessShardTemplate)
+				}
+			}
+		}
+	}
+	var errs field.ErrorList
+	if shards > vitess.MaxShardsPerCluster {
+		errs = append(errs, field.Invalid(path, fmt.Sprintf("%d shards", shards),
+			fmt.Sprintf("the keyspaces' partitionings declare %d shards; one VitessCluster may have at most %d: split the deployment into several clusters", shards, vitess.MaxShardsPerCluster)))
+	}
+	if tablets > vitess.MaxTabletsPerCluster {
+		errs = append(errs, field.Invalid(path, fmt.Sprintf("%d tablets", tablets),
+			fmt.Sprintf("the keyspaces' tablet pools declare %d tablets; one VitessCluster may have at most %d: split the deployment into several clusters", tablets, vitess.MaxTabletsPerCluster)))
 	}
 	return errs
 }

@@ -194,7 +194,7 @@ func TestValidateVitessCluster(t *testing.T) {
 				vitess.VitessShardTabletPool{Cell: "zone1", Type: vitess.TabletPoolTypeReplica, Name: "extra", Replicas: 0})
 		}, nil},
 		{"equal parts 256 with hexWidth 2", func(c *vitess.VitessCluster) { commerceEqual(c).Parts, commerceEqual(c).HexWidth = 256, 2 }, nil},
-		{"equal parts 65536 with hexWidth 16", func(c *vitess.VitessCluster) { commerceEqual(c).Parts, commerceEqual(c).HexWidth = 65536, 16 }, nil},
+		{"equal parts 1000 with hexWidth 4", func(c *vitess.VitessCluster) { commerceEqual(c).Parts, commerceEqual(c).HexWidth = 1000, 4 }, nil},
 		{"two partitionings during a reshard", func(c *vitess.VitessCluster) {
 			c.Spec.Keyspaces[1].Partitionings = append(c.Spec.Keyspaces[1].Partitionings, custom("-40", "40-80", "80-"))
 		}, nil},
@@ -422,6 +422,12 @@ func TestValidateVitessCluster(t *testing.T) {
 		{"init container without name", func(c *vitess.VitessCluster) {
 			commercePool0(c).InitContainers = []corev1.Container{{Image: "busybox"}}
 		}, []want{e(required, commercePool+".initContainers[0].name")}},
+		{"more shards than a cluster may have", func(c *vitess.VitessCluster) { commerceEqual(c).Parts, commerceEqual(c).HexWidth = 65536, 16 },
+			[]want{e(invalid, "spec.keyspaces"), e(invalid, "spec.keyspaces")}},
+		{"more tablets than a cluster may have", func(c *vitess.VitessCluster) {
+			commerceEqual(c).Parts = 1000
+			commercePool0(c).Replicas = 5
+		}, []want{e(invalid, "spec.keyspaces")}},
 		{"invalid extra label", func(c *vitess.VitessCluster) {
 			commercePool0(c).ExtraLabels = map[string]string{"tier": "not a label value"}
 		}, []want{e(invalid, commercePool+".extraLabels")}},
@@ -1018,6 +1024,8 @@ func FuzzValidateVitessCluster(f *testing.F) {
 				equalOK = false
 			case strings.HasPrefix(err.Field, customer+".partitionings"):
 				// Cross-partitioning errors: neither alone is to blame.
+			case err.Field == "spec.keyspaces" && strings.Contains(err.Detail, "one VitessCluster may have at most"):
+				// The cluster's size bound, which a large partitioning reaches.
 			default:
 				t.Fatalf("unexpected error outside the fuzzed partitionings: %v", err)
 			}
