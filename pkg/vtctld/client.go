@@ -10,12 +10,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
 	vtctlservicepb "vitess.io/vitess/go/vt/proto/vtctlservice"
@@ -76,6 +78,7 @@ func Dial(address string, opts ...Option) (*Client, error) {
 	conn, err := grpc.NewClient("passthrough:///"+address,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: reconnect, MinConnectTimeout: c.timeout}),
+		grpc.WithStatsHandler(sendTracker{}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("vtctld client for %s: %w", address, err)
@@ -106,6 +109,16 @@ type Error struct {
 	Address string
 	Method  string
 	Err     error
+	// OutcomeUnknown is set on a write that reached vtctld and got no answer (the connection
+	// dropped, or the deadline passed): it may have been carried out, or may still be running.
+	OutcomeUnknown bool
+}
+
+// IsOutcomeUnknown tells whether err is a write that may have been carried out (see
+// Error.OutcomeUnknown).
+func IsOutcomeUnknown(err error) bool {
+	var callErr *Error
+	return errors.As(err, &callErr) && callErr.OutcomeUnknown
 }
 
 func (e *Error) Error() string {
@@ -140,14 +153,16 @@ const (
 	write idempotence = false
 )
 
-// call runs one RPC with the client's deadline, retrying with backoff while vtctld is unavailable
-// (the request never reached it, so repeating is safe for writes too) and, for reads, after an
-// attempt that timed out.
+// call runs one RPC with the client's deadline, retrying with backoff: a read while vtctld is
+// unavailable or after an attempt that timed out; a write only while its request provably never
+// left (no connection), since gRPC also says Unavailable when a connection drops after vtctld got
+// the request, and a write must not run twice.
 func (c *Client) call(ctx context.Context, method string, kind idempotence, rpc func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	wait := firstBackoff
 	var err error
+	var sent atomic.Bool
 	for attempt := 1; ; attempt++ {
 		attemptCtx, attemptCancel := ctx, context.CancelFunc(func() {})
 		if kind == read && attempt < maxAttempts {
@@ -155,12 +170,12 @@ func (c *Client) call(ctx context.Context, method string, kind idempotence, rpc 
 			// server stopped answering, a connection that silently broke).
 			attemptCtx, attemptCancel = context.WithTimeout(ctx, c.timeout/2)
 		}
-		err = rpc(attemptCtx)
+		err = rpc(context.WithValue(attemptCtx, sentKey{}, &sent))
 		attemptCancel()
 		if err == nil {
 			return nil
 		}
-		if attempt == maxAttempts || !retryable(err, kind) {
+		if attempt == maxAttempts || !retryable(err, kind, sent.Load()) {
 			break
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
@@ -175,8 +190,30 @@ func (c *Client) call(ctx context.Context, method string, kind idempotence, rpc 
 		c.conn.ResetConnectBackoff()
 		wait = min(2*wait, maxBackoff)
 	}
-	return &Error{Address: c.address, Method: method, Err: err}
+	return &Error{Address: c.address, Method: method, Err: err, OutcomeUnknown: kind == write && sent.Load() && IsUnavailable(err)}
 }
+
+// sentKey holds, in a call's context, whether its request was handed to a connection.
+type sentKey struct{}
+
+// sendTracker is a gRPC stats handler that records, in the flag under sentKey, that a request's
+// headers were queued on a live connection: from then on vtctld may have it.
+type sendTracker struct{}
+
+func (sendTracker) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+
+func (sendTracker) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if _, ok := s.(*stats.OutHeader); !ok {
+		return
+	}
+	if sent, ok := ctx.Value(sentKey{}).(*atomic.Bool); ok {
+		sent.Store(true)
+	}
+}
+
+func (sendTracker) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+
+func (sendTracker) HandleConn(context.Context, stats.ConnStats) {}
 
 // invoke is call for one generated RPC method: it sends req and returns the response.
 func invoke[Req, Resp any](ctx context.Context, c *Client, method string, kind idempotence,
@@ -190,10 +227,10 @@ func invoke[Req, Resp any](ctx context.Context, c *Client, method string, kind i
 	return resp, err
 }
 
-func retryable(err error, kind idempotence) bool {
+func retryable(err error, kind idempotence, sent bool) bool {
 	switch status.Code(err) {
 	case codes.Unavailable:
-		return true
+		return kind == read || !sent
 	case codes.DeadlineExceeded:
 		return kind == read
 	}

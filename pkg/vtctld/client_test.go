@@ -335,7 +335,7 @@ func TestRetries(t *testing.T) {
 		{"read retried while unavailable", "GetKeyspaces", keyspaces, []error{unavailable, unavailable}, 3, codes.OK},
 		{"read gives up after maxAttempts", "GetKeyspaces", keyspaces, slices.Repeat([]error{unavailable}, maxAttempts), maxAttempts, codes.Unavailable},
 		{"read retried after a timeout", "GetKeyspaces", keyspaces, []error{timedOut}, 2, codes.OK},
-		{"write retried while unavailable", "CreateKeyspace", createKeyspace, []error{unavailable}, 2, codes.OK},
+		{"write not repeated once vtctld had it, even on Unavailable", "CreateKeyspace", createKeyspace, []error{unavailable}, 1, codes.Unavailable},
 		{"write not repeated after a timeout", "CreateKeyspace", createKeyspace, []error{timedOut}, 1, codes.DeadlineExceeded},
 		{"refusal not retried", "GetKeyspaces", keyspaces, []error{status.Error(codes.FailedPrecondition, "no")}, 1, codes.FailedPrecondition},
 	} {
@@ -350,6 +350,57 @@ func TestRetries(t *testing.T) {
 				t.Errorf("%s called %d times, want %d", tc.method, got, tc.wantCalls)
 			}
 		})
+	}
+}
+
+// TestWriteRetriedOnlyWhenNotSent: a write is sent again only while it provably never left (no
+// connection to vtctld); once vtctld had it, a lost answer is reported as an unknown outcome (504),
+// not as vtctld being unreachable (503), and not sent twice.
+func TestWriteRetriedOnlyWhenNotSent(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	address := lis.Addr().String()
+	_ = lis.Close()
+	fake := newFakeVtctld()
+	c := dialForTest(t, address)
+	// vtctld comes up after the first attempt found nothing listening.
+	started := false
+	c.sleep = func(ctx context.Context, _ time.Duration) error {
+		if !started {
+			started = true
+			lis, err := net.Listen("tcp", address)
+			if err != nil {
+				return err
+			}
+			srv := grpc.NewServer()
+			vtctlservicepb.RegisterVtctldServer(srv, fake)
+			go func() { _ = srv.Serve(lis) }()
+			t.Cleanup(srv.Stop)
+		}
+		return sleepContext(ctx, 50*time.Millisecond)
+	}
+	if err := createKeyspace(c); err != nil {
+		t.Fatalf("a write that could not be sent was not sent again once vtctld listened: %v", err)
+	}
+	if got := fake.callCount("CreateKeyspace"); got != 1 {
+		t.Errorf("CreateKeyspace reached vtctld %d times, want 1", got)
+	}
+
+	fake.failNext("CreateKeyspace", status.Error(codes.Unavailable, "connection reset"))
+	err = c.CreateKeyspace(context.Background(), "customer", "none")
+	if got := fake.callCount("CreateKeyspace"); got != 2 {
+		t.Errorf("CreateKeyspace reached vtctld %d times in all, want 2: the answer lost after vtctld had it must not be retried", got)
+	}
+	if !IsOutcomeUnknown(err) {
+		t.Errorf("error %v: want an unknown outcome", err)
+	}
+	if apiErr := APIError(err, "creating keyspace customer"); apierrors.ReasonForError(apiErr) != metav1.StatusReasonTimeout {
+		t.Errorf("APIError = %v, want a 504 timeout", apiErr)
+	}
+	if IsOutcomeUnknown(keyspaces(c)) {
+		t.Error("a read's failure is never an unknown outcome")
 	}
 }
 

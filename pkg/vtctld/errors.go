@@ -15,8 +15,10 @@ import (
 // APIError turns the error of a vtctld call into the Kubernetes API status a client of this server
 // should see. action says what was being done ("creating keyspace commerce") and starts the
 // message. The status code tells the client what to do next:
-//   - 503 ServiceUnavailable when vtctld could not be reached or did not answer in time: retry
-//     later, the request itself may be fine;
+//   - 503 ServiceUnavailable when vtctld could not be reached, or a read got no answer in time:
+//     retry later, the request itself may be fine;
+//   - 504 GatewayTimeout when a write reached vtctld and got no answer: it may have been carried
+//     out or still be running, so look before sending it again;
 //   - 409 Conflict when Vitess refused because of the state it is in (a precondition failed, the
 //     object exists, a concurrent change aborted it): look at the state, then retry;
 //   - 400 BadRequest when Vitess found the request invalid: retrying will not help;
@@ -35,6 +37,10 @@ func APIError(err error, action string) error {
 	var callErr *Error
 	if errors.As(err, &callErr) {
 		vtctld += " " + callErr.Address
+	}
+	if IsOutcomeUnknown(err) {
+		return statusError(http.StatusGatewayTimeout, metav1.StatusReasonTimeout,
+			fmt.Sprintf("%s: %s got the request but gave no answer (%s): it may have been carried out, or may still be running; check before sending it again", action, vtctld, message))
 	}
 	if IsUnavailable(err) {
 		return statusError(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable,

@@ -3,6 +3,7 @@ package vitesskeyspace
 import (
 	"context"
 	"fmt"
+	"time"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,11 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
+
+// schemaStatementTimeout bounds one statement's ApplySchema: a DDL on a large table takes far
+// longer than a topology call, and a statement cut short goes on in MySQL. It stays under the API
+// server's 60 s request timeout; past either, the answer is that the outcome is unknown (504).
+const schemaStatementTimeout = 50 * time.Second
 
 // SchemaREST serves vitesskeyspaces/<name>/schema: a VitessSchemaRequest's SQL runs on every
 // shard of the keyspace, one statement at a time (vtctld's ApplySchema takes one per element).
@@ -49,7 +55,7 @@ func (r *SchemaREST) Create(ctx context.Context, name string, obj runtime.Object
 	for i, statement := range statements {
 		result := vitess.VitessSchemaStatementResult{Statement: statement}
 		if len(options.DryRun) == 0 {
-			rows, err := client.ApplySchema(ctx, keyspace.Spec.Name, statement)
+			rows, err := client.WithTimeout(schemaStatementTimeout).ApplySchema(ctx, keyspace.Spec.Name, statement)
 			if err != nil {
 				action := fmt.Sprintf("statement %d of %d (%s) on keyspace %s; the %d before it were applied", i+1, len(statements), abbreviate(statement), keyspace.Spec.Name, i)
 				r.keyspace.events.Eventf(registry.Reference("VitessKeyspace", keyspace), nil, corev1.EventTypeWarning, "SchemaFailed", "ApplySchema", "%s: %v", action, err)
