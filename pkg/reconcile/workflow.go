@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -220,12 +222,32 @@ var actionConditions = map[string]string{
 	"complete": "Complete", "cancel": "Cancel",
 }
 
-// act carries out an action a subresource recorded.
+// act carries out an action a subresource recorded, exactly once: it is claimed in the status
+// (StartedAt) before Vitess is asked, and one found claimed but without an outcome (its leader
+// went away mid-call) is asked again only once Vitess shows no effect of it and the earlier call
+// must have ended.
 func (w *workflowRound) act(ctx context.Context, pending *v1alpha1.VitessWorkflowPendingAction) {
+	w.next = workflowActivePoll
+	if pending.StartedAt != nil {
+		done, err := w.tookEffect(ctx, pending)
+		switch {
+		case err != nil:
+			w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", w.unreachable())
+			return
+		case done:
+			w.record(pending, "carried out (its answer was lost when the loop's leader changed)", nil)
+			return
+		case time.Since(pending.StartedAt.Time) < workflowActionTimeout+2*topologyCallTimeout:
+			return // the call may still be under way in Vitess
+		}
+	}
+	claimed, err := w.claim(ctx, pending)
+	if err != nil || !claimed {
+		return // the next round sees what changed
+	}
 	keyspace, name := w.workflow.Spec.TargetKeyspace, w.workflow.Name
 	client := w.client.WithTimeout(workflowActionTimeout)
 	var summary string
-	var err error
 	switch pending.Action {
 	case "switchreads", "switchwrites", "reversetraffic":
 		summary, err = client.SwitchTraffic(ctx, vtctld.Switch{Keyspace: keyspace, Workflow: name, TabletTypes: pending.TabletTypes,
@@ -237,14 +259,32 @@ func (w *workflowRound) act(ctx context.Context, pending *v1alpha1.VitessWorkflo
 	default:
 		err = fmt.Errorf("unknown action %q", pending.Action)
 	}
-	w.next = workflowActivePoll
-	if vtctld.IsUnavailable(err) && !errors.Is(err, context.DeadlineExceeded) {
-		// It never reached Vitess: keep it pending and try again.
+	switch {
+	case vtctld.IsOutcomeUnknown(err):
+		// Vitess had it and did not answer: the next rounds look for its effect.
+		w.setCondition(v1alpha1.ConditionReady, false, "ActionOutcomeUnknown",
+			fmt.Sprintf("%s reached vtctld without an answer; waiting to see its effect", pending.Action))
+	case vtctld.IsUnavailable(err):
+		// It never reached Vitess: give up the claim, and the next round tries again.
+		w.change(func(s *v1alpha1.VitessWorkflowStatus) {
+			if s.PendingAction != nil && s.PendingAction.ID == pending.ID {
+				s.PendingAction.StartedAt = nil
+			}
+		})
 		w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", w.unreachable())
-		return
+	default:
+		w.record(pending, summary, err)
 	}
+}
+
+// record writes an action's outcome and clears it, if it is still the pending one.
+func (w *workflowRound) record(pending *v1alpha1.VitessWorkflowPendingAction, summary string, err error) {
 	conditionType := actionConditions[pending.Action]
-	w.change(func(s *v1alpha1.VitessWorkflowStatus) { s.PendingAction = nil })
+	w.change(func(s *v1alpha1.VitessWorkflowStatus) {
+		if s.PendingAction != nil && s.PendingAction.ID == pending.ID {
+			s.PendingAction = nil
+		}
+	})
 	if err != nil {
 		w.event(corev1.EventTypeWarning, conditionType+"Failed", conditionType, "%s requested by %s failed: %v", pending.Action, pending.RequestedBy, err)
 		w.setCondition(conditionType, false, "Failed", err.Error())
@@ -258,6 +298,59 @@ func (w *workflowRound) act(ctx context.Context, pending *v1alpha1.VitessWorkflo
 	case "cancel":
 		w.finish(v1alpha1.WorkflowPhaseCancelled, "the workflow was cancelled and deleted in Vitess")
 	}
+}
+
+// claim records in the status that this round carries out the pending action, before it asks
+// Vitess; it says false when the action is no longer the pending one, or when the write lost a
+// race (another writer, a former leader), and the next round looks again. It also re-checks the
+// workflow's phase: a finished workflow takes no more actions.
+func (w *workflowRound) claim(ctx context.Context, pending *v1alpha1.VitessWorkflowPendingAction) (bool, error) {
+	workflows := w.Reconciler.client.VitessV1alpha1().VitessWorkflows(w.workflow.Namespace)
+	latest, err := workflows.Get(ctx, w.workflow.Name, metav1.GetOptions{})
+	if err != nil {
+		return false, err
+	}
+	current := latest.Status.PendingAction
+	if current == nil || current.ID != pending.ID || !apiequality.Semantic.DeepEqual(current.StartedAt, pending.StartedAt) {
+		return false, nil
+	}
+	if finished(latest) {
+		w.record(pending, "", fmt.Errorf("the workflow is %s", strings.ToLower(string(latest.Status.Phase))))
+		return false, nil
+	}
+	claimed := latest.DeepCopy()
+	claimed.Status.PendingAction.StartedAt = ptr.To(metav1.Now())
+	if _, err := workflows.UpdateStatus(ctx, claimed, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// tookEffect tells whether Vitess shows the effect of an action that was claimed earlier and
+// whose outcome was not recorded.
+func (w *workflowRound) tookEffect(ctx context.Context, pending *v1alpha1.VitessWorkflowPendingAction) (bool, error) {
+	state, err := w.client.Workflow(ctx, w.workflow.Spec.TargetKeyspace, w.workflow.Name)
+	if errors.Is(err, vtctld.ErrWorkflowNotFound) {
+		// Completed or cancelled: gone from Vitess. For a traffic switch that cannot be.
+		return pending.Action == "complete" || pending.Action == "cancel", nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if len(pending.TabletTypes) == 0 {
+		return false, nil // no types to look at: the effect cannot be told
+	}
+	reads, writes := vtctld.ReadsSwitched(state.TrafficState), vtctld.WritesSwitched(state.TrafficState)
+	for _, tabletType := range pending.TabletTypes {
+		switched := slices.Contains(reads, tabletType)
+		if tabletType == "primary" {
+			switched = writes
+		}
+		if switched == (pending.Action == "reversetraffic") {
+			return false, nil
+		}
+	}
+	return pending.Action == "switchreads" || pending.Action == "switchwrites" || pending.Action == "reversetraffic", nil
 }
 
 func (w *workflowRound) finish(phase v1alpha1.VitessWorkflowPhase, message string) {

@@ -153,4 +153,8 @@ type VitessWorkflowPendingAction struct {
 	TabletTypes []string
 	RequestedBy string
 	RequestedAt metav1.Time
+	// ID identifies the request.
+	ID string
+	// StartedAt is when the reconcile loop claimed the action, before it asked Vitess.
+	StartedAt *metav1.Time
 }

@@ -5277,6 +5277,19 @@ func schema_pkg_apis_vitess_v1alpha1_VitessWorkflowPendingAction(ref common.Refe
 							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
 						},
 					},
+					"id": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ID identifies the request: the loop clears the pending action only while it is still this one, so that a newer request is never dropped unseen.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"startedAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StartedAt is when the reconcile loop claimed the action, just before it asked Vitess. An action found started whose outcome was not recorded (its leader went away) is not asked again blindly: the loop first looks in Vitess for its effect.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"action", "requestedAt"},
 			},

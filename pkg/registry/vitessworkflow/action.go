@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/tools/events"
@@ -118,6 +119,7 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 	record := func(status *vitess.VitessWorkflowStatus) {
 		status.PendingAction = &vitess.VitessWorkflowPendingAction{
 			Action: act.name, TabletTypes: act.tabletTypes, RequestedBy: registry.Requester(ctx), RequestedAt: metav1.Now(),
+			ID: string(uuid.NewUUID()),
 		}
 	}
 	if act.now != nil {

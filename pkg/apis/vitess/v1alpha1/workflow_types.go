@@ -157,6 +157,15 @@ type VitessWorkflowPendingAction struct {
 	RequestedBy string `json:"requestedBy,omitempty"`
 	// RequestedAt is when.
 	RequestedAt metav1.Time `json:"requestedAt"`
+	// ID identifies the request: the loop clears the pending action only while it is still this
+	// one, so that a newer request is never dropped unseen.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// StartedAt is when the reconcile loop claimed the action, just before it asked Vitess. An
+	// action found started whose outcome was not recorded (its leader went away) is not asked
+	// again blindly: the loop first looks in Vitess for its effect.
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
 }
 
 // VitessWorkflowStream is one VReplication stream.

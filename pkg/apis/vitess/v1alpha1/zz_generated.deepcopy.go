@@ -2077,6 +2077,10 @@ func (in *VitessWorkflowPendingAction) DeepCopyInto(out *VitessWorkflowPendingAc
 		copy(*out, *in)
 	}
 	in.RequestedAt.DeepCopyInto(&out.RequestedAt)
+	if in.StartedAt != nil {
+		in, out := &in.StartedAt, &out.StartedAt
+		*out = (*in).DeepCopy()
+	}
 	return
 }
 

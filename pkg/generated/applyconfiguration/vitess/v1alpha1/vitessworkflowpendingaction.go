@@ -36,6 +36,13 @@ type VitessWorkflowPendingActionApplyConfiguration struct {
 	RequestedBy *string `json:"requestedBy,omitempty"`
 	// RequestedAt is when.
 	RequestedAt *v1.Time `json:"requestedAt,omitempty"`
+	// ID identifies the request: the loop clears the pending action only while it is still this
+	// one, so that a newer request is never dropped unseen.
+	ID *string `json:"id,omitempty"`
+	// StartedAt is when the reconcile loop claimed the action, just before it asked Vitess. An
+	// action found started whose outcome was not recorded (its leader went away) is not asked
+	// again blindly: the loop first looks in Vitess for its effect.
+	StartedAt *v1.Time `json:"startedAt,omitempty"`
 }
 
 // VitessWorkflowPendingActionApplyConfiguration constructs a declarative configuration of the VitessWorkflowPendingAction type for use with
@@ -75,5 +82,21 @@ func (b *VitessWorkflowPendingActionApplyConfiguration) WithRequestedBy(value st
 // If called multiple times, the RequestedAt field is set to the value of the last call.
 func (b *VitessWorkflowPendingActionApplyConfiguration) WithRequestedAt(value v1.Time) *VitessWorkflowPendingActionApplyConfiguration {
 	b.RequestedAt = &value
+	return b
+}
+
+// WithID sets the ID field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ID field is set to the value of the last call.
+func (b *VitessWorkflowPendingActionApplyConfiguration) WithID(value string) *VitessWorkflowPendingActionApplyConfiguration {
+	b.ID = &value
+	return b
+}
+
+// WithStartedAt sets the StartedAt field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the StartedAt field is set to the value of the last call.
+func (b *VitessWorkflowPendingActionApplyConfiguration) WithStartedAt(value v1.Time) *VitessWorkflowPendingActionApplyConfiguration {
+	b.StartedAt = &value
 	return b
 }
