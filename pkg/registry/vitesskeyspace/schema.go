@@ -3,8 +3,8 @@ package vitesskeyspace
 import (
 	"context"
 	"fmt"
-	"time"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
