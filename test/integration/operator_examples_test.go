@@ -16,7 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
 
 // objectSet is what a step of the operator's examples must produce, by name.
@@ -58,9 +60,15 @@ func TestOperatorExamples(t *testing.T) {
 	ctx := testContext(t)
 	core := kubeClient(t)
 	ensureNamespace(t, "example")
+	// A tablet Pod is replaced only once Vitess says which tablet is the primary: a real vtctld,
+	// with no tablets (kwok runs none), says none is.
+	_, vtctld := vitess.StartForTest(ctx, t, vitess.DataDir(t, "vitess", t.Name()))
 	apply := func(file string) {
 		t.Helper()
-		mustApply(t, strings.ReplaceAll(readFile(t, filepath.Join(dir, file)), "apiVersion: planetscale.com/v2", "apiVersion: vitess.planetscale.com/v1alpha1"))
+		manifest := strings.ReplaceAll(readFile(t, filepath.Join(dir, file)), "apiVersion: planetscale.com/v2", "apiVersion: vitess.planetscale.com/v1alpha1")
+		manifest = strings.Replace(manifest, "kind: VitessCluster\nmetadata:\n  name: example\n",
+			fmt.Sprintf("kind: VitessCluster\nmetadata:\n  name: example\n  annotations: {%s: %q}\n", vitessapi.AnnotationVtctldAddress, vtctld.GRPCAddress), 1)
+		mustApply(t, manifest)
 	}
 
 	lockserver := names.GlobalLockserver("example")
