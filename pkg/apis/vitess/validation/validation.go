@@ -102,6 +102,13 @@ func ValidateVitessClusterUpdate(obj, old *vitess.VitessCluster) field.ErrorList
 	errs := apimachineryvalidation.ValidateObjectMetaUpdate(&obj.ObjectMeta, &old.ObjectMeta, field.NewPath("metadata"))
 	spec := field.NewPath("spec")
 	errs = append(errs, validateVitessClusterSpec(&obj.Spec, spec)...)
+	errs = append(errs, validateLockserverUpdate(&obj.Spec.GlobalLockserver, &old.Spec.GlobalLockserver, spec.Child("globalLockserver"))...)
+	for i := range obj.Spec.Cells {
+		cell := &obj.Spec.Cells[i]
+		if j := slices.IndexFunc(old.Spec.Cells, func(c vitess.VitessCellTemplate) bool { return c.Name == cell.Name }); j >= 0 {
+			errs = append(errs, validateLockserverUpdate(&cell.Lockserver, &old.Spec.Cells[j].Lockserver, spec.Child("cells").Index(i).Child("lockserver"))...)
+		}
+	}
 
 	oldKeyspaces := map[string]*vitess.VitessKeyspaceTemplate{}
 	for i := range old.Spec.Keyspaces {
@@ -353,6 +360,18 @@ func validateLockserverSpec(ls *vitess.LockserverSpec, path *field.Path) field.E
 		errs = append(errs, validateEtcdLockserverTemplate(ls.Etcd, path.Child("etcd"))...)
 	}
 	return errs
+}
+
+// validateLockserverUpdate keeps where a topology lives as it was. Moving it is a migration (copy
+// the topology, then point every component at the copy); as an edit it would delete the deployed
+// etcd with the cluster's topology in it, or point the cluster at an empty one. The deployed
+// etcd's own settings may change: its members are replaced one at a time.
+func validateLockserverUpdate(ls, old *vitess.LockserverSpec, path *field.Path) field.ErrorList {
+	if apiequality.Semantic.DeepEqual(ls.External, old.External) {
+		return nil
+	}
+	return field.ErrorList{field.Forbidden(path.Child("external"),
+		"where the topology lives cannot change in place: that would delete the deployed lockserver with the topology, or point the cluster at an empty one")}
 }
 
 func validateLockserverParams(p *vitess.VitessLockserverParams, path *field.Path) field.ErrorList {

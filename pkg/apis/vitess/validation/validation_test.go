@@ -497,6 +497,15 @@ func TestValidateVitessClusterUpdate(t *testing.T) {
 		{"durability policy change", func(c *vitess.VitessCluster) { c.Spec.Keyspaces[0].DurabilityPolicy = "none" }, nil},
 
 		{"change parts in place", func(c *vitess.VitessCluster) { commerceEqual(c).Parts = 2 }, []want{e(forbidden, commerceP0+".equal.parts")}},
+		{"deployed etcd to an external lockserver", func(c *vitess.VitessCluster) {
+			c.Spec.GlobalLockserver = vitess.LockserverSpec{External: &vitess.VitessLockserverParams{Implementation: "etcd2", Address: "etcd:2379", RootPath: "/vitess/global"}}
+		}, []want{e(forbidden, "spec.globalLockserver.external")}},
+		{"a cell's lockserver moved", func(c *vitess.VitessCluster) {
+			c.Spec.Cells[0].Lockserver.External = &vitess.VitessLockserverParams{Implementation: "etcd2", Address: "etcd:2379", RootPath: "/vitess/zone1"}
+		}, []want{e(forbidden, "spec.cells[0].lockserver.external")}},
+		{"the deployed etcd's settings", func(c *vitess.VitessCluster) {
+			c.Spec.GlobalLockserver.Etcd.Image = "quay.io/coreos/etcd:v3.5.18"
+		}, nil},
 		{"change custom shards in place", func(c *vitess.VitessCluster) { setCustomer(c, "-40", "40-") }, []want{e(forbidden, customerP0+".custom.shards")}},
 		{"replace equal with a different custom", func(c *vitess.VitessCluster) {
 			c.Spec.Keyspaces[0].Partitionings = []vitess.VitessKeyspacePartitioning{custom("-80", "80-")}
