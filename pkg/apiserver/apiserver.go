@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apiserver/pkg/admission"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/tools/events"
 
@@ -89,7 +90,7 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.ExtraConfig.Events, c.ExtraConfig.VtctldAddresses)
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.GenericConfig.AdmissionControl, c.ExtraConfig.Events, c.ExtraConfig.VtctldAddresses)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 }
 
 // newStorage builds the storage of every resource of v1alpha1, keyed by resource path.
-func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecorder, vtctldAddresses reconcile.VtctldAddresses) (map[string]rest.Storage, error) {
+func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface, recorder events.EventRecorder, vtctldAddresses reconcile.VtctldAddresses) (map[string]rest.Storage, error) {
 	storage := map[string]rest.Storage{}
 	add := func(resource string, build func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error)) (rest.Storage, error) {
 		main, status, err := build(Scheme, optsGetter)
@@ -139,7 +140,7 @@ func newStorage(optsGetter generic.RESTOptionsGetter, recorder events.EventRecor
 	if err != nil {
 		return nil, err
 	}
-	for action, actionStorage := range vitesskeyspace.NewActions(keyspaces.(rest.Getter), workflows.(rest.Creater), vtctlds, recorder) {
+	for action, actionStorage := range vitesskeyspace.NewActions(keyspaces.(rest.Getter), workflows.(rest.Creater), registry.WorkflowAdmission{Admission: admit, Scheme: Scheme}, vtctlds, recorder) {
 		storage["vitesskeyspaces/"+action] = actionStorage
 	}
 	for action, actionStorage := range vitessworkflow.NewActions(workflows.(rest.Getter), storage["vitessworkflows/status"].(rest.Updater), vtctlds, recorder) {

@@ -9,9 +9,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/admission"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 )
 
@@ -45,4 +47,34 @@ func Reference(kind string, obj metav1.Object) *corev1.ObjectReference {
 		APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: kind,
 		Namespace: obj.GetNamespace(), Name: obj.GetName(), UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion(),
 	}
+}
+
+// WorkflowAdmission runs the server's admission chain (mutating, then validating: webhooks and
+// admission policies) on a VitessWorkflow that an action creates, as if the requester had created
+// it through vitessworkflows.
+type WorkflowAdmission struct {
+	Admission admission.Interface
+	Scheme    *runtime.Scheme
+}
+
+// Create mutates workflow as the chain's mutating plugins say, and returns the validation to run
+// when it is stored.
+func (a WorkflowAdmission) Create(ctx context.Context, workflow *vitess.VitessWorkflow, options *metav1.CreateOptions) (rest.ValidateObjectFunc, error) {
+	attributes := func(obj runtime.Object) admission.Attributes {
+		user, _ := genericapirequest.UserFrom(ctx)
+		return admission.NewAttributesRecord(obj, nil, v1alpha1.SchemeGroupVersion.WithKind("VitessWorkflow"), workflow.Namespace, workflow.Name,
+			v1alpha1.SchemeGroupVersion.WithResource("vitessworkflows"), "", admission.Create, options, len(options.DryRun) > 0, user)
+	}
+	interfaces := admission.NewObjectInterfacesFromScheme(a.Scheme)
+	if mutating, ok := a.Admission.(admission.MutationInterface); ok && mutating.Handles(admission.Create) {
+		if err := mutating.Admit(ctx, attributes(workflow), interfaces); err != nil {
+			return nil, err
+		}
+	}
+	return func(ctx context.Context, obj runtime.Object) error {
+		if validating, ok := a.Admission.(admission.ValidationInterface); ok && validating.Handles(admission.Create) {
+			return validating.Validate(ctx, attributes(obj), interfaces)
+		}
+		return nil
+	}, nil
 }

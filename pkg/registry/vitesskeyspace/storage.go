@@ -28,8 +28,8 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (r
 // NewActions returns the keyspace's action subresources, keyed by subresource name. They read
 // keyspaces from keyspaces, store the workflows they start in workflows and reach Vitess through
 // the vtctld of the keyspace's cluster.
-func NewActions(keyspaces rest.Getter, workflows rest.Creater, vtctlds registry.Vtctlds, recorder events.EventRecorder) map[string]rest.Storage {
-	starter := &workflowStarter{keyspaces: keyspaces, workflows: workflows, events: recorder}
+func NewActions(keyspaces rest.Getter, workflows rest.Creater, admit registry.WorkflowAdmission, vtctlds registry.Vtctlds, recorder events.EventRecorder) map[string]rest.Storage {
+	starter := &workflowStarter{keyspaces: keyspaces, workflows: workflows, admit: admit, events: recorder}
 	keyspace := &keyspaceVtctld{keyspaces: keyspaces, vtctlds: vtctlds, events: recorder}
 	return map[string]rest.Storage{
 		"movetables": &MoveTablesREST{starter: starter},

@@ -20,6 +20,7 @@ import (
 type workflowStarter struct {
 	keyspaces rest.Getter
 	workflows rest.Creater
+	admit     registry.WorkflowAdmission
 	events    events.EventRecorder
 }
 
@@ -34,7 +35,13 @@ func (s *workflowStarter) start(ctx context.Context, keyspaceName string, workfl
 	workflow.Namespace = keyspace.Namespace
 	workflow.Spec.Cluster = keyspace.Spec.Cluster
 	workflow.Spec.TargetKeyspace = keyspace.Spec.Name
-	created, err := s.workflows.Create(ctx, workflow, rest.ValidateAllObjectFunc, options)
+	// The workflow goes through the cluster's admission as a create of vitessworkflows would: an
+	// action is no way around the webhooks and policies that guard that resource.
+	validate, err := s.admit.Create(ctx, workflow, options)
+	if err != nil {
+		return nil, err
+	}
+	created, err := s.workflows.Create(ctx, workflow, validate, options)
 	if err != nil {
 		return nil, err
 	}
