@@ -19,6 +19,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
@@ -56,10 +57,25 @@ func (r *Reconciler) reconcileWorkflow(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if workflow.DeletionTimestamp != nil || (finished(workflow) && workflow.Status.PendingAction == nil) {
+	held := slices.Contains(workflow.Finalizers, vitess.FinalizerWorkflow)
+	switch {
+	case workflow.DeletionTimestamp == nil && !held && !finished(workflow):
+		// Deleting it must stop what it runs in Vitess: hold it until the loop has.
+		updated := workflow.DeepCopy()
+		updated.Finalizers = append(updated.Finalizers, vitess.FinalizerWorkflow)
+		_, err := r.workflows.update(ctx, updated)
+		return err
+	case workflow.DeletionTimestamp != nil && !held:
+		return nil
+	case workflow.DeletionTimestamp != nil && finished(workflow) && workflow.Status.PendingAction == nil:
+		return r.releaseWorkflow(ctx, workflow)
+	case workflow.DeletionTimestamp == nil && finished(workflow) && workflow.Status.PendingAction == nil:
 		return nil
 	}
 	cluster, err := r.clusters.VitessClusters(namespace).Get(workflow.Spec.Cluster)
+	if apierrors.IsNotFound(err) && workflow.DeletionTimestamp != nil {
+		return r.releaseWorkflow(ctx, workflow) // its Vitess went with the cluster
+	}
 	if apierrors.IsNotFound(err) {
 		// Its cluster's creation enqueues the workflow again.
 		return r.workflows.updateStatus(ctx, workflow, func(updated *v1alpha1.VitessWorkflow) {
@@ -75,6 +91,23 @@ func (r *Reconciler) reconcileWorkflow(ctx context.Context, key string) error {
 		r.queue.AddAfter(queueKey{kind: kindWorkflow, key: key}, next)
 	})
 	return nil
+}
+
+// releaseWorkflow removes the loop's finalizer from a deleted workflow.
+func (r *Reconciler) releaseWorkflow(ctx context.Context, workflow *v1alpha1.VitessWorkflow) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		latest, err := r.client.VitessV1alpha1().VitessWorkflows(workflow.Namespace).Get(ctx, workflow.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) || (err == nil && latest.UID != workflow.UID) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		released := latest.DeepCopy()
+		released.Finalizers = slices.DeleteFunc(released.Finalizers, func(f string) bool { return f == vitess.FinalizerWorkflow })
+		_, err = r.workflows.update(ctx, released)
+		return err
+	})
 }
 
 // enqueueWorkflows asks for the workflows of a cluster to be reconciled.
@@ -160,6 +193,10 @@ func (w *workflowRound) event(eventType, reason, action, format string, args ...
 
 func (w *workflowRound) run(ctx context.Context) {
 	status := &w.workflow.Status
+	if w.workflow.DeletionTimestamp != nil && status.PendingAction == nil {
+		w.stopForDeletion(ctx)
+		return
+	}
 	if !meta.IsStatusConditionTrue(status.Conditions, v1alpha1.ConditionCreated) && !w.create(ctx) {
 		return
 	}
@@ -172,8 +209,61 @@ func (w *workflowRound) run(ctx context.Context) {
 	}
 }
 
-// create creates the workflow in Vitess and tells whether it exists there now.
+// reasonCreating is the Created condition's reason once the loop has found the name free in Vitess
+// and is creating the workflow: from then on a workflow of that name in Vitess is this object's.
+const reasonCreating = "Creating"
+
+// madeInVitess tells whether the loop created, or set out to create, the object's workflow in
+// Vitess (a workflow of the same name it found there is not the object's).
+func madeInVitess(workflow *v1alpha1.VitessWorkflow) bool {
+	created := meta.FindStatusCondition(workflow.Status.Conditions, v1alpha1.ConditionCreated)
+	return created != nil && (created.Status == metav1.ConditionTrue || created.Reason == reasonCreating)
+}
+
+// stopForDeletion cancels in Vitess the workflow a deleted object made, then lets the object go.
+// One whose writes moved to the target is not cancelled, since that would delete the data that
+// serves them: the object waits, and says so, until the workflow is completed or reversed.
+func (w *workflowRound) stopForDeletion(ctx context.Context) {
+	keyspace, name := w.workflow.Spec.TargetKeyspace, w.workflow.Name
+	if madeInVitess(w.workflow) && !finished(w.workflow) {
+		state, err := w.client.Workflow(ctx, keyspace, name)
+		switch {
+		case errors.Is(err, vtctld.ErrWorkflowNotFound):
+		case err != nil:
+			w.setCondition(v1alpha1.ConditionReady, false, "VtctldUnreachable", w.unreachable())
+			w.next = workflowRetry
+			return
+		case vtctld.WritesSwitched(state.TrafficState):
+			message := "deleted, but writes are switched to the target: complete the workflow or reverse its traffic, and it goes"
+			if previous := meta.FindStatusCondition(w.workflow.Status.Conditions, v1alpha1.ConditionReady); previous == nil || previous.Message != message {
+				w.event(corev1.EventTypeWarning, "DeletionBlocked", "Delete", "%s", message)
+			}
+			w.setCondition(v1alpha1.ConditionReady, false, "DeletionBlocked", message)
+			w.next = workflowRetry
+			return
+		default:
+			summary, err := w.client.WithTimeout(workflowActionTimeout).CancelWorkflow(ctx, keyspace, name)
+			if err != nil {
+				w.event(corev1.EventTypeWarning, "CancelFailed", "Delete", "cancelling deleted workflow %s in Vitess: %v", name, err)
+				w.next = workflowRetry
+				return
+			}
+			w.event(corev1.EventTypeNormal, "CancelledOnDeletion", "Delete", "the VitessWorkflow was deleted: cancelled it in Vitess: %s", summary)
+		}
+	}
+	if err := w.releaseWorkflow(ctx, w.workflow); err != nil {
+		klog.ErrorS(err, "Releasing a deleted workflow", "workflow", w.workflow.Namespace+"/"+name)
+		w.next = workflowRetry
+	}
+}
+
+// create creates the workflow in Vitess and tells whether it exists there now. Before the first
+// attempt it makes sure Vitess has no workflow of that name (one made for another object, or by
+// hand, is never taken for this object's) and records that it is creating it.
 func (w *workflowRound) create(ctx context.Context) bool {
+	if !madeInVitess(w.workflow) && !w.claimName(ctx) {
+		return false
+	}
 	spec := w.workflow.Spec
 	options := vtctld.WorkflowOptions{
 		Cells: spec.Cells, TabletTypes: spec.TabletTypes, OnDDL: spec.OnDDL, StopAfterCopy: spec.StopAfterCopy,
@@ -192,7 +282,7 @@ func (w *workflowRound) create(ctx context.Context) bool {
 		err = fmt.Errorf("unknown workflow type %q", spec.Type)
 	}
 	if err != nil && strings.Contains(err.Error(), "already exists") {
-		// A round that created it but could not record it: the workflow is there.
+		// An earlier round created it (the name was free before) but could not record it.
 		err = nil
 	}
 	if err != nil {
@@ -214,6 +304,60 @@ func (w *workflowRound) create(ctx context.Context) bool {
 	w.setCondition(v1alpha1.ConditionCreated, true, "InVitess", "the workflow exists in Vitess")
 	w.next = workflowActivePoll
 	return true
+}
+
+// claimName checks that Vitess has no workflow of the object's name and records, before the
+// first creation attempt, that the loop is creating it. False: not now (the next round says why).
+func (w *workflowRound) claimName(ctx context.Context) bool {
+	_, err := w.client.Workflow(ctx, w.workflow.Spec.TargetKeyspace, w.workflow.Name)
+	switch {
+	case errors.Is(err, vtctld.ErrWorkflowNotFound):
+	case err != nil:
+		reason, message := "ReadFailed", err.Error()
+		if vtctld.IsUnavailable(err) {
+			reason, message = "VtctldUnreachable", w.unreachable()
+		}
+		w.setCondition(v1alpha1.ConditionCreated, false, reason, message)
+		w.next = workflowRetry
+		return false
+	default:
+		message := fmt.Sprintf("keyspace %s already has a workflow named %s that was not made for this object: delete it in Vitess, or name this one otherwise",
+			w.workflow.Spec.TargetKeyspace, w.workflow.Name)
+		w.setCondition(v1alpha1.ConditionCreated, false, "NameTaken", message)
+		w.setCondition(v1alpha1.ConditionReady, false, "NameTaken", message)
+		w.next = workflowRetry
+		return false
+	}
+	generation := w.workflow.Generation
+	claimed, err := w.updateStatusNow(ctx, func(latest *v1alpha1.VitessWorkflow) bool {
+		if madeInVitess(latest) {
+			return false
+		}
+		setCondition(&latest.Status.Conditions, generation, v1alpha1.ConditionCreated, false, reasonCreating, "creating the workflow in Vitess")
+		return true
+	})
+	return err == nil && claimed
+}
+
+// updateStatusNow writes the status on the latest object at once, when change says it changed
+// it, and tells whether it wrote. A conflict is no error: the next round looks again.
+func (w *workflowRound) updateStatusNow(ctx context.Context, change func(latest *v1alpha1.VitessWorkflow) bool) (bool, error) {
+	workflows := w.Reconciler.client.VitessV1alpha1().VitessWorkflows(w.workflow.Namespace)
+	latest, err := workflows.Get(ctx, w.workflow.Name, metav1.GetOptions{})
+	if err != nil || latest.UID != w.workflow.UID {
+		return false, err
+	}
+	updated := latest.DeepCopy()
+	if !change(updated) {
+		return false, nil
+	}
+	if _, err := workflows.UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
+		if apierrors.IsConflict(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
 }
 
 // actionConditions are the condition types that record each action's outcome.
@@ -305,25 +449,18 @@ func (w *workflowRound) record(pending *v1alpha1.VitessWorkflowPendingAction, su
 // race (another writer, a former leader), and the next round looks again. It also re-checks the
 // workflow's phase: a finished workflow takes no more actions.
 func (w *workflowRound) claim(ctx context.Context, pending *v1alpha1.VitessWorkflowPendingAction) (bool, error) {
-	workflows := w.Reconciler.client.VitessV1alpha1().VitessWorkflows(w.workflow.Namespace)
-	latest, err := workflows.Get(ctx, w.workflow.Name, metav1.GetOptions{})
-	if err != nil {
-		return false, err
-	}
-	current := latest.Status.PendingAction
-	if current == nil || current.ID != pending.ID || !apiequality.Semantic.DeepEqual(current.StartedAt, pending.StartedAt) {
-		return false, nil
-	}
-	if finished(latest) {
-		w.record(pending, "", fmt.Errorf("the workflow is %s", strings.ToLower(string(latest.Status.Phase))))
-		return false, nil
-	}
-	claimed := latest.DeepCopy()
-	claimed.Status.PendingAction.StartedAt = ptr.To(metav1.Now())
-	if _, err := workflows.UpdateStatus(ctx, claimed, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
-		return false, err
-	}
-	return true, nil
+	return w.updateStatusNow(ctx, func(latest *v1alpha1.VitessWorkflow) bool {
+		current := latest.Status.PendingAction
+		if current == nil || current.ID != pending.ID || !apiequality.Semantic.DeepEqual(current.StartedAt, pending.StartedAt) {
+			return false
+		}
+		if finished(latest) {
+			w.record(pending, "", fmt.Errorf("the workflow is %s", strings.ToLower(string(latest.Status.Phase))))
+			return false
+		}
+		current.StartedAt = ptr.To(metav1.Now())
+		return true
+	})
 }
 
 // tookEffect tells whether Vitess shows the effect of an action that was claimed earlier and

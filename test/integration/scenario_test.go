@@ -14,6 +14,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
+	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 )
 
 // TestScenario is the seed's story (scenario.Run), driven only through the Kubernetes API, on a
@@ -58,6 +59,20 @@ func (b *kwokBackend) TabletsCreated(t *testing.T, keyspace, shard string, pods 
 			Cell: pod.Labels[reconcile.LabelCell], Keyspace: keyspace, Shard: shard, UID: uint32(uid), Type: pod.Labels[reconcile.LabelTabletType],
 		}))
 	}
+}
+
+// WorkflowsInVitess asks vtctld for the workflows of keyspace.
+func (b *kwokBackend) WorkflowsInVitess(t *testing.T, keyspace string) []string {
+	t.Helper()
+	resp, err := vitess.RawClient(t, b.vtctld.GRPCAddress).GetWorkflows(b.ctx, &vtctldatapb.GetWorkflowsRequest{Keyspace: keyspace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var workflows []string
+	for _, workflow := range resp.GetWorkflows() {
+		workflows = append(workflows, workflow.GetName())
+	}
+	return workflows
 }
 
 func (b *kwokBackend) TabletsDeleted(t *testing.T, keyspace, shard string) {

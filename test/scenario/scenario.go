@@ -45,6 +45,12 @@ type Backend interface {
 	VtctldOutage(t *testing.T) (restart func(), ok bool)
 }
 
+// WorkflowLister is a Backend that can list the workflows Vitess runs in a keyspace, by asking
+// vtctld directly; the story then checks Vitess as well as the API.
+type WorkflowLister interface {
+	WorkflowsInVitess(t *testing.T, keyspace string) []string
+}
+
 // Keyspace is a spec.keyspaces item: durabilityPolicy none (tablets acknowledge no writes of each
 // other), turndownPolicy RequireIdle, one equal partitioning per parts entry, each shard with
 // tabletPools (a YAML flow sequence) in zone1 and databaseInitScriptSecret {name: init, key:
@@ -134,6 +140,7 @@ create table corder(order_id bigint not null, customer_id bigint, sku varbinary(
 	})
 	s.tenantChecks(moved.Name)
 	s.cancelled()
+	s.deleted()
 	s.vdiffClean(moved.Name)
 	s.vtctldOutage(moved.Name)
 	s.switchReads(moved.Name, "rdonly")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -251,6 +252,34 @@ spec: {type: MoveTables, cluster: demo, targetKeyspace: customer, sourceKeyspace
 	_, err := s.workflows().SwitchReads(s.ctx, workflow, &v1alpha1.VitessSwitchReadsRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow}}, metav1.CreateOptions{})
 	if !apierrors.IsConflict(err) {
 		t.Errorf("switchreads of a cancelled workflow: got %v, want 409", err)
+	}
+}
+
+// deleted: a VitessWorkflow deleted while it copies is cancelled in Vitess before it goes (it
+// used to go at once, and its workflow ran on in Vitess with nothing in Kubernetes to show it).
+func (s *story) deleted() {
+	t := s.t
+	t.Helper()
+	const workflow = "products-deleted"
+	s.apply(fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
+kind: VitessWorkflow
+metadata: {name: %s, namespace: %s}
+spec: {type: MoveTables, cluster: demo, targetKeyspace: customer, sourceKeyspace: commerce, tables: [product]}
+`, workflow, s.ns))
+	s.waitWorkflow(workflow, "copied and running", func(w *v1alpha1.VitessWorkflow) bool {
+		return w.Status.Phase == v1alpha1.WorkflowPhaseRunning && w.Status.CopyProgress == "100%"
+	})
+	if err := s.workflows().Delete(s.ctx, workflow, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("the deleted workflow's object gone", func() (bool, error) {
+		_, err := s.workflows().Get(s.ctx, workflow, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if lister, ok := s.backend.(WorkflowLister); ok {
+		if running := lister.WorkflowsInVitess(t, "customer"); slices.Contains(running, workflow) {
+			t.Errorf("Vitess still runs workflow %s after its VitessWorkflow was deleted: %v", workflow, running)
+		}
 	}
 }
 

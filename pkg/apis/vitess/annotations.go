@@ -6,3 +6,8 @@ package vitess
 // outside Kubernetes; any other server refuses it, since it would let whoever may edit a cluster
 // act on another namespace's Vitess.
 const AnnotationVtctldAddress = "vitess.planetscale.com/vtctld-address"
+
+// FinalizerWorkflow holds a deleted VitessWorkflow until the reconcile loop has cancelled the
+// workflow it made in Vitess, so that deleting the object stops the copy rather than leaving it
+// running with nothing in Kubernetes to show it.
+const FinalizerWorkflow = "vitess.planetscale.com/workflow"
