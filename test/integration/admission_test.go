@@ -64,7 +64,7 @@ spec:
 		t.Errorf("the refused reshard stored its workflow: %v", err)
 	}
 	// A MoveTables is not a Reshard: the same policy lets it through.
-	moveTables := `{"apiVersion":"vitess.planetscale.com/v1alpha1","kind":"VitessMoveTablesRequest","workflow":"commerce2customer","sourceKeyspace":"commerce","tables":["customer"]}`
+	moveTables := `{"apiVersion":"vitess.planetscale.com/v1alpha1","kind":"VitessMoveTablesRequest","workflow":"customer2commerce","sourceKeyspace":"customer","tables":["customer"]}`
 	if err := postAction(t, controlPlane.AdminConfig(), ns, "vitesskeyspaces", keyspace.name, "movetables", moveTables); err != nil {
 		t.Errorf("a MoveTables under a policy that refuses only Reshard: %v", err)
 	}
