@@ -311,15 +311,16 @@ func (p *clusterPass) readTopology(ctx context.Context, view *topologyView) erro
 	}
 	// The keyspaces the spec no longer declares are read too: their shards are turned down only
 	// once the reading says they no longer serve. One Vitess does not know has nothing to serve.
-	children, err := p.keyspaces.lister(p.cluster.Namespace).List(p.selector(nil))
+	declared := map[string]bool{}
+	for _, keyspace := range p.cluster.Spec.Keyspaces {
+		declared[names.Keyspace(p.cluster.Name, keyspace.Name)] = true
+	}
+	removed, err := p.keyspaces.orphans(p.cluster, p.selector(nil), declared)
 	if err != nil {
 		return err
 	}
-	for _, keyspace := range children {
+	for _, keyspace := range removed {
 		name := keyspace.Spec.Name
-		if view.keyspace[name] || !metav1.IsControlledBy(keyspace, p.cluster) {
-			continue
-		}
 		if !slices.ContainsFunc(keyspaces, func(k vtctld.Keyspace) bool { return k.Name == name }) {
 			view.serving[name] = []string{}
 			continue
