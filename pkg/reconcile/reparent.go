@@ -53,11 +53,14 @@ func (p *shardPass) reparentAway(ctx context.Context, primary, why string) {
 	})
 }
 
-// electPrimary gives a new shard its first primary: the first tablet of its first replica pool,
-// once every tablet's vttablet runs and has registered in the topology, and Vitess knows the
-// shard (its tablets created the record) but names no primary. Not once they are Ready: a
-// replica reports itself healthy only once it replicates from a primary. With VTOrc configured
-// it is left to VTOrc, which does the same.
+// electPrimary gives a new shard its first primary once every tablet's vttablet runs and has
+// registered in the topology, and Vitess knows the shard (its tablets created the record) but
+// names no primary. Not once they are Ready: a replica reports itself healthy only once it
+// replicates from a primary. The most advanced replica is promoted (see vtctld.ElectPrimary): a
+// shard whose tablets start with data (a restore, volumes kept from an earlier life) must not lose
+// what one of them has; when none has everything the others have, the Event says so and a person
+// chooses.
+// With VTOrc configured it is left to VTOrc, which does the same.
 func (p *shardPass) electPrimary(ctx context.Context) {
 	shard := p.shard
 	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.running < p.desired {
@@ -72,11 +75,15 @@ func (p *shardPass) electPrimary(ctx context.Context) {
 		return
 	}
 	tablets := shardTablets(shard)
-	i := slices.IndexFunc(tablets, func(t tablet) bool { return t.pool.Type == v1alpha1.TabletPoolTypeReplica })
-	if i < 0 {
+	var candidates []string
+	for _, t := range tablets {
+		if t.pool.Type == v1alpha1.TabletPoolTypeReplica {
+			candidates = append(candidates, t.alias())
+		}
+	}
+	if len(candidates) == 0 {
 		return
 	}
-	candidate := tablets[i].alias()
 	p.reparentInBackground(ctx, view, func(ctx context.Context, client *vtctld.Client) error {
 		registered, err := client.Tablets(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
 		if err != nil {
@@ -87,12 +94,12 @@ func (p *shardPass) electPrimary(ctx context.Context) {
 				return errTabletsNotRegistered
 			}
 		}
-		promoted, err := client.ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidate)
+		promoted, err := client.ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidates)
 		if err != nil {
-			p.events.Eventf(shard, nil, corev1.EventTypeWarning, "PrimaryElectionFailed", "Reparent", "electing %s: %v", candidate, err)
+			p.events.Eventf(shard, nil, corev1.EventTypeWarning, "PrimaryElectionFailed", "Reparent", "electing the shard's first primary: %v", err)
 			return err
 		}
-		p.events.Eventf(shard, nil, corev1.EventTypeNormal, "PrimaryElected", "Reparent", "%s is the shard's first primary", promoted)
+		p.events.Eventf(shard, nil, corev1.EventTypeNormal, "PrimaryElected", "Reparent", "%s, the most advanced replica, is the shard's first primary", promoted)
 		return nil
 	})
 }

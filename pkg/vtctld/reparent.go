@@ -2,6 +2,7 @@ package vtctld
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,11 +50,30 @@ func parseAlias(alias string) (*topodatapb.TabletAlias, error) {
 	return &topodatapb.TabletAlias{Cell: alias[:i], Uid: uint32(uid)}, nil
 }
 
-// ElectPrimary makes the tablet with the given alias the primary of a shard that has none yet,
-// with a planned reparent, and returns the primary's alias. Vitess refuses when the tablet is
-// not a replica of the shard in the topology.
-func (c *Client) ElectPrimary(ctx context.Context, keyspace, shard, alias string) (string, error) {
-	primary, err := parseAlias(alias)
+// errDivergedReplicas: no candidate has every transaction the others have.
+var errDivergedReplicas = errors.New("no replica has every transaction the others have (errant GTIDs): promoting any of them would lose transactions; choose the primary by hand")
+
+// ElectPrimary gives a shard that has no primary yet its first one, chosen among the candidate
+// tablets (the shard's replicas, aliases in order of preference) by what they have executed: the
+// one whose GTID set contains all the others', so no transaction one of them has is lost to
+// another's promotion, and the first such one when they are equal (a new shard). Vitess' own
+// choice cannot be used here: a tablet that never replicated reports an empty position to it. It
+// promotes the chosen one with a planned reparent and returns its alias. Every candidate's
+// position must be read, or nothing is done.
+func (c *Client) ElectPrimary(ctx context.Context, keyspace, shard string, candidates []string) (string, error) {
+	sets := make([]gtidSet, len(candidates))
+	for i, alias := range candidates {
+		executed, err := c.executedGTIDs(ctx, alias)
+		if err != nil {
+			return "", err
+		}
+		sets[i] = executed
+	}
+	chosen, err := mostAdvanced(sets)
+	if err != nil {
+		return "", fmt.Errorf("electing a primary among %s: %w", strings.Join(candidates, ", "), err)
+	}
+	primary, err := parseAlias(candidates[chosen])
 	if err != nil {
 		return "", err
 	}
@@ -67,4 +87,21 @@ func (c *Client) ElectPrimary(ctx context.Context, keyspace, shard, alias string
 		return "", err
 	}
 	return aliasString(resp.GetPromotedPrimary()), nil
+}
+
+// executedGTIDs reads the set of transactions a tablet's mysqld has executed.
+func (c *Client) executedGTIDs(ctx context.Context, alias string) (gtidSet, error) {
+	tablet, err := parseAlias(alias)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := invoke(ctx, c, "GetFullStatus", read, c.rpc.GetFullStatus, &vtctldatapb.GetFullStatusRequest{TabletAlias: tablet})
+	if err != nil {
+		return nil, err
+	}
+	executed, err := parseGTIDSet(resp.GetStatus().GetPrimaryStatus().GetPosition())
+	if err != nil {
+		return nil, fmt.Errorf("tablet %s: %w", alias, err)
+	}
+	return executed, nil
 }
