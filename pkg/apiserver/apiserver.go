@@ -18,7 +18,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/install"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/etcdlockserver"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesscell"
@@ -65,7 +65,7 @@ type ExtraConfig struct {
 	Events events.EventRecorder
 	// VtctldAddresses is where each cluster's vtctld is reached; it also decides whether
 	// VitessClusters may carry vitess.AnnotationVtctldAddress.
-	VtctldAddresses reconcile.VtctldAddresses
+	VtctldAddresses topology.VtctldAddresses
 }
 
 // CompletedConfig is a Config whose defaults are filled in.
@@ -104,7 +104,7 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 }
 
 // newStorage builds the storage of every resource of v1alpha1, keyed by resource path.
-func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface, recorder events.EventRecorder, vtctldAddresses reconcile.VtctldAddresses) (map[string]rest.Storage, error) {
+func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface, recorder events.EventRecorder, vtctldAddresses topology.VtctldAddresses) (map[string]rest.Storage, error) {
 	storage := map[string]rest.Storage{}
 	add := func(resource string, build func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error)) (rest.Storage, error) {
 		main, status, err := build(Scheme, optsGetter)

@@ -19,7 +19,7 @@ const leaseName = "vitess-apiserver-reconciler"
 // RunLeaderElected runs run whenever this process holds the lease, until ctx is done. Losing the
 // lease cancels run's context and puts the process back in the running for it, without stopping
 // the API, once run has returned: run must return only when nothing it started acts any more,
-// and each call must start afresh (a new Reconciler per term).
+// and each call must start afresh (a new Manager per term).
 func RunLeaderElected(ctx context.Context, client kubernetes.Interface, namespace, identity string, run func(context.Context)) {
 	lock := &resourcelock.LeaseLock{
 		LeaseMeta:  metav1.ObjectMeta{Namespace: namespace, Name: leaseName},

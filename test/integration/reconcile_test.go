@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,12 +266,15 @@ func reconcilerWrites(t *testing.T) float64 {
 	}
 	defer response.Body.Close()
 	var total float64
-	seenQueue := false
+	// One queue per controller.
+	queues := map[string]bool{"vitesscluster": false, "etcdlockserver": false, "vitessshard": false, "vitessworkflow": false}
 	scanner := bufio.NewScanner(response.Body)
 	for scanner.Scan() {
 		line := scanner.Text()
-		if strings.HasPrefix(line, `workqueue_depth{name="vitess"}`) {
-			seenQueue = true
+		for queue := range queues {
+			if strings.HasPrefix(line, `workqueue_depth{name="`+queue+`"}`) {
+				queues[queue] = true
+			}
 		}
 		if !strings.HasPrefix(line, "vitess_apiserver_reconcile_writes_total{") {
 			continue
@@ -281,8 +286,8 @@ func reconcilerWrites(t *testing.T) float64 {
 		}
 		total += value
 	}
-	if total == 0 || !seenQueue {
-		t.Fatalf("/metrics lacks the reconciler's writes or queue depth (status %s)", response.Status)
+	if total == 0 || slices.Contains(slices.Collect(maps.Values(queues)), false) {
+		t.Fatalf("/metrics lacks the reconciler's writes or a controller's queue depth %v (status %s)", queues, response.Status)
 	}
 	return total
 }

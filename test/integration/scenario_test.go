@@ -11,7 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
@@ -51,12 +51,12 @@ func (b *kwokBackend) Cluster(namespace string, keyspaces ...string) string {
 func (b *kwokBackend) TabletsCreated(t *testing.T, keyspace, shard string, pods []corev1.Pod) {
 	t.Helper()
 	for _, pod := range pods {
-		uid, err := strconv.ParseUint(pod.Labels[reconcile.LabelTabletUID], 10, 32)
+		uid, err := strconv.ParseUint(pod.Labels[vitessapi.LabelTabletUID], 10, 32)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.tablets = append(b.tablets, vitess.StartTabletForTest(b.ctx, t, b.topo, filepath.Join(b.dir, pod.Labels[reconcile.LabelTabletUID]), vitess.TabletConfig{
-			Cell: pod.Labels[reconcile.LabelCell], Keyspace: keyspace, Shard: shard, UID: uint32(uid), Type: pod.Labels[reconcile.LabelTabletType],
+		b.tablets = append(b.tablets, vitess.StartTabletForTest(b.ctx, t, b.topo, filepath.Join(b.dir, pod.Labels[vitessapi.LabelTabletUID]), vitess.TabletConfig{
+			Cell: pod.Labels[vitessapi.LabelCell], Keyspace: keyspace, Shard: shard, UID: uint32(uid), Type: pod.Labels[vitessapi.LabelTabletType],
 		}))
 	}
 }

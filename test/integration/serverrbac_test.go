@@ -44,7 +44,7 @@ var serverCalls = map[string][]string{
 	// pkg/cmd/server: the events.k8s.io recorder.
 	"events.k8s.io/events": {"create", "patch"},
 	// OwnerReferencesPermissionEnforcement, for the blockOwnerDeletion references of what the loop
-	// makes (component.go, etcd.go); the loop itself reaches this group through the loopback.
+	// makes (pkg/reconcile/internal/objects, pkg/reconcile/lockserver); the loop itself reaches this group through the loopback.
 	"vitess.planetscale.com/vitessclusters/finalizers":  {"update"},
 	"vitess.planetscale.com/etcdlockservers/finalizers": {"update"},
 	"vitess.planetscale.com/vitessshards/finalizers":    {"update"},

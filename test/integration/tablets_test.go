@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
@@ -93,7 +93,7 @@ func TestTabletRollout(t *testing.T) {
 	eventually(t, "both tablets scheduled for replacement, none replaced", func() (bool, error) {
 		for _, name := range pods {
 			pod, err := core.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-			if err != nil || pod.Annotations[reconcile.AnnotationRolloutScheduled] == "" {
+			if err != nil || pod.Annotations[vitessapi.AnnotationRolloutScheduled] == "" {
 				return false, err
 			}
 			if pod.Spec.Containers[0].Image == "vitess/lite:v24.0.1" {
@@ -105,7 +105,7 @@ func TestTabletRollout(t *testing.T) {
 		return err == nil && progressing != nil && progressing.Reason == "RolloutWaiting", err
 	})
 	vtctld.Stop()
-	release := `{"metadata":{"annotations":{"` + reconcile.AnnotationRolloutReleased + `":"true"}}}`
+	release := `{"metadata":{"annotations":{"` + vitessapi.AnnotationRolloutReleased + `":"true"}}}`
 	if _, err := core.CoreV1().Pods(ns).Patch(ctx, pods[1], types.MergePatchType, []byte(release), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,13 +21,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 )
-
-// etcdImage is the reconciler's default for lockserver members (pkg/reconcile/etcd.go), as
-// hack/build-images.sh names the image it assembles.
-const etcdImage = "quay.io/coreos/etcd:v3.5.17"
 
 // TestRealNodeRunsVitessPods runs etcd, vtctld and the tablets' mysqld exporter the way the
 // reconciler's pods run them (non-root, read-only root filesystem, no capabilities, the runtime's
@@ -81,7 +77,7 @@ func TestRealNodeRunsVitessPods(t *testing.T) {
 			SecurityContext: nonRoot(65532),
 			Containers: []corev1.Container{{
 				Name:            "etcd",
-				Image:           etcdImage,
+				Image:           vitessapi.DefaultEtcdImage,
 				ImagePullPolicy: corev1.PullNever,
 				Command:         []string{"etcd"},
 				Args: []string{
@@ -111,7 +107,7 @@ func TestRealNodeRunsVitessPods(t *testing.T) {
 			SecurityContext: nonRoot(999),
 			Containers: []corev1.Container{{
 				Name:            "vtctld",
-				Image:           reconcile.DefaultVitessImage,
+				Image:           vitessapi.DefaultVitessImage,
 				ImagePullPolicy: corev1.PullNever,
 				Command:         []string{"/vt/bin/vtctld"},
 				Args: []string{
@@ -165,7 +161,7 @@ func TestRealNodeRunsVitessPods(t *testing.T) {
 			SecurityContext: nonRoot(999),
 			Containers: []corev1.Container{{
 				Name:            "mysqld-exporter",
-				Image:           reconcile.DefaultMysqldExporterImage,
+				Image:           vitessapi.DefaultMysqldExporterImage,
 				ImagePullPolicy: corev1.PullNever,
 				Args:            []string{"--web.listen-address=:9104"},
 				Env:             []corev1.EnvVar{{Name: "DATA_SOURCE_NAME", Value: "vt_monitoring@tcp(127.0.0.1:3306)/"}},

@@ -21,9 +21,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
@@ -121,7 +121,7 @@ func TestExampleCluster(t *testing.T) {
 		err := rdonly.QueryRowContext(ctx, "select count(*), @@server_uuid from customer").Scan(&n, &uuidBefore)
 		return err == nil && n == 10, nil
 	})
-	selector := labels.SelectorFromSet(labels.Set{reconcile.LabelComponent: "vttablet", reconcile.LabelTabletType: "rdonly"}).String()
+	selector := labels.SelectorFromSet(labels.Set{vitessapi.LabelComponent: "vttablet", vitessapi.LabelTabletType: "rdonly"}).String()
 	pods, err := core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil || len(pods.Items) != 1 {
 		t.Fatalf("rdonly tablet pods: %v %d", err, len(pods.Items))
@@ -168,7 +168,7 @@ func TestExampleCluster(t *testing.T) {
 	// tablet Pods (it used to delete all three, the primary's too) and runs none for it.
 	tabletPods := func() map[string]types.UID {
 		t.Helper()
-		pods, err := core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: reconcile.LabelComponent + "=vttablet"})
+		pods, err := core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: vitessapi.LabelComponent + "=vttablet"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,8 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
@@ -122,7 +122,7 @@ func (b *realNodeBackend) VtctldOutage(t *testing.T) (restart func(), ok bool) {
 		}
 	}
 	scale(0)
-	vtctlds := labels.SelectorFromSet(labels.Set{reconcile.LabelComponent: "vtctld", reconcile.LabelCluster: "demo"}).String()
+	vtctlds := labels.SelectorFromSet(labels.Set{vitessapi.LabelComponent: "vtctld", vitessapi.LabelCluster: "demo"}).String()
 	waitFor(b.ctx, t, "no vtctld Pod left", func(ctx context.Context) (bool, error) {
 		pods, err := b.cp.Client().CoreV1().Pods(b.namespace).List(ctx, metav1.ListOptions{LabelSelector: vtctlds})
 		return err == nil && len(pods.Items) == 0, nil

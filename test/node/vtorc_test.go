@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 )
 
@@ -38,7 +38,7 @@ func TestVTOrcOnRealNode(t *testing.T) {
 		t.Fatalf("%v\n%s%s", err, out, errOut)
 	}
 	core := cp.Client().CoreV1()
-	vtorcs := labels.SelectorFromSet(labels.Set{reconcile.LabelComponent: "vtorc", reconcile.LabelKeyspace: "commerce"}).String()
+	vtorcs := labels.SelectorFromSet(labels.Set{vitess.LabelComponent: "vtorc", vitess.LabelKeyspace: "commerce"}).String()
 	waitFor(ctx, t, "the VTOrc Pod Ready", func(ctx context.Context) (bool, error) {
 		pods, err := core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: vtorcs})
 		return err == nil && len(pods.Items) == 1 && podReady(&pods.Items[0]), nil

@@ -24,7 +24,6 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	typed "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/typed/vitess/v1alpha1"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 )
@@ -290,14 +289,14 @@ func (s *story) stopTablets(keyspace, shard string) {
 
 // tabletPods are keyspace/shard's tablet Pods that are not being deleted.
 func (s *story) tabletPods(keyspace, shard string) []corev1.Pod {
-	selector := labels.SelectorFromSet(labels.Set{reconcile.LabelComponent: "vttablet", reconcile.LabelKeyspace: keyspace})
+	selector := labels.SelectorFromSet(labels.Set{vitessapi.LabelComponent: "vttablet", vitessapi.LabelKeyspace: keyspace})
 	pods, err := s.cp.Client().CoreV1().Pods(s.ns).List(s.ctx, metav1.ListOptions{LabelSelector: selector.String()})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	var live []corev1.Pod
 	for _, pod := range pods.Items {
-		if pod.Labels[reconcile.LabelShard] == shardLabel(s.t, shard) && pod.DeletionTimestamp == nil {
+		if pod.Labels[vitessapi.LabelShard] == shardLabel(s.t, shard) && pod.DeletionTimestamp == nil {
 			live = append(live, pod)
 		}
 	}

@@ -13,3 +13,32 @@ func IsReservedLabelKey(key string) bool {
 	prefix, _, found := strings.Cut(key, "/")
 	return found && (prefix == ReservedLabelDomain || strings.HasSuffix(prefix, "."+ReservedLabelDomain))
 }
+
+// Labels the server sets on what it makes: the vitess-operator's keys, so selectors written for
+// its objects (e.g. planetscale.com/component=vtctld) keep working.
+const (
+	LabelCluster   = "planetscale.com/cluster"
+	LabelCell      = "planetscale.com/cell"
+	LabelKeyspace  = "planetscale.com/keyspace"
+	LabelShard     = "planetscale.com/shard"
+	LabelComponent = "planetscale.com/component"
+	// LabelTabletUID, LabelTabletType and LabelTabletIndex identify a tablet, as the operator's
+	// labels do.
+	LabelTabletUID   = "planetscale.com/tablet-uid"
+	LabelTabletType  = "planetscale.com/tablet-type"
+	LabelTabletIndex = "planetscale.com/tablet-index"
+	// LabelLockserver names the EtcdLockserver an object belongs to.
+	LabelLockserver = "etcd.planetscale.com/lockserver"
+	// LabelEtcdIndex is an etcd member's 1-based index.
+	LabelEtcdIndex = "etcd.planetscale.com/index"
+)
+
+// The values of LabelComponent: the Vitess components, whose names are also their containers' and
+// binaries', and the lockserver's members.
+const (
+	ComponentVtctld   = "vtctld"
+	ComponentVtgate   = "vtgate"
+	ComponentVtorc    = "vtorc"
+	ComponentVttablet = "vttablet"
+	ComponentEtcd     = "etcd"
+)

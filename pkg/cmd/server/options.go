@@ -29,6 +29,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/openapi"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
 )
 
 // etcdPathPrefix is where the server keeps its objects in etcd.
@@ -160,7 +161,7 @@ func (o *Options) Config() (*apiserver.Config, func(), error) {
 		stop()
 		return nil, nil, err
 	}
-	vtctldAddresses := reconcile.VtctldAddresses{AllowAnnotation: o.AllowVtctldAddressAnnotation}
+	vtctldAddresses := topology.VtctldAddresses{AllowAnnotation: o.AllowVtctldAddressAnnotation}
 	if o.Reconcile {
 		if err := o.addReconciler(config, recorder, vtctldAddresses); err != nil {
 			stop()
@@ -207,7 +208,7 @@ func eventRecorder(config *genericapiserver.RecommendedConfig) (events.EventReco
 
 // addReconciler starts the reconcile loop once the server serves: it reads and writes the
 // group's objects through the loopback client, and competes for its Lease through the core API.
-func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, recorder events.EventRecorder, vtctldAddresses reconcile.VtctldAddresses) error {
+func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, recorder events.EventRecorder, vtctldAddresses topology.VtctldAddresses) error {
 	core, err := kubernetes.NewForConfig(config.ClientConfig)
 	if err != nil {
 		return err
@@ -227,7 +228,7 @@ func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, reco
 			return err
 		}
 		go reconcile.RunLeaderElected(hook, core, o.LeaderElectionNamespace, identity, func(ctx context.Context) {
-			// A Reconciler per term: the last one's queue and informers ended with its term.
+			// A Manager per term: the last one's queues and informers ended with its term.
 			if err := reconcile.New(client, core, recorder, vtctldAddresses).Run(ctx, o.ReconcileWorkers); err != nil {
 				klog.ErrorS(err, "Reconcile loop stopped")
 			}

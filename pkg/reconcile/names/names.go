@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 )
 
 const (
@@ -41,15 +43,8 @@ const (
 	minMaxLength = 1 + len(truncationMark) + hashLength
 )
 
-// Component names as the operator spells them (planetscale.com/component label values). They are
-// part of the hashed input, so they must not be changed.
-const (
-	componentEtcd     = "etcd"
-	componentVtctld   = "vtctld"
-	componentVtgate   = "vtgate"
-	componentVttablet = "vttablet"
-	componentVtorc    = "vtorc"
-)
+// The component names (vitess.Component*, as the operator spells them) are part of the hashed
+// input, so they must not be changed.
 
 // Constraints are the rules a generated name must satisfy for one kind of object.
 type Constraints struct {
@@ -169,13 +164,13 @@ func isLowercaseAlphanumeric(r rune) bool { return isLowercaseLetter(r) || '0' <
 // lockserver.GlobalEtcdName). "etcd" is part of the name so that Services derived from it cannot
 // collide with those of other components.
 func GlobalLockserver(cluster string) string {
-	return JoinWithConstraints(EtcdLockserverConstraints, cluster, componentEtcd)
+	return JoinWithConstraints(EtcdLockserverConstraints, cluster, vitess.ComponentEtcd)
 }
 
 // CellLockserver is the name of a cell's local EtcdLockserver, which the operator creates when a
 // cell asks for its own etcd (operator: lockserver.LocalEtcdName).
 func CellLockserver(cluster, cell string) string {
-	return JoinWithConstraints(EtcdLockserverConstraints, cluster, cell, componentEtcd)
+	return JoinWithConstraints(EtcdLockserverConstraints, cluster, cell, vitess.ComponentEtcd)
 }
 
 // Cell is the name of a VitessCell (operator: vitesscell.Name).
@@ -228,7 +223,7 @@ func TabletAlias(cell string, uid uint32) string {
 // tablet alias rather than from keyspace and shard so that it stays short and matches what Vitess
 // tools print.
 func TabletPodName(cluster, cell string, uid uint32) string {
-	return JoinWithConstraints(DefaultConstraints, cluster, componentVttablet, TabletAlias(cell, uid))
+	return JoinWithConstraints(DefaultConstraints, cluster, vitess.ComponentVttablet, TabletAlias(cell, uid))
 }
 
 // TabletPVCName is the name of a tablet's data volume claim; the operator gives it the Pod's name
@@ -241,7 +236,7 @@ func TabletPVCName(cluster, cell string, uid uint32) string {
 // TabletServiceName is the name of the cluster's headless vttablet Service, shared by all tablets
 // (operator: vttablet.ServiceName).
 func TabletServiceName(cluster string) string {
-	return JoinWithConstraints(ServiceConstraints, cluster, componentVttablet)
+	return JoinWithConstraints(ServiceConstraints, cluster, vitess.ComponentVttablet)
 }
 
 // Etcd lockserver members. These names are the lockserver name plus plain suffixes, without a
@@ -293,34 +288,34 @@ func EtcdPDBName(lockserver string) string {
 // VtctldDeploymentName is the name of the vtctld Deployment in a cell (operator:
 // vtctld.DeploymentName).
 func VtctldDeploymentName(cluster, cell string) string {
-	return JoinWithConstraints(DefaultConstraints, cluster, cell, componentVtctld)
+	return JoinWithConstraints(DefaultConstraints, cluster, cell, vitess.ComponentVtctld)
 }
 
 // VtctldServiceName is the name of the cluster's vtctld Service (operator: vtctld.ServiceName).
 func VtctldServiceName(cluster string) string {
-	return JoinWithConstraints(ServiceConstraints, cluster, componentVtctld)
+	return JoinWithConstraints(ServiceConstraints, cluster, vitess.ComponentVtctld)
 }
 
 // VtgateDeploymentName is the name of the vtgate Deployment in a cell (operator:
 // vtgate.DeploymentName).
 func VtgateDeploymentName(cluster, cell string) string {
-	return JoinWithConstraints(DefaultConstraints, cluster, cell, componentVtgate)
+	return JoinWithConstraints(DefaultConstraints, cluster, cell, vitess.ComponentVtgate)
 }
 
 // VtgateServiceName is the name of the Service for the vtgates of one cell (operator:
 // vtgate.ServiceName).
 func VtgateServiceName(cluster, cell string) string {
-	return JoinWithConstraints(ServiceConstraints, cluster, cell, componentVtgate)
+	return JoinWithConstraints(ServiceConstraints, cluster, cell, vitess.ComponentVtgate)
 }
 
 // VtgateClusterServiceName is the name of the Service over the vtgates of all cells (operator:
 // vtgate.ClusterServiceName).
 func VtgateClusterServiceName(cluster string) string {
-	return JoinWithConstraints(ServiceConstraints, cluster, componentVtgate)
+	return JoinWithConstraints(ServiceConstraints, cluster, vitess.ComponentVtgate)
 }
 
 // VtorcDeploymentName is the name of the VTOrc Deployment for one shard in one cell (operator:
 // vtorc.DeploymentName).
 func VtorcDeploymentName(cluster, keyspace, keyRangeSafeName, cell string) string {
-	return JoinWithConstraints(DefaultConstraints, cluster, keyspace, keyRangeSafeName, cell, componentVtorc)
+	return JoinWithConstraints(DefaultConstraints, cluster, keyspace, keyRangeSafeName, cell, vitess.ComponentVtorc)
 }

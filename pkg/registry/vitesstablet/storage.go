@@ -21,7 +21,6 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
@@ -230,17 +229,17 @@ func (r *REST) clusterTablets(ctx context.Context, cluster *vitess.VitessCluster
 
 func newTablet(cluster *vitess.VitessCluster, record vtctld.TabletRecord, serving bool) *vitess.VitessTablet {
 	labels := map[string]string{
-		reconcile.LabelCluster:    cluster.Name,
-		reconcile.LabelCell:       record.Cell,
-		reconcile.LabelKeyspace:   record.Keyspace,
-		reconcile.LabelTabletType: strings.ToLower(record.Type),
-		reconcile.LabelTabletUID:  names.TabletUIDString(record.UID),
+		vitess.LabelCluster:    cluster.Name,
+		vitess.LabelCell:       record.Cell,
+		vitess.LabelKeyspace:   record.Keyspace,
+		vitess.LabelTabletType: strings.ToLower(record.Type),
+		vitess.LabelTabletUID:  names.TabletUIDString(record.UID),
 	}
 	// The operator's label value for a shard is its range's safe name ("x-80"), as a label value
 	// cannot begin or end with "-". Vitess accepts a few shard names that are not ranges; such a
 	// shard gets no label rather than one no selector written for the operator would match.
 	if keyRange, err := vitess.ParseKeyRange(record.Shard); err == nil {
-		labels[reconcile.LabelShard] = keyRange.SafeName()
+		labels[vitess.LabelShard] = keyRange.SafeName()
 	}
 	tablet := &vitess.VitessTablet{
 		ObjectMeta: metav1.ObjectMeta{

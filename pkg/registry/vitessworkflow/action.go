@@ -33,12 +33,12 @@ const checkTimeout = 20 * time.Second
 func NewActions(workflows rest.Getter, status rest.Updater, vtctlds registry.Vtctlds, recorder events.EventRecorder) map[string]rest.Storage {
 	a := &actions{workflows: workflows, status: status, vtctlds: vtctlds, events: recorder}
 	return map[string]rest.Storage{
-		"switchreads":    &SwitchReadsREST{actions: a},
-		"switchwrites":   &SwitchWritesREST{actions: a},
-		"reversetraffic": &ReverseTrafficREST{actions: a},
-		"complete":       &CompleteREST{actions: a},
-		"cancel":         &CancelREST{actions: a},
-		"vdiff":          &VDiffREST{actions: a},
+		vitess.ActionSwitchReads:    &SwitchReadsREST{actions: a},
+		vitess.ActionSwitchWrites:   &SwitchWritesREST{actions: a},
+		vitess.ActionReverseTraffic: &ReverseTrafficREST{actions: a},
+		vitess.ActionComplete:       &CompleteREST{actions: a},
+		vitess.ActionCancel:         &CancelREST{actions: a},
+		vitess.ActionVDiff:          &VDiffREST{actions: a},
 	}
 }
 

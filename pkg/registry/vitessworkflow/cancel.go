@@ -31,7 +31,7 @@ func (r *CancelREST) Destroy()            {}
 
 func (r *CancelREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
-		name: "cancel", reason: "Cancel",
+		name: vitess.ActionCancel, reason: "Cancel",
 		refuse: func(status *vitess.VitessWorkflowStatus) string {
 			if status.WritesSwitched {
 				return cancelRefusal

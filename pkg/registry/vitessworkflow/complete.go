@@ -25,7 +25,7 @@ func (r *CompleteREST) Destroy()            {}
 
 func (r *CompleteREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
-		name: "complete", reason: "Complete",
+		name: vitess.ActionComplete, reason: "Complete",
 		refuse: func(status *vitess.VitessWorkflowStatus) string {
 			if !status.WritesSwitched || !readsSwitched(status, "rdonly", "replica") {
 				return "complete drops the source: switch reads and writes first; traffic state: " + status.TrafficState

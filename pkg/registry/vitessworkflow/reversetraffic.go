@@ -29,7 +29,7 @@ func (r *ReverseTrafficREST) Create(ctx context.Context, name string, obj runtim
 		return nil, err
 	}
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
-		name: "reversetraffic", reason: "ReverseTraffic", tabletTypes: types,
+		name: vitess.ActionReverseTraffic, reason: "ReverseTraffic", tabletTypes: types,
 		// By default whatever moved goes back: the reads switched so far, and writes if they were.
 		defaultTypes: func(status *vitess.VitessWorkflowStatus) []string {
 			types := slices.Clone(status.ReadsSwitched)

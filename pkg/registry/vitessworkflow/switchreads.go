@@ -28,7 +28,7 @@ func (r *SwitchReadsREST) Create(ctx context.Context, name string, obj runtime.O
 		return nil, err
 	}
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
-		name: "switchreads", reason: "SwitchReads", tabletTypes: types,
+		name: vitess.ActionSwitchReads, reason: "SwitchReads", tabletTypes: types,
 		check: switchTraffic(false),
 	})
 }

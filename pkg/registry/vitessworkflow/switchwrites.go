@@ -24,7 +24,7 @@ func (r *SwitchWritesREST) Destroy()            {}
 func (r *SwitchWritesREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	types := []string{"primary"}
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
-		name: "switchwrites", reason: "SwitchWrites", tabletTypes: types,
+		name: vitess.ActionSwitchWrites, reason: "SwitchWrites", tabletTypes: types,
 		refuse: func(status *vitess.VitessWorkflowStatus) string {
 			switch {
 			case status.WritesSwitched:

@@ -24,7 +24,7 @@ func (r *VDiffREST) Destroy()            {}
 
 func (r *VDiffREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	return r.actions.run(ctx, name, obj, createValidation, options, action{
-		name: "vdiff", reason: "VDiff",
+		name: vitess.ActionVDiff, reason: "VDiff",
 		now: func(ctx context.Context, client *vtctld.Client, workflow *vitess.VitessWorkflow) (string, func(*vitess.VitessWorkflowStatus), error) {
 			uuid, err := client.StartVDiff(ctx, workflow.Spec.TargetKeyspace, workflow.Name)
 			if err != nil {
