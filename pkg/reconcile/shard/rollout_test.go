@@ -1,0 +1,173 @@
+package shard
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clienttesting "k8s.io/client-go/testing"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objectstest"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
+)
+
+// fakeVitess answers for a shard whose primary is primary and whose tablets registered, and
+// records the reparents and elections asked of it.
+type fakeVitess struct {
+	primary    string
+	registered []vtctld.Tablet
+
+	mu         sync.Mutex
+	reparented []string
+	candidates []string
+}
+
+func (f *fakeVitess) Shards(context.Context, string) ([]vtctld.Shard, error) {
+	return []vtctld.Shard{{Name: "-", PrimaryAlias: f.primary, IsPrimaryServing: true}}, nil
+}
+
+func (f *fakeVitess) Tablets(context.Context, string, string) ([]vtctld.Tablet, error) {
+	return f.registered, nil
+}
+
+func (f *fakeVitess) ElectPrimary(_ context.Context, _, _ string, candidates []string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.candidates = candidates
+	return candidates[0], nil
+}
+
+func (f *fakeVitess) ReparentAwayFrom(_ context.Context, _, _, alias string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reparented = append(f.reparented, alias)
+	return "", nil
+}
+
+// TestRollReplacesTabletsByAFreshReadingOfThePrimary: tablets whose spec changed are replaced one
+// at a time, and which one is the primary is read from Vitess when one is about to go, never taken
+// from the shard's status, which may predate a failover. Without a reading of the topology nothing
+// is deleted; the primary is reparented away from rather than deleted.
+func TestRollReplacesTabletsByAFreshReadingOfThePrimary(t *testing.T) {
+	keyspace, shard := keyspaceShard(t)
+	shard.Spec.VitessOrchestrator = nil
+	tablets := shardTablets(shard)
+	aliases := make([]string, len(tablets))
+	var pods []runtime.Object // and their claims
+	for i, tablet := range tablets {
+		aliases[i] = tablet.alias()
+		pod := tabletPod(shard, tablet)
+		pod.UID = "uid-" + types.UID(aliases[i])
+		pod.Annotations[vitess.AnnotationSpecHash] = "an-older-spec"
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		pods = append(pods, pod, tabletPVC(shard, tablet))
+	}
+	for _, tc := range []struct {
+		name string
+		// read: whether the cluster's topology has been read; primary is what Vitess says now,
+		// statusPrimary what the shard's status still says.
+		read                   bool
+		primary, statusPrimary string
+		deleted, reparented    []string
+	}{
+		{name: "no reading", read: false, statusPrimary: aliases[2]},
+		{name: "the status is stale: Vitess names the first tablet", read: true, primary: aliases[0], statusPrimary: aliases[2], reparented: aliases[:1]},
+		{name: "a replica first, one at a time", read: true, primary: aliases[1], statusPrimary: aliases[1], deleted: aliases[:1]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shard := shard.DeepCopy()
+			shard.Status.PrimaryAlias = tc.statusPrimary
+			fakes := objectstest.New([]runtime.Object{keyspace, shard}, pods)
+			topo := topology.New(func(string) {}, func(string) {})
+			c := New(fakes.Clients, fakes.Kinds, topo)
+			vitessShard := &fakeVitess{primary: tc.primary}
+			c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
+			fakes.Sync(t)
+			if tc.read {
+				topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true}})
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			if err := c.reconcile(ctx, shard.Namespace+"/"+shard.Name); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			c.background.Wait()
+
+			var deleted []string
+			for _, action := range fakes.Changes() {
+				if action.GetVerb() == "delete" && action.GetResource().Resource == "pods" {
+					name := action.(clienttesting.DeleteAction).GetName()
+					deleted = append(deleted, aliases[slices.IndexFunc(tablets, func(t tablet) bool { return tabletPod(shard, t).Name == name })])
+				}
+			}
+			if !slices.Equal(deleted, tc.deleted) {
+				t.Errorf("deleted the Pods of %v, want %v", deleted, tc.deleted)
+			}
+			if !slices.Equal(vitessShard.reparented, tc.reparented) {
+				t.Errorf("reparented away from %v, want %v", vitessShard.reparented, tc.reparented)
+			}
+			if tc.read {
+				return
+			}
+			stored, err := fakes.Vitess.VitessV1alpha1().VitessShards(shard.Namespace).Get(t.Context(), shard.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			progressing := meta.FindStatusCondition(stored.Status.Conditions, v1alpha1.ConditionProgressing)
+			if progressing == nil || !strings.Contains(progressing.Message, "once Vitess says which tablet is the primary") {
+				t.Errorf("Progressing = %+v; want it to say the roll waits for Vitess", progressing)
+			}
+		})
+	}
+}
+
+// TestFirstPrimaryIsElectedAmongTheReplicas: once every tablet of a new shard runs and has
+// registered, and the topology names no primary, an election is asked among its replica tablets
+// (never an rdonly one), in pool order; Vitess' positions decide (vtctld.ElectPrimary).
+func TestFirstPrimaryIsElectedAmongTheReplicas(t *testing.T) {
+	keyspace, shard := keyspaceShard(t)
+	shard.Spec.VitessOrchestrator = nil
+	shard.Spec.TabletPools[0].Replicas = 2
+	rdonly := shard.Spec.TabletPools[0]
+	rdonly.Type, rdonly.Replicas = v1alpha1.TabletPoolTypeRdonly, 1
+	shard.Spec.TabletPools = []v1alpha1.VitessShardTabletPool{rdonly, shard.Spec.TabletPools[0]}
+	var core []runtime.Object
+	vitessShard := &fakeVitess{}
+	var replicas []string
+	for _, tablet := range shardTablets(shard) {
+		pod := tabletPod(shard, tablet)
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: vitess.ComponentVttablet, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+		core = append(core, pod, tabletPVC(shard, tablet))
+		vitessShard.registered = append(vitessShard.registered, vtctld.Tablet{Alias: tablet.alias()})
+		if tablet.pool.Type == v1alpha1.TabletPoolTypeReplica {
+			replicas = append(replicas, tablet.alias())
+		}
+	}
+	fakes := objectstest.New([]runtime.Object{keyspace, shard}, core)
+	topo := topology.New(func(string) {}, func(string) {})
+	c := New(fakes.Clients, fakes.Kinds, topo)
+	c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
+	fakes.Sync(t)
+	topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
+		Shards: map[string]vtctld.Shard{"commerce/-": {Name: "-"}}})
+	ctx, cancel := context.WithCancel(t.Context())
+	if err := c.reconcile(ctx, shard.Namespace+"/"+shard.Name); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	c.background.Wait()
+	if len(replicas) != 2 || !slices.Equal(vitessShard.candidates, replicas) {
+		t.Errorf("election among %v, want the replicas %v", vitessShard.candidates, replicas)
+	}
+}
