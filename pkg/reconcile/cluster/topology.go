@@ -9,11 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/klog/v2"
+
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
-	"k8s.io/klog/v2"
 )
 
 // The cluster controller registers a cluster's cells and keyspaces in the Vitess topology through
