@@ -44,10 +44,19 @@ var apiServicesGVR = schema.GroupVersionResource{Group: "apiregistration.k8s.io"
 type ServerOptions struct {
 	// Binary is the server to run; empty means BuildServer, once per test binary.
 	Binary string
-	// DataDir is passed as --data-dir (embedded etcd lives there). Empty means
-	// <Dir>/vitess-apiserver. Restart keeps it; pass the same DataDir to a new server to test
-	// recovery from a previous server's data.
+	// Name tells replicas apart: the server's log, audit log, serving certificate, kubeconfig
+	// and default DataDir are named after it. Empty means vitess-apiserver.
+	Name string
+	// DataDir is passed as --data-dir (embedded etcd lives there). Empty means <Dir>/<Name>.
+	// Restart keeps it; pass the same DataDir to a new server to test recovery from a previous
+	// server's data.
 	DataDir string
+	// EtcdServers are passed as --etcd-servers: replicas given the same etcd serve the same
+	// objects. Empty means the embedded etcd in DataDir, which only one server can use.
+	EtcdServers []string
+	// Standby leaves the APIService pointing where it does, as for a second replica that the
+	// aggregator does not route to until Register points it there.
+	Standby bool
 	// Port is the secure port on 127.0.0.1; 0 means a free one.
 	Port int
 	// ExtraArgs are appended to the server's flags.
@@ -58,6 +67,7 @@ type ServerOptions struct {
 // plane's aggregator through APIService v1alpha1.vitess.planetscale.com.
 type Server struct {
 	cp             *ControlPlane
+	name           string
 	binary         string
 	args           []string
 	port           int
@@ -75,16 +85,22 @@ type Server struct {
 // StartVitessAPIServer runs our server the way the shipped manifests run it: as ServiceAccount
 // vitess-system/vitess-apiserver with the RBAC from artifacts/deploy/rbac*.yaml, delegating
 // authentication and authorization to kube-apiserver, reached by the aggregator through an
-// APIService. It returns once the API is served through kube-apiserver.
+// APIService. It returns once the API is served through kube-apiserver, or once the server
+// serves on its own port if it is on standby (ServerOptions.Standby).
 func (cp *ControlPlane) StartVitessAPIServer(ctx context.Context, opts ServerOptions) (*Server, error) {
+	name := opts.Name
+	if name == "" {
+		name = ServerName
+	}
 	s := &Server{
 		cp:             cp,
+		name:           name,
 		binary:         opts.Binary,
 		port:           opts.Port,
 		dataDir:        opts.DataDir,
-		kubeconfigPath: filepath.Join(cp.dir, ServerName+".kubeconfig"),
-		auditLogPath:   filepath.Join(cp.dir, "audit", ServerName+".log"),
-		logPath:        filepath.Join(cp.LogDir(), ServerName+".log"),
+		kubeconfigPath: filepath.Join(cp.dir, name+".kubeconfig"),
+		auditLogPath:   filepath.Join(cp.dir, "audit", name+".log"),
+		logPath:        filepath.Join(cp.LogDir(), name+".log"),
 	}
 	var err error
 	if s.binary == "" {
@@ -93,7 +109,7 @@ func (cp *ControlPlane) StartVitessAPIServer(ctx context.Context, opts ServerOpt
 		}
 	}
 	if s.dataDir == "" {
-		s.dataDir = filepath.Join(cp.dir, ServerName)
+		s.dataDir = filepath.Join(cp.dir, name)
 	}
 	if s.dataDir, err = filepath.Abs(s.dataDir); err != nil {
 		return nil, err
@@ -125,6 +141,9 @@ func (cp *ControlPlane) StartVitessAPIServer(ctx context.Context, opts ServerOpt
 		"--audit-policy-file=" + cp.auditPolicy,
 		"--data-dir=" + s.dataDir,
 	}, opts.ExtraArgs...)
+	if len(opts.EtcdServers) > 0 {
+		s.args = append(s.args, "--etcd-servers="+strings.Join(opts.EtcdServers, ","))
+	}
 
 	cp.mu.Lock()
 	if cp.stopped {
@@ -138,16 +157,28 @@ func (cp *ControlPlane) StartVitessAPIServer(ctx context.Context, opts ServerOpt
 		_ = s.Stop()
 		return nil, err
 	}
-	if err := cp.registerAPIService(ctx, s); err != nil {
+	if opts.Standby {
+		cp.opts.Logf("%s serving %s/%s on %s, on standby: not registered (log %s)", name, APIGroup, APIVersion, s.URL(), s.logPath)
+		return s, nil
+	}
+	if err := s.Register(ctx); err != nil {
 		_ = s.Stop()
 		return nil, err
 	}
-	if err := s.WaitAvailable(ctx); err != nil {
-		_ = s.Stop()
-		return nil, err
-	}
-	cp.opts.Logf("%s serving %s/%s on %s, registered as APIService %s (log %s)", ServerName, APIGroup, APIVersion, s.URL(), APIServiceName, s.logPath)
+	cp.opts.Logf("%s serving %s/%s on %s, registered as APIService %s (log %s)", name, APIGroup, APIVersion, s.URL(), APIServiceName, s.logPath)
 	return s, nil
+}
+
+// Register points the APIService at this server, as a Service's endpoints would move to a live
+// replica, and waits until the aggregator serves the API through it.
+func (s *Server) Register(ctx context.Context) error {
+	if err := s.cp.registerAPIService(ctx, s); err != nil {
+		return err
+	}
+	s.cp.mu.Lock()
+	s.cp.registered = s
+	s.cp.mu.Unlock()
+	return s.WaitAvailable(ctx)
 }
 
 // setUpServerIdentity creates the server's namespace and ServiceAccount, grants it the shipped RBAC
@@ -217,7 +248,7 @@ func (cp *ControlPlane) bindFallbackRBAC(ctx context.Context) error {
 // (the APIService's caBundle names that CA). The aggregator verifies it against
 // <service>.<namespace>.svc whatever address it dials.
 func (s *Server) writeServingCert() (certFile, keyFile string, err error) {
-	dir := filepath.Join(s.cp.dir, ServerName+"-pki")
+	dir := filepath.Join(s.cp.dir, s.name+"-pki")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", err
 	}
@@ -255,7 +286,7 @@ func (s *Server) launch(ctx context.Context) error {
 		}
 		bin, args = withClusterDNS(resolvConf, bin, args...)
 	}
-	p, err := startProcess(ServerName, s.logPath, bin, args...)
+	p, err := startProcess(s.name, s.logPath, bin, args...)
 	if err == nil {
 		s.proc, s.stopped = p, false
 	}
@@ -267,7 +298,7 @@ func (s *Server) launch(ctx context.Context) error {
 	pool.AppendCertsFromPEM(s.caPEM)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: serverServiceDNSName}}}
 	defer client.CloseIdleConnections()
-	return cp.poll(ctx, ServerName+" /readyz", func(ctx context.Context) (bool, error) {
+	return cp.poll(ctx, s.name+" /readyz", func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, client, s.URL()+"/readyz"), nil
 	})
 }
@@ -388,14 +419,32 @@ func (s *Server) Stop() error {
 	return nil
 }
 
+// Kill ends the server at once with SIGKILL, as a crash or a node's loss would: no lease is
+// released, no request drained. Restart brings it back.
+func (s *Server) Kill() {
+	s.cp.mu.Lock()
+	p := s.proc
+	s.stopped = true
+	s.cp.mu.Unlock()
+	if p != nil {
+		p.kill()
+	}
+}
+
 // Restart stops the server and starts it again with the same port, data dir and flags, and waits
-// until it is available through the aggregator again.
+// until it serves: through the aggregator if the APIService points at it, else on its own port.
 func (s *Server) Restart(ctx context.Context) error {
 	if err := s.Stop(); err != nil {
 		return err
 	}
 	if err := s.launch(ctx); err != nil {
 		return err
+	}
+	s.cp.mu.Lock()
+	registered := s.cp.registered == s
+	s.cp.mu.Unlock()
+	if !registered {
+		return nil
 	}
 	return s.WaitAvailable(ctx)
 }

@@ -98,7 +98,9 @@ type ControlPlane struct {
 	mu      sync.Mutex
 	procs   []*process
 	servers []*Server
-	stopped bool
+	// registered is the server the APIService points at.
+	registered *Server
+	stopped    bool
 }
 
 // Start brings up a control plane and returns once it is usable: kube-apiserver ready, the default

@@ -59,6 +59,10 @@ func StartProcess(name, logPath string, opts ProcessOptions, bin string, args ..
 // process has exited. Stopping a process that has exited does nothing.
 func (p *Process) Stop() { p.p.stop() }
 
+// Signal sends sig to the process group, e.g. SIGSTOP and SIGCONT to freeze a process in the
+// middle of what it does and let it go on.
+func (p *Process) Signal(sig syscall.Signal) error { return syscall.Kill(-p.p.cmd.Process.Pid, sig) }
+
 // ExitError is nil while the process runs; once it has exited it describes the exit, with the
 // end of the log to show why.
 func (p *Process) ExitError() error {
@@ -145,6 +149,14 @@ func (p *process) stop() {
 	}
 	// Reap anything the child left behind in its group.
 	_ = syscall.Kill(pgid, syscall.SIGKILL)
+}
+
+// kill sends SIGKILL to the process group and returns once the process has exited.
+func (p *process) kill() {
+	if !p.exited() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	<-p.done
 }
 
 func tailFile(path string, lines int) string {
