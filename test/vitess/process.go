@@ -66,6 +66,16 @@ func (d *daemon) stop() {
 	d.stopLocked()
 }
 
+// signal sends sig to the running process.
+func (d *daemon) signal(sig syscall.Signal) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.proc == nil {
+		return fmt.Errorf("%s is not running", d.name)
+	}
+	return d.proc.Signal(sig)
+}
+
 func (d *daemon) stopLocked() {
 	if d.proc != nil {
 		d.proc.Stop()

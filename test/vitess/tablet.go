@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 )
@@ -211,6 +212,13 @@ func (t *Tablet) Stop() {
 	t.vttablet.stop()
 	t.mysqld.stop()
 }
+
+// FreezeVttablet stops vttablet's process (SIGSTOP) without ending it: whoever calls the tablet
+// waits, as on a tablet that hangs, until ThawVttablet. mysqld runs on.
+func (t *Tablet) FreezeVttablet() error { return t.vttablet.signal(syscall.SIGSTOP) }
+
+// ThawVttablet lets a frozen vttablet go on (SIGCONT).
+func (t *Tablet) ThawVttablet() error { return t.vttablet.signal(syscall.SIGCONT) }
 
 // LogPaths are the tablet's log files: mysqlctl's (initialisation), mysqld's output and its error
 // log, and vttablet's.
