@@ -99,6 +99,12 @@ spec:
 // global lockserver is topo's etcd, and the server reaches vtctld at its loopback address.
 // keyspaces are spec.keyspaces' items (see scenario.Keyspace); none when empty.
 func realVitessCluster(namespace string, topo *vitess.Topology, vtctld *vitess.Vtctld, keyspaces ...string) string {
+	return realVitessClusterVia(namespace, topo, vtctld.GRPCAddress, keyspaces...)
+}
+
+// realVitessClusterVia is realVitessCluster with the server reaching vtctld at vtctldAddress,
+// e.g. a framework.Relay's.
+func realVitessClusterVia(namespace string, topo *vitess.Topology, vtctldAddress string, keyspaces ...string) string {
 	manifest := fmt.Sprintf(`apiVersion: vitess.planetscale.com/v1alpha1
 kind: VitessCluster
 metadata:
@@ -110,7 +116,7 @@ spec:
     external: {implementation: etcd2, address: "%s", rootPath: %s}
   cells:
   - name: zone1
-`, namespace, vitessapi.AnnotationVtctldAddress, vtctld.GRPCAddress, topo.Address, vitess.GlobalRoot)
+`, namespace, vitessapi.AnnotationVtctldAddress, vtctldAddress, topo.Address, vitess.GlobalRoot)
 	if len(keyspaces) > 0 {
 		manifest += "  keyspaces:" + strings.Join(keyspaces, "")
 	}
