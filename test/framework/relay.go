@@ -106,14 +106,17 @@ func (c *relayedConn) close() {
 }
 
 // WithholdAnswers withholds from now on the answers of every connection open now, and returns
-// how many there are; connections made later are relayed as before.
+// how many were not withheld yet; connections made later are relayed as before.
 func (r *Relay) WithholdAnswers() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	withheld := 0
 	for c := range r.open {
-		c.withheld.Store(true)
+		if !c.withheld.Swap(true) {
+			withheld++
+		}
 	}
-	return len(r.open)
+	return withheld
 }
 
 // Close stops listening and closes every connection, withheld ones too.
