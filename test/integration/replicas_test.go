@@ -19,9 +19,9 @@ import (
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 
+	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	typed "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/typed/vitess/v1alpha1"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 	"github.com/vitess-apiserver/vitess-apiserver/test/scenario"
@@ -234,7 +234,7 @@ func startTablets(ctx context.Context, t *testing.T, backend *kwokBackend, ns, k
 func tabletPods(ctx context.Context, t *testing.T, ns, keyspace string) []corev1.Pod {
 	t.Helper()
 	pods, err := kubeClient(t).CoreV1().Pods(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: reconcile.LabelComponent + "=vttablet," + reconcile.LabelKeyspace + "=" + keyspace,
+		LabelSelector: vitessapi.LabelComponent + "=" + vitessapi.ComponentVttablet + "," + vitessapi.LabelKeyspace + "=" + keyspace,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -341,7 +341,7 @@ func reparentKillingLeader(ctx context.Context, t *testing.T, api typed.VitessV1
 	oldPrimary := shard.Status.PrimaryAlias
 	var oldPod corev1.Pod
 	for _, pod := range tabletPods(ctx, t, ns, "commerce") {
-		if pod.Labels[reconcile.LabelCell]+"-"+pod.Labels[reconcile.LabelTabletUID] == oldPrimary {
+		if pod.Labels[vitessapi.LabelCell]+"-"+pod.Labels[vitessapi.LabelTabletUID] == oldPrimary {
 			oldPod = pod
 		}
 	}
@@ -361,7 +361,7 @@ func reparentKillingLeader(ctx context.Context, t *testing.T, api typed.VitessV1
 	}
 	eventually(t, "the primary's Pod scheduled for replacement", func() (bool, error) {
 		pod, err := core.Get(ctx, oldPod.Name, metav1.GetOptions{})
-		return err == nil && pod.Annotations[reconcile.AnnotationRolloutScheduled] != "", err
+		return err == nil && pod.Annotations[vitessapi.AnnotationRolloutScheduled] != "", err
 	})
 	// The planned reparent demotes the primary first: with its vttablet frozen, the reparent
 	// waits in vtctld, which has it, for as long as this test wants.
@@ -378,7 +378,7 @@ func reparentKillingLeader(ctx context.Context, t *testing.T, api typed.VitessV1
 		}
 	}
 	defer thaw()
-	release := `{"metadata":{"annotations":{"` + reconcile.AnnotationRolloutReleased + `":"true"}}}`
+	release := `{"metadata":{"annotations":{"` + vitessapi.AnnotationRolloutReleased + `":"true"}}}`
 	if _, err := core.Patch(ctx, oldPod.Name, types.MergePatchType, []byte(release), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
