@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := .local/bin
 
-.PHONY: all build tools generate verify test test-unit test-integration run bench fuzz clean
+.PHONY: all build image push tools generate verify test test-unit test-integration run bench fuzz clean
 
 all: build
 
@@ -13,6 +13,16 @@ build:
 
 # Control-plane binaries (kube-apiserver, controller manager, scheduler, kubectl, etcd, kwok),
 # built once per version into ~/.cache/vitess-apiserver.
+# The server's image (linux/amd64 and linux/arm64, non-root, the binary alone), as an OCI layout in
+# .local/image, tagged with VERSION (default: git describe); no container engine needed.
+image: tools
+	hack/build-server-image.sh
+
+# make push REGISTRY=<registry>/<path>: pushes the image `make image` built.
+push:
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=<registry>/<path>"; exit 2; }
+	hack/push-server-image.sh $(REGISTRY)
+
 tools:
 	hack/build-tools.sh
 

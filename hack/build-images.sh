@@ -57,18 +57,7 @@ partial=$out.tmp
 rm -rf "$partial"
 mkdir -p "$partial"
 
-mkdir "$work/registry"
-# Created before the registry starts, so that reading it below never races its creation.
-: >"$work/registry.log"
-"$crane" registry serve --address 127.0.0.1:0 --disk "$work/registry" 2>"$work/registry.log" &
-registry_pid=$!
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$work/registry.log")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/registry.log" >&2; exit 1; }
-registry=127.0.0.1:$port
+start_registry "$work/registry"
 
 # image <name> <tarball> <layer tarball>... [-- <crane mutate flags>...]
 image() {

@@ -58,3 +58,22 @@ build() {
 }
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# start_registry <dir> serves a real OCI registry (crane's) on loopback, its blobs in <dir>, and sets
+# $registry (127.0.0.1:<port>) and $registry_pid; the caller stops it.
+start_registry() {
+	local dir=$1
+	mkdir -p "$dir"
+	# Created before the registry starts, so that reading it below never races its creation.
+	: >"$dir.log"
+	"$CRANE_BIN/crane" registry serve --address 127.0.0.1:0 --disk "$dir" 2>"$dir.log" &
+	registry_pid=$!
+	local port=
+	for _ in $(seq 100); do
+		port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$dir.log")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { cat "$dir.log" >&2; return 1; }
+	registry=127.0.0.1:$port
+}
