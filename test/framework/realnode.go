@@ -225,12 +225,15 @@ state = %q
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = %q
+  # How each registry is reached (hosts.toml per registry host, see TrustRegistry).
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = %q
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
       Root = %q
 `, filepath.Join(dir, "root"), filepath.Join(dir, "state"), n.containerdSocket(), filepath.Join(dir, "opt"),
-		n.images.sandbox, filepath.Join(n.dir, "cni"), filepath.Join(dir, "runc"))
+		n.images.sandbox, filepath.Join(n.dir, "cni"), n.registryHostsDir(), filepath.Join(dir, "runc"))
 	configPath := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
 		return err
@@ -245,6 +248,23 @@ state = %q
 		_, err := n.ctr(ctx, "version")
 		return err == nil, nil
 	})
+}
+
+func (n *realNode) registryHostsDir() string { return filepath.Join(n.dir, "containerd", "certs.d") }
+
+// TrustRegistry lets the real node's containerd pull images from the registry at host (as a
+// Registry serves it, on loopback and without TLS), as a node is configured for a private
+// registry.
+func (cp *ControlPlane) TrustRegistry(host string) error {
+	if cp.realNode == nil {
+		return errors.New("the control plane has no real node")
+	}
+	dir := filepath.Join(cp.realNode.registryHostsDir(), host)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	hosts := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", "http://"+host, "http://"+host)
+	return os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(hosts), 0o644)
 }
 
 // cniConfig puts pods on the bridge with addresses from realNodePodSubnet, recorded in ipamDir

@@ -26,6 +26,8 @@ type Tools struct {
 	CoreDNS               string
 	Etcd                  string
 	Kwok                  string
+	// Crane is go-containerregistry's crane, which also serves a real OCI registry.
+	Crane string
 
 	Vtctld       string
 	Vtctldclient string
@@ -97,11 +99,11 @@ func EnsureTools(repoRoot string) (Tools, error) {
 }
 
 func toolPaths(repoRoot string) (Tools, error) {
-	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN")
+	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN", "CRANE_BIN")
 	if err != nil {
 		return Tools{}, err
 	}
-	k8s, etcd, kwok, vitess, mysqlRoot, coredns := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4], dirs[5]
+	k8s, etcd, kwok, vitess, mysqlRoot, coredns, crane := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4], dirs[5], dirs[6]
 	return Tools{
 		KubeAPIServer:         filepath.Join(k8s, "kube-apiserver"),
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
@@ -112,6 +114,7 @@ func toolPaths(repoRoot string) (Tools, error) {
 		CoreDNS:               filepath.Join(coredns, "coredns"),
 		Etcd:                  filepath.Join(etcd, "etcd"),
 		Kwok:                  filepath.Join(kwok, "kwok"),
+		Crane:                 filepath.Join(crane, "crane"),
 		Vtctld:                filepath.Join(vitess, "vtctld"),
 		Vtctldclient:          filepath.Join(vitess, "vtctldclient"),
 		Vtgate:                filepath.Join(vitess, "vtgate"),
@@ -143,7 +146,7 @@ func libVars(repoRoot string, names ...string) ([]string, error) {
 
 func (t Tools) missing() string {
 	for _, p := range []string{
-		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.KubeProxy, t.CoreDNS, t.Etcd, t.Kwok,
+		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.KubeProxy, t.CoreDNS, t.Etcd, t.Kwok, t.Crane,
 		t.Vtctld, t.Vtctldclient, t.Vtgate, t.Vttablet, t.Vtorc, t.Mysqlctl, t.Mysqlctld,
 		filepath.Join(t.MysqlRoot, "bin", "mysqld"),
 	} {
