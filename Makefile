@@ -43,7 +43,7 @@ test-unit:
 # One package at a time: the kwok tier's and the real node's Vitess each want both cores.
 test-integration: tools
 	mkdir -p .local
-	VITESS_APISERVER_INTEGRATION=1 $(GO) test -count=1 -p 1 -timeout 75m -v ./test/... 2>&1 | tee .local/test-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+	VITESS_APISERVER_INTEGRATION=1 $(GO) test -count=1 -p 1 -timeout 75m -v ./test/... 2>&1 | tee .local/test-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|\.go:[0-9]+: ' ; exit $${PIPESTATUS[0]}
 
 run: tools
 	$(GO) run ./hack/local-cluster
