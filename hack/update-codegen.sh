@@ -37,3 +37,6 @@ kube::codegen::gen_client \
 	--output-pkg "$module/pkg/generated" \
 	--boilerplate "$boilerplate" \
 	pkg/apis
+
+# The single install manifest, from the chart.
+"$(dirname "$0")/render-install.sh"

@@ -8,27 +8,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 )
 
-// Names shared with artifacts/deploy/.
+// Names shared with artifacts/install.yaml.
 const (
 	ServerNamespace      = "vitess-system"
 	ServerName           = "vitess-apiserver"
@@ -192,26 +192,14 @@ func (cp *ControlPlane) setUpServerIdentity(ctx context.Context, kubeconfigPath 
 	if _, err := cp.client.CoreV1().ServiceAccounts(ServerNamespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
-	files, err := filepath.Glob(filepath.Join(cp.repoRoot, "artifacts", "deploy", "rbac*.yaml"))
+	rbac, err := shippedRBAC(filepath.Join(cp.repoRoot, "artifacts", "install.yaml"))
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
-	if len(files) > 0 {
-		args := []string{"apply"}
-		for _, f := range files {
-			args = append(args, "-f", f)
-		}
-		if _, _, err := cp.Kubectl(ctx, args...); err != nil {
-			return fmt.Errorf("applying the shipped RBAC: %w", err)
-		}
-		cp.opts.Logf("applied %s", strings.Join(files, ", "))
-	} else {
-		cp.opts.Logf("WARNING: no artifacts/deploy/rbac*.yaml: binding %s/%s to system:auth-delegator, extension-apiserver-authentication-reader and cluster-admin instead", ServerNamespace, ServerName)
-		if err := cp.bindFallbackRBAC(ctx); err != nil {
-			return err
-		}
+	if _, _, err := cp.KubectlInput(ctx, rbac, "apply", "-f", "-"); err != nil {
+		return fmt.Errorf("applying the shipped RBAC: %w", err)
 	}
+	cp.opts.Logf("applied the RBAC of artifacts/install.yaml")
 	// A long-lived token: the server may run for the whole life of a local cluster, and a real pod
 	// would have its projected token refreshed by the kubelet, which we do not have.
 	token, err := cp.serviceAccountToken(ctx, ServerNamespace, ServerName, 365*24*time.Hour)
@@ -221,27 +209,36 @@ func (cp *ControlPlane) setUpServerIdentity(ctx context.Context, kubeconfigPath 
 	return writeKubeconfig(kubeconfigPath, cp.url, cp.ca.CertPEM, &clientcmdapi.AuthInfo{Token: token})
 }
 
-func (cp *ControlPlane) bindFallbackRBAC(ctx context.Context) error {
-	subjects := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ServerName, Namespace: ServerNamespace}}
-	for _, role := range []string{"system:auth-delegator", "cluster-admin"} {
-		crb := &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: ServerName + ":" + role},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
-			Subjects:   subjects,
+// shippedRBAC is the Roles, ClusterRoles and their bindings of the install manifest at path, as
+// a YAML stream: what the server's ServiceAccount and its users are granted when it is installed.
+func shippedRBAC(path string) (string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer file.Close()
+	decoder := utilyaml.NewYAMLOrJSONDecoder(file, 4096)
+	var documents []string
+	for {
+		var object map[string]any
+		if err := decoder.Decode(&object); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
 		}
-		if _, err := cp.client.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return err
+		switch object["kind"] {
+		case "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding":
+			document, err := json.Marshal(object)
+			if err != nil {
+				return "", err
+			}
+			documents = append(documents, string(document))
 		}
 	}
-	rb := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: ServerName + ":extension-apiserver-authentication-reader", Namespace: metav1.NamespaceSystem},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "extension-apiserver-authentication-reader"},
-		Subjects:   subjects,
+	if len(documents) == 0 {
+		return "", fmt.Errorf("%s holds no RBAC", path)
 	}
-	if _, err := cp.client.RbacV1().RoleBindings(metav1.NamespaceSystem).Create(ctx, rb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	return nil
+	return strings.Join(documents, "\n---\n"), nil
 }
 
 // writeServingCert issues the server's certificate from a CA of its own, as an installation would
@@ -417,6 +414,14 @@ func (s *Server) Stop() error {
 		p.stop()
 	}
 	return nil
+}
+
+// Pid is the server process' id, for a harness that hands it over to another program (make install
+// stops make run's server when it takes over).
+func (s *Server) Pid() int {
+	s.cp.mu.Lock()
+	defer s.cp.mu.Unlock()
+	return s.proc.cmd.Process.Pid
 }
 
 // Kill ends the server at once with SIGKILL, as a crash or a node's loss would: no lease is
