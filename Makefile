@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := .local/bin
 
-.PHONY: all build image push tools generate verify test test-unit test-integration run bench fuzz clean
+.PHONY: all build image push install tools generate verify test test-unit test-integration run bench fuzz clean
 
 all: build
 
@@ -22,6 +22,11 @@ image: tools
 push:
 	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=<registry>/<path>"; exit 2; }
 	hack/push-server-image.sh $(REGISTRY)
+
+# make install [REGISTRY=<registry>/<path>]: the image, pushed, and everything else of
+# artifacts/install.yaml applied to the cluster KUBECONFIG names; without REGISTRY, make run's.
+install: tools
+	REGISTRY=$(REGISTRY) hack/install.sh
 
 tools:
 	hack/build-tools.sh

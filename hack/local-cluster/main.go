@@ -110,6 +110,26 @@ func run(dir string, nodes int, realNode bool, examples []string) error {
 		return err
 	}
 
+	// make install finds both here: the host-process server it takes over from, and the registry
+	// it pushes the server's image to for the real node.
+	pid := filepath.Join(dir, framework.ServerName+".pid")
+	if err := os.WriteFile(pid, []byte(fmt.Sprint(srv.Pid())), 0o644); err != nil {
+		return err
+	}
+	if realNode {
+		registry, err := framework.StartRegistry(ctx, tools.Crane, filepath.Join(dir, "image-registry"))
+		if err != nil {
+			return err
+		}
+		defer registry.Stop()
+		if err := cp.TrustRegistry(registry.Host); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "registry"), []byte(registry.Host), 0o644); err != nil {
+			return err
+		}
+	}
+
 	kubeconfig := filepath.Join(root, ".local", "kubeconfig")
 	data, err := os.ReadFile(cp.KubeconfigPath())
 	if err != nil {

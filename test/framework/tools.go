@@ -28,6 +28,8 @@ type Tools struct {
 	Kwok                  string
 	// Crane is go-containerregistry's crane, which also serves a real OCI registry.
 	Crane string
+	// Helm installs the chart in artifacts/charts.
+	Helm string
 
 	Vtctld       string
 	Vtctldclient string
@@ -99,11 +101,11 @@ func EnsureTools(repoRoot string) (Tools, error) {
 }
 
 func toolPaths(repoRoot string) (Tools, error) {
-	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN", "CRANE_BIN")
+	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN", "CRANE_BIN", "HELM_BIN")
 	if err != nil {
 		return Tools{}, err
 	}
-	k8s, etcd, kwok, vitess, mysqlRoot, coredns, crane := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4], dirs[5], dirs[6]
+	k8s, etcd, kwok, vitess, mysqlRoot, coredns, crane, helm := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4], dirs[5], dirs[6], dirs[7]
 	return Tools{
 		KubeAPIServer:         filepath.Join(k8s, "kube-apiserver"),
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
@@ -115,6 +117,7 @@ func toolPaths(repoRoot string) (Tools, error) {
 		Etcd:                  filepath.Join(etcd, "etcd"),
 		Kwok:                  filepath.Join(kwok, "kwok"),
 		Crane:                 filepath.Join(crane, "crane"),
+		Helm:                  filepath.Join(helm, "helm"),
 		Vtctld:                filepath.Join(vitess, "vtctld"),
 		Vtctldclient:          filepath.Join(vitess, "vtctldclient"),
 		Vtgate:                filepath.Join(vitess, "vtgate"),
@@ -146,7 +149,7 @@ func libVars(repoRoot string, names ...string) ([]string, error) {
 
 func (t Tools) missing() string {
 	for _, p := range []string{
-		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.KubeProxy, t.CoreDNS, t.Etcd, t.Kwok, t.Crane,
+		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.KubeProxy, t.CoreDNS, t.Etcd, t.Kwok, t.Crane, t.Helm,
 		t.Vtctld, t.Vtctldclient, t.Vtgate, t.Vttablet, t.Vtorc, t.Mysqlctl, t.Mysqlctld,
 		filepath.Join(t.MysqlRoot, "bin", "mysqld"),
 	} {
