@@ -272,6 +272,8 @@ type CABundleTarget interface {
 type Serving struct {
 	config  ServingConfig
 	secrets corev1client.SecretInterface
+	// client made secrets; it may say that it cannot stream an informer's initial list.
+	client corev1client.SecretsGetter
 	// apiService is nil unless config.ManageAPIService.
 	apiService CABundleTarget
 	clock      clock.WithTicker
@@ -287,6 +289,7 @@ func NewServing(config ServingConfig, secrets corev1client.SecretsGetter, apiSer
 	return &Serving{
 		config:     config,
 		secrets:    secrets.Secrets(config.Namespace),
+		client:     secrets,
 		apiService: apiService,
 		clock:      clk,
 		files:      newFileWriter(config.CertDir),
@@ -391,7 +394,9 @@ func (s *Serving) writeFiles(secret *corev1.Secret) error {
 // and every ResyncInterval it runs Sync, so that a rotation happens on time without any event.
 func (s *Serving) Run(ctx context.Context) error {
 	selector := fields.OneTermEqualSelector("metadata.name", s.config.SecretName).String()
-	informer := cache.NewSharedIndexInformer(&cache.ListWatch{
+	// The client says whether it can stream the initial list (a fake cannot), as generated
+	// informers do.
+	informer := cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, options metav1.ListOptions) (runtime.Object, error) {
 			options.FieldSelector = selector
 			return s.secrets.List(ctx, options)
@@ -400,7 +405,7 @@ func (s *Serving) Run(ctx context.Context) error {
 			options.FieldSelector = selector
 			return s.secrets.Watch(ctx, options)
 		},
-	}, &corev1.Secret{}, 0, cache.Indexers{})
+	}, s.client), &corev1.Secret{}, 0, cache.Indexers{})
 	onChange := func(obj any) {
 		// The field selector already does this on a real server; a fake client ignores it.
 		if secret, ok := obj.(*corev1.Secret); ok && secret.Name == s.config.SecretName {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	clienttesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 )
@@ -57,6 +58,13 @@ func newClientset(objects ...runtime.Object) *fake.Clientset {
 	return client
 }
 
+// fakeSecrets is the Secrets of a fake clientset that tells informers, as the clientset does, that
+// it cannot stream their initial list.
+type fakeSecrets struct {
+	corev1client.SecretsGetter
+	*fake.Clientset
+}
+
 func newAPIServiceClient(t *testing.T) *dynamicfake.FakeDynamicClient {
 	t.Helper()
 	apiService := &unstructured.Unstructured{Object: map[string]any{
@@ -90,7 +98,7 @@ type replica struct {
 }
 
 func newReplica(t *testing.T, client *fake.Clientset, apiService APIService, clk *clocktesting.FakeClock) replica {
-	return replica{NewServing(testConfig(t), client.CoreV1(), apiService, clk)}
+	return replica{NewServing(testConfig(t), fakeSecrets{client.CoreV1(), client}, apiService, clk)}
 }
 
 func (r replica) sync(t *testing.T) {
