@@ -340,14 +340,22 @@ func (s *Serving) Sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("serving certificate Secret %s/%s: %w", s.config.Namespace, s.config.SecretName, err)
 	}
+	// The files first: an APIService that is not there yet (it is applied last) must not keep the
+	// server from serving.
+	if err := s.writeFiles(secret); err != nil {
+		return err
+	}
 	if bundle := secret.Data[KeyCABundle]; s.apiService != nil && !bytes.Equal(observed, bundle) {
+		// Not an error of Sync: the next one retries, and until the APIService holds the bundle
+		// nothing is promoted.
 		if err := s.apiService.SetCABundle(ctx, bundle); err != nil {
-			return fmt.Errorf("setting the APIService's caBundle: %w", err)
+			klog.ErrorS(err, "Cannot set the APIService's caBundle")
+			return nil
 		}
 		certs, _ := parseCertificates(bundle)
 		klog.InfoS("Set the APIService's caBundle from the Secret", "secret", klog.KObj(secret), "cas", len(certs))
 	}
-	return s.writeFiles(secret)
+	return nil
 }
 
 // getOrCreate reads the Secret, creating it with a new CA and certificate when there is none.

@@ -374,12 +374,14 @@ func TestConcurrentRotationMakesOneNextCA(t *testing.T) {
 	if len(next) == 0 {
 		t.Fatal("no rotation started")
 	}
-	// Both replicas agree with what is stored: another sync changes nothing.
-	before := getSecret(t, client).ResourceVersion
+	// The loser of the race took the winner's next CA rather than making another.
 	a.sync(t)
 	b.sync(t)
-	if after := getSecret(t, client); after.ResourceVersion != before || !bytes.Equal(after.Data[KeyNextCACert], next) {
-		t.Fatalf("the Secret changed again: the replicas disagree")
+	if after := getSecret(t, client); !bytes.Equal(after.Data[KeyNextCACert], next) {
+		t.Fatalf("the next CA changed: the replicas disagree")
+	}
+	if got := apiServiceBundle(t, apiService); len(got) != 2 {
+		t.Fatalf("APIService caBundle has %d CAs, want the current and the one next", len(got))
 	}
 }
 
@@ -392,5 +394,17 @@ func TestResyncInterval(t *testing.T) {
 		if got := ResyncInterval(validity); got != want {
 			t.Errorf("ResyncInterval(%s) = %s, want %s", validity, got, want)
 		}
+	}
+}
+
+// An APIService that does not exist yet (it is applied last) does not keep the server from its
+// certificate.
+func TestSyncWithoutAPIServiceWritesFiles(t *testing.T) {
+	client := newClientset()
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{APIServicesResource: "APIServiceList"})
+	r := newReplica(t, client, APIService{Client: dyn, Name: "v1alpha1.vitess.planetscale.com"}, clocktesting.NewFakeClock(planStart))
+	r.sync(t)
+	if !r.served(t).Equal(mustParse(t, getSecret(t, client).Data[KeyTLSCert])) {
+		t.Fatal("the file is not the Secret's certificate")
 	}
 }
