@@ -37,7 +37,8 @@ func newClientset(objects ...runtime.Object) *fake.Clientset {
 		defer mu.Unlock()
 		secret := action.(clienttesting.CreateAction).GetObject().(*corev1.Secret).DeepCopy()
 		secret.ResourceVersion = "1"
-		return true, secret, client.Tracker().Create(secretsResource, secret, secret.Namespace)
+		// The caller gets its own copy, as from a real server: the tracker hands secret to watchers.
+		return true, secret.DeepCopy(), client.Tracker().Create(secretsResource, secret, secret.Namespace)
 	})
 	client.PrependReactor("update", "secrets", func(action clienttesting.Action) (bool, runtime.Object, error) {
 		mu.Lock()
@@ -53,7 +54,7 @@ func newClientset(objects ...runtime.Object) *fake.Clientset {
 		}
 		n, _ := strconv.Atoi(version)
 		secret.ResourceVersion = strconv.Itoa(n + 1)
-		return true, secret, client.Tracker().Update(secretsResource, secret, secret.Namespace)
+		return true, secret.DeepCopy(), client.Tracker().Update(secretsResource, secret, secret.Namespace)
 	})
 	return client
 }
