@@ -8,23 +8,30 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/util/validation"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/util/compatibility"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apiserver"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/certs"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/embeddedetcd"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/openapi"
@@ -50,6 +57,24 @@ type Options struct {
 	// Vitess runs outside Kubernetes.
 	AllowVtctldAddressAnnotation bool
 
+	// Namespace holds the Secrets the server keeps its certificates in.
+	Namespace string
+	// ServingCertSecret, when set, names the Secret the replicas keep their serving CA and
+	// certificate in, renewing them and the APIService's caBundle themselves.
+	ServingCertSecret string
+	// ServingCertService is the Service the certificate is for.
+	ServingCertService string
+	// ServingCertValidity is the lifetime of the serving CA and certificate.
+	ServingCertValidity time.Duration
+	// APIService names the APIService whose caBundle follows the Secret's; "" leaves it alone.
+	APIService string
+	// EtcdTLSSecret, when set, names the Secret of the etcd certificates the server makes once.
+	EtcdTLSSecret string
+	// EtcdService is the etcd StatefulSet's headless Service.
+	EtcdService string
+	// EtcdMembers is how many members the etcd certificate names.
+	EtcdMembers int
+
 	Stdout io.Writer
 	Stderr io.Writer
 }
@@ -63,9 +88,20 @@ func NewOptions(out, errOut io.Writer) *Options {
 		Reconcile:               true,
 		LeaderElectionNamespace: "vitess-system",
 		ReconcileWorkers:        2,
+		Namespace:               "vitess-system",
+		ServingCertService:      "vitess-apiserver",
+		ServingCertValidity:     365 * 24 * time.Hour,
+		APIService:              v1alpha1.SchemeGroupVersion.Version + "." + v1alpha1.SchemeGroupVersion.Group,
+		EtcdService:             "vitess-apiserver-etcd",
+		EtcdMembers:             3,
 		Stdout:                  out,
 		Stderr:                  errOut,
 	}
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		o.Namespace = ns
+	}
+	// The Pod's root file system is read-only; /tmp is an emptyDir.
+	o.RecommendedOptions.SecureServing.ServerCert.CertDirectory = filepath.Join(os.TempDir(), "vitess-apiserver", "certificates")
 	// The types have no protobuf marshalling: store JSON.
 	o.RecommendedOptions.Etcd.DefaultStorageMediaType = "application/json"
 	// Embedded etcd is the default, so --etcd-servers is optional.
@@ -98,11 +134,26 @@ func NewCommand(ctx context.Context, o *Options) *cobra.Command {
 	flags.BoolVar(&o.AllowVtctldAddressAnnotation, "allow-vtctld-address-annotation", false,
 		"Let the annotation "+vitess.AnnotationVtctldAddress+" point a VitessCluster at a vtctld outside Kubernetes. For test beds only: "+
 			"whoever may edit a VitessCluster could then act on any vtctld the server can reach. Off, the annotation is refused.")
+	flags.StringVar(&o.Namespace, "namespace", o.Namespace, "Namespace of the certificate Secrets (default: $POD_NAMESPACE, else vitess-system).")
+	flags.StringVar(&o.ServingCertSecret, "serving-cert-secret", o.ServingCertSecret,
+		"Secret (in --namespace) in which the replicas keep and renew their serving CA and certificate, written to --cert-dir for serving. "+
+			"Empty: --tls-cert-file, or a self-signed certificate.")
+	flags.StringVar(&o.ServingCertService, "serving-cert-service", o.ServingCertService, "Service the serving certificate is valid for (<svc>, <svc>.<ns>, <svc>.<ns>.svc, <svc>.<ns>.svc.cluster.local).")
+	flags.DurationVar(&o.ServingCertValidity, "serving-cert-validity", o.ServingCertValidity, "Lifetime of the serving CA and certificate; renewal starts at 2/3 of it.")
+	flags.StringVar(&o.APIService, "apiservice", o.APIService, "APIService whose spec.caBundle is kept equal to the serving Secret's CA bundle; empty: none.")
+	flags.StringVar(&o.EtcdTLSSecret, "etcd-tls-secret", o.EtcdTLSSecret,
+		"Secret (in --namespace) of the etcd CA, members' and client certificates, created when missing; the server connects to etcd with them.")
+	flags.StringVar(&o.EtcdService, "etcd-service", o.EtcdService, "Headless Service of the etcd StatefulSet, whose members the etcd certificate names.")
+	flags.IntVar(&o.EtcdMembers, "etcd-members", o.EtcdMembers, "Number of etcd members the etcd certificate names (<svc>-0 to <svc>-<n-1>).")
 	return cmd
 }
 
 // Complete fills in what the flags leave open.
 func (o *Options) Complete() error {
+	if o.ServingCertSecret != "" {
+		// Config writes the certificate from the Secret; a self-signed one would hide a failure.
+		return nil
+	}
 	// The serving certificate is generated on the fly only when none is given, e.g. for a quick
 	// local run; a real deployment passes one valid for the Service DNS name.
 	return o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{net.ParseIP("127.0.0.1")})
@@ -122,7 +173,63 @@ func (o *Options) Validate() error {
 		etcd.StorageConfig.Transport.ServerList = []string{"http://embedded-etcd"}
 		recommended.Etcd = &etcd
 	}
+	errs = append(errs, o.validateCerts()...)
 	return utilerrors.NewAggregate(append(errs, recommended.Validate()...))
+}
+
+// minServingCertValidity leaves a rotation, which starts at 2/3 of the lifetime, room for the
+// APIService to settle (certs.DefaultSettle) and every replica to resync before the old
+// certificate expires.
+const minServingCertValidity = time.Minute
+
+func (o *Options) validateCerts() []error {
+	var errs []error
+	dnsLabel := func(flag, value string) {
+		for _, msg := range validation.IsDNS1123Label(value) {
+			errs = append(errs, fmt.Errorf("--%s %q: %s", flag, value, msg))
+		}
+	}
+	dnsSubdomain := func(flag, value string) {
+		for _, msg := range validation.IsDNS1123Subdomain(value) {
+			errs = append(errs, fmt.Errorf("--%s %q: %s", flag, value, msg))
+		}
+	}
+	if o.ServingCertSecret != "" || o.EtcdTLSSecret != "" {
+		dnsLabel("namespace", o.Namespace)
+		if o.RecommendedOptions.SecureServing.ServerCert.CertDirectory == "" {
+			errs = append(errs, fmt.Errorf("--cert-dir is required with --serving-cert-secret or --etcd-tls-secret: the certificates are written there"))
+		}
+		if o.RecommendedOptions.CoreAPI == nil {
+			errs = append(errs, fmt.Errorf("--serving-cert-secret and --etcd-tls-secret need the core API (--kubeconfig, or in-cluster)"))
+		}
+	}
+	if o.ServingCertSecret != "" {
+		dnsSubdomain("serving-cert-secret", o.ServingCertSecret)
+		dnsLabel("serving-cert-service", o.ServingCertService)
+		if o.ServingCertValidity < minServingCertValidity {
+			errs = append(errs, fmt.Errorf("--serving-cert-validity %s: must be at least %s", o.ServingCertValidity, minServingCertValidity))
+		}
+		if o.APIService != "" {
+			dnsSubdomain("apiservice", o.APIService)
+		}
+		if cert := o.RecommendedOptions.SecureServing.ServerCert.CertKey; cert.CertFile != "" || cert.KeyFile != "" {
+			errs = append(errs, fmt.Errorf("--serving-cert-secret cannot be combined with --tls-cert-file or --tls-private-key-file: the certificate comes from the Secret"))
+		}
+	}
+	if o.EtcdTLSSecret != "" {
+		dnsSubdomain("etcd-tls-secret", o.EtcdTLSSecret)
+		dnsLabel("etcd-service", o.EtcdService)
+		if o.EtcdMembers < 1 {
+			errs = append(errs, fmt.Errorf("--etcd-members %d: must be at least 1", o.EtcdMembers))
+		}
+		if o.usesEmbeddedEtcd() {
+			errs = append(errs, fmt.Errorf("--etcd-tls-secret needs --etcd-servers: the embedded etcd does not use TLS"))
+		}
+		if t := o.RecommendedOptions.Etcd.StorageConfig.Transport; t.TrustedCAFile != "" || t.CertFile != "" || t.KeyFile != "" {
+			errs = append(errs, fmt.Errorf("--etcd-tls-secret cannot be combined with --etcd-cafile, --etcd-certfile or --etcd-keyfile: the etcd client files come from the Secret"))
+		}
+	}
+	return errs
 }
 
 func (o *Options) usesEmbeddedEtcd() bool {
@@ -131,7 +238,13 @@ func (o *Options) usesEmbeddedEtcd() bool {
 
 // Config builds the server configuration. With no --etcd-servers it starts the embedded etcd,
 // whose Stop the caller must run once the server is done.
-func (o *Options) Config() (*apiserver.Config, func(), error) {
+func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error) {
+	// The certificates must be in their files before anything connects to etcd and before the
+	// serving options read them.
+	serving, err := o.ensureCertificates(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	stop := func() {}
 	if o.usesEmbeddedEtcd() {
 		etcd, err := embeddedetcd.Start(o.DataDir)
@@ -156,6 +269,21 @@ func (o *Options) Config() (*apiserver.Config, func(), error) {
 		stop()
 		return nil, nil, err
 	}
+	if serving != nil {
+		// Every replica renews, not only the leader: each serves its own copy of the certificate.
+		err := config.AddPostStartHook("vitess-serving-cert-rotation", func(hook genericapiserver.PostStartHookContext) error {
+			go func() {
+				if err := serving.Run(hook); err != nil {
+					klog.ErrorS(err, "Serving certificate rotation stopped")
+				}
+			}()
+			return nil
+		})
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
 	recorder, err := eventRecorder(config)
 	if err != nil {
 		stop()
@@ -173,7 +301,7 @@ func (o *Options) Config() (*apiserver.Config, func(), error) {
 
 // Run serves until ctx is done.
 func (o *Options) Run(ctx context.Context) error {
-	config, stop, err := o.Config()
+	config, stop, err := o.Config(ctx)
 	if err != nil {
 		return err
 	}
@@ -183,6 +311,86 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+}
+
+// startupTimeout bounds the certificate round trips to the core API at start: a server that
+// cannot reach it fails, and is restarted, rather than hanging unready.
+const startupTimeout = time.Minute
+
+// ensureCertificates makes and writes the etcd client certificate (--etcd-tls-secret) and the
+// serving certificate (--serving-cert-secret) and points the options at their files. It returns
+// the keeper of the serving certificate, nil without --serving-cert-secret.
+func (o *Options) ensureCertificates(ctx context.Context) (*certs.Serving, error) {
+	if o.ServingCertSecret == "" && o.EtcdTLSSecret == "" {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+	// config.ClientConfig only exists after RecommendedOptions.ApplyTo, which needs the files:
+	// build the same client CoreAPIOptions.ApplyTo builds.
+	restConfig, err := o.coreAPIConfig()
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return nil, err
+	}
+	certDir := o.RecommendedOptions.SecureServing.ServerCert.CertDirectory
+	if o.EtcdTLSSecret != "" {
+		files, err := certs.EnsureEtcd(ctx, certs.EtcdConfig{
+			Namespace:  o.Namespace,
+			SecretName: o.EtcdTLSSecret,
+			Service:    o.EtcdService,
+			Members:    o.EtcdMembers,
+			CertDir:    filepath.Join(certDir, "etcd"),
+		}, client.CoreV1(), time.Now())
+		if err != nil {
+			return nil, err
+		}
+		transport := &o.RecommendedOptions.Etcd.StorageConfig.Transport
+		transport.TrustedCAFile, transport.CertFile, transport.KeyFile = files.CAFile, files.CertFile, files.KeyFile
+	}
+	if o.ServingCertSecret == "" {
+		return nil, nil
+	}
+	var apiService certs.CABundleTarget
+	if o.APIService != "" {
+		dynamicClient, err := dynamic.NewForConfig(restConfig)
+		if err != nil {
+			return nil, err
+		}
+		apiService = certs.APIService{Client: dynamicClient, Name: o.APIService}
+	}
+	serving := certs.NewServing(certs.ServingConfig{
+		Namespace:        o.Namespace,
+		SecretName:       o.ServingCertSecret,
+		Service:          o.ServingCertService,
+		Validity:         o.ServingCertValidity,
+		ManageAPIService: o.APIService != "",
+		Settle:           certs.DefaultSettle,
+		CertDir:          certDir,
+	}, client.CoreV1(), apiService, clock.RealClock{})
+	if err := serving.Sync(ctx); err != nil {
+		return nil, err
+	}
+	// k8s.io/apiserver serves these files and reloads them when Sync replaces them.
+	certKey := &o.RecommendedOptions.SecureServing.ServerCert.CertKey
+	certKey.CertFile, certKey.KeyFile = serving.CertFile(), serving.KeyFile()
+	return serving, nil
+}
+
+// coreAPIConfig is the connection to the core API: --kubeconfig, else in-cluster.
+func (o *Options) coreAPIConfig() (*rest.Config, error) {
+	if path := o.RecommendedOptions.CoreAPI.CoreAPIKubeconfigPath; path != "" {
+		loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(&clientcmd.ClientConfigLoadingRules{ExplicitPath: path}, &clientcmd.ConfigOverrides{})
+		config, err := loader.ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("failed to load kubeconfig at %q: %w", path, err)
+		}
+		return config, nil
+	}
+	return rest.InClusterConfig()
 }
 
 // eventRecorder writes Events through the core API (--kubeconfig), from the moment the server
