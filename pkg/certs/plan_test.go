@@ -220,3 +220,19 @@ func waitForFile(t *testing.T, r replica, want []byte) {
 		t.Fatalf("the replica's file never held the Secret's certificate")
 	}
 }
+
+// A shorter --serving-cert-validity applies to the certificate already served (e.g. a year's, from
+// an earlier install): its renewal is due once it has lived 2/3 of the new validity.
+func TestPlanRenewsWhenValidityIsShortened(t *testing.T) {
+	c := testConfig(t)
+	data, annotations, _ := plan(t, c, nil, nil, nil, planStart)
+	c.Validity /= 4
+	data, _, _ = plan(t, c, data, annotations, data[KeyCABundle], planStart.Add(c.Validity*2/3-time.Minute))
+	if len(data[KeyNextCACert]) != 0 {
+		t.Fatalf("rotation started before 2/3 of the shortened validity")
+	}
+	data, _, notes := plan(t, c, data, annotations, data[KeyCABundle], planStart.Add(c.Validity*2/3))
+	if len(data[KeyNextCACert]) == 0 {
+		t.Fatalf("no rotation at 2/3 of the shortened validity: %v", notes)
+	}
+}

@@ -131,10 +131,12 @@ func (c ServingConfig) serves(p *servingPair, now time.Time) bool {
 	return slices.Equal(want, have) && verifies(p.leaf.cert, p.ca.cert, want, x509.ExtKeyUsageServerAuth, now) == nil
 }
 
-// renewAt is when a certificate has lived 2/3 of its lifetime, counted from its issue.
-func renewAt(cert *x509.Certificate) time.Time {
+// renewAt is when a certificate has lived 2/3 of its lifetime, counted from its issue, or 2/3
+// of the configured validity if that is shorter: a shortened --serving-cert-validity applies to
+// the certificate already served too, not only to the next one.
+func (c ServingConfig) renewAt(cert *x509.Certificate) time.Time {
 	issued := cert.NotBefore.Add(backdate)
-	return issued.Add(cert.NotAfter.Sub(issued) * 2 / 3)
+	return issued.Add(min(cert.NotAfter.Sub(issued), c.Validity) * 2 / 3)
 }
 
 // bundleOf lists the current CA, the next one, and those of old that are still valid at now: a
@@ -193,7 +195,7 @@ func planServing(c ServingConfig, data map[string][]byte, annotations map[string
 		notes = append(notes, "issued a new CA and serving certificate")
 	}
 
-	if next == nil && !now.Before(renewAt(current.leaf.cert)) {
+	if next == nil && !now.Before(c.renewAt(current.leaf.cert)) {
 		if next, err = c.newServingPair(now); err != nil {
 			return nil, nil, nil, err
 		}
