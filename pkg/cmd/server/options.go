@@ -19,7 +19,6 @@ import (
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
-	"k8s.io/apiserver/pkg/util/compatibility"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -45,6 +44,9 @@ const etcdPathPrefix = "/registry/vitess.planetscale.com"
 // Options are the command-line options of vitess-apiserver.
 type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
+	// ServerRun are kube-apiserver's own serving settings: in-flight limits, timeouts, and the
+	// graceful shutdown a rolling update of the replicas relies on.
+	ServerRun *genericoptions.ServerRunOptions
 	// DataDir holds the embedded etcd's data when no --etcd-servers are given.
 	DataDir string
 	// Reconcile runs the reconcile loop in this process, when it holds the lease.
@@ -84,6 +86,7 @@ type Options struct {
 func NewOptions(out, errOut io.Writer) *Options {
 	o := &Options{
 		RecommendedOptions:      genericoptions.NewRecommendedOptions(etcdPathPrefix, apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		ServerRun:               genericoptions.NewServerRunOptions(),
 		DataDir:                 "/var/lib/vitess-apiserver",
 		Reconcile:               true,
 		LeaderElectionNamespace: "vitess-system",
@@ -127,6 +130,7 @@ func NewCommand(ctx context.Context, o *Options) *cobra.Command {
 	cmd.SetContext(ctx)
 	flags := cmd.Flags()
 	o.RecommendedOptions.AddFlags(flags)
+	o.ServerRun.AddUniversalFlags(flags)
 	flags.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory of the embedded etcd, used when --etcd-servers is not set.")
 	flags.BoolVar(&o.Reconcile, "reconcile", o.Reconcile, "Run the reconcile loop (leader-elected among the replicas).")
 	flags.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the Lease that elects the reconciling replica.")
@@ -174,6 +178,7 @@ func (o *Options) Validate() error {
 		recommended.Etcd = &etcd
 	}
 	errs = append(errs, o.validateCerts()...)
+	errs = append(errs, o.ServerRun.Validate()...)
 	return utilerrors.NewAggregate(append(errs, recommended.Validate()...))
 }
 
@@ -258,13 +263,16 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error)
 
 	config := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
 	config.Serializer = apiserver.NegotiatedSerializer
-	config.EffectiveVersion = compatibility.DefaultBuildEffectiveVersion()
 	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
 	config.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
 	config.OpenAPIConfig.Info.Title = "vitess-apiserver"
 	config.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
 	config.OpenAPIV3Config.Info.Title = "vitess-apiserver"
 
+	if err := o.ServerRun.ApplyTo(&config.Config); err != nil {
+		stop()
+		return nil, nil, err
+	}
 	if err := o.RecommendedOptions.ApplyTo(config); err != nil {
 		stop()
 		return nil, nil, err
