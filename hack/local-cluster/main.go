@@ -84,7 +84,7 @@ func run(dir string, nodes int, realNode bool, examples []string) error {
 		return err
 	}
 
-	if err := os.RemoveAll(dir); err != nil {
+	if err := framework.RemoveClusterDir(dir); err != nil {
 		return err
 	}
 	cp, err := framework.Start(ctx, framework.Options{

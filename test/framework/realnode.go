@@ -416,7 +416,7 @@ func (cp *ControlPlane) stopRealNode() {
 		n.killContainers()
 		containerd.stop()
 	}
-	killShims(n.containerdSocket())
+	killShims(func(socket string) bool { return socket == n.containerdSocket() })
 	unmountUnder(n.dir)
 	_ = exec.Command("ip", "link", "delete", realNodeBridge).Run()
 	n.removeMachineFiles()
@@ -481,9 +481,19 @@ func (n *realNode) killContainers() {
 	}
 }
 
-// killShims kills the containerd shims of the containerd at socket that are still running: shims
-// leave containerd's process group on purpose, so stopping containerd does not stop them.
-func killShims(socket string) {
+// RemoveClusterDir removes the directory of a control plane that may have had a real node, even
+// when the run that made it was killed before it could stop its node: the containers' shims are
+// killed and the mounts below dir detached first.
+func RemoveClusterDir(dir string) error {
+	killShims(func(socket string) bool { return strings.HasPrefix(socket, dir+"/") })
+	unmountUnder(dir)
+	return os.RemoveAll(dir)
+}
+
+// killShims kills the containerd shims still running for a containerd whose socket ours says is
+// one of ours: shims leave containerd's process group on purpose, so stopping containerd does not
+// stop them.
+func killShims(ours func(socket string) bool) {
 	procs, err := os.ReadDir("/proc")
 	if err != nil {
 		return
@@ -498,7 +508,7 @@ func killShims(socket string) {
 			continue
 		}
 		args := strings.Split(string(cmdline), "\x00")
-		if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") && slices.Contains(args, socket) {
+		if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") && slices.ContainsFunc(args, ours) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,7 +42,7 @@ func TestRealNodeRunsVitessPods(t *testing.T) {
 	}
 	// Kept under .local so that the logs of a failed run can be read afterwards.
 	dir := filepath.Join(root, ".local", "node")
-	if err := os.RemoveAll(dir); err != nil {
+	if err := framework.RemoveClusterDir(dir); err != nil {
 		t.Fatal(err)
 	}
 	started := time.Now()

@@ -78,7 +78,7 @@ func TestInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(root, ".local", "node-install")
-	if err := os.RemoveAll(dir); err != nil {
+	if err := framework.RemoveClusterDir(dir); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := framework.Start(ctx, framework.Options{Dir: dir, RealNode: true, Nodes: framework.NoNodes, Logf: t.Logf})

@@ -47,7 +47,7 @@ func sharedRealCluster(t *testing.T) *realCluster {
 	}
 	// Kept under .local so that the logs of a failed run can be read afterwards.
 	dir := filepath.Join(root, ".local", "node-cluster")
-	if err := os.RemoveAll(dir); err != nil {
+	if err := framework.RemoveClusterDir(dir); err != nil {
 		t.Fatal(err)
 	}
 	cp, err := framework.Start(ctx, framework.Options{Dir: dir, RealNode: true, Nodes: framework.NoNodes, Logf: t.Logf})
