@@ -364,10 +364,20 @@ func (cp *ControlPlane) startEtcd(ctx context.Context) (string, error) {
 
 func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string) error {
 	pki := cp.pkiDir()
+	// Endpoints may not hold a loopback address, so the kubernetes Service cannot point at a
+	// loopback advertise address: without a real node nothing in the cluster needs it (the
+	// aggregator routes default/kubernetes to loopback by itself). Pods on a real node reach the
+	// API as in any cluster, through that Service, at the node's bridge address: the server
+	// installed in the cluster (make install) talks to it from its Pods.
+	bind, advertise, endpoints := "127.0.0.1", "127.0.0.1", "none"
+	if cp.opts.RealNode {
+		bind, advertise, endpoints = "0.0.0.0", realNodeIP, "lease"
+	}
 	args := []string{
 		"--etcd-servers=" + etcdURL,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
+		"--bind-address=" + bind,
+		"--advertise-address=" + advertise,
+		"--endpoint-reconciler-type=" + endpoints,
 		"--secure-port=" + strconv.Itoa(cp.apiPort),
 		"--cert-dir=" + pki, // never the shared default /var/run/kubernetes
 		"--tls-cert-file=" + filepath.Join(pki, "kube-apiserver.crt"),
@@ -377,10 +387,6 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string) erro
 		"--service-account-key-file=" + cp.saPub,
 		"--service-account-signing-key-file=" + cp.saKey,
 		"--service-cluster-ip-range=" + serviceSubnet,
-		// Endpoints may not hold a loopback address, so the kubernetes Service cannot point at our
-		// advertise address; nothing in this cluster needs it (the aggregator routes
-		// default/kubernetes to loopback by itself).
-		"--endpoint-reconciler-type=none",
 		"--authorization-mode=Node,RBAC",
 		// On top of the default-enabled plugins, as kubeadm does.
 		"--enable-admission-plugins=NodeRestriction",
