@@ -94,7 +94,7 @@ func TestInstall(t *testing.T) {
 	if err := cp.TrustRegistry(registry.Host); err != nil {
 		t.Fatal(err)
 	}
-	in := &installation{t: t, ctx: ctx, cp: cp, root: root, tools: tools, repository: registry.Host + "/vitess-system"}
+	in := &installation{t: t, test: t, ctx: ctx, cp: cp, root: root, tools: tools, repository: registry.Host + "/vitess-system"}
 	in.core = cp.Client()
 	in.api = versioned.NewForConfigOrDie(cp.AdminConfig())
 	in.dynamic = dynamic.NewForConfigOrDie(cp.AdminConfig())
@@ -122,7 +122,8 @@ func TestInstall(t *testing.T) {
 
 // installation is what TestInstall's steps share.
 type installation struct {
-	t          *testing.T
+	t          *testing.T // the running step's
+	test       *testing.T // TestInstall's, for what outlives a step
 	ctx        context.Context
 	cp         *framework.ControlPlane
 	root       string
@@ -216,7 +217,7 @@ func (in *installation) exampleCluster() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.primary = vitess.OpenVtgate(t, net.JoinHostPort(gateway.Spec.ClusterIP, "3306"), "")
+	in.primary = vitess.OpenVtgate(in.test, net.JoinHostPort(gateway.Spec.ClusterIP, "3306"), "")
 	waitFor(in.ctx, t, "vtgate writing to commerce's primary", func(ctx context.Context) (bool, error) {
 		_, err := in.primary.ExecContext(ctx, "insert into product(sku, price) values ('SKU-1001', 100), ('SKU-1002', 30)")
 		return err == nil, nil
