@@ -54,6 +54,7 @@ var apiServiceResource = schema.GroupVersionResource{Group: "apiregistration.k8s
 // (the image pushed into a registry on loopback and pulled from there by the node's containerd,
 // then artifacts/install.yaml applied), and later the Helm chart. On the installed server:
 //   - the example cluster becomes Ready and serves rows through vtgate;
+//   - one of the three etcd members is lost: objects are still stored, and it comes back;
 //   - the leader Pod is killed during a MoveTables copy and during a traffic switch: the other
 //     replica takes over within the lease time, VDiff is clean, the workflow completes, every row
 //     is there;
@@ -105,6 +106,7 @@ func TestInstall(t *testing.T) {
 	}{
 		{"make install", in.makeInstall},
 		{"example cluster", in.exampleCluster},
+		{"etcd member lost", in.etcdMemberLost},
 		{"leader killed during MoveTables copy and traffic switch", in.failover},
 		{"uninstall and helm install", in.reinstallWithHelm},
 		{"helm upgrade during a running workflow", in.upgrade},
@@ -234,6 +236,48 @@ func (in *installation) exampleCluster() {
 		shard, err := vt.VitessShards(exampleNamespace).Get(ctx, customerShard, metav1.GetOptions{})
 		return err == nil && shard.Status.PrimaryAlias != "" && shard.Status.Tablets.Ready == 3, nil
 	})
+}
+
+// etcdMemberLost kills one of the server's three etcd members, as a node's loss would: while it is
+// away the server goes on storing writes with the other two, and it comes back on its volume.
+func (in *installation) etcdMemberLost() {
+	t := in.t
+	const member = "vitess-apiserver-etcd-1"
+	pods := in.core.CoreV1().Pods(installNamespace)
+	lost, err := pods.Get(in.ctx, member, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pods.Delete(in.ctx, member, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	clusters := in.api.VitessV1alpha1().VitessClusters(exampleNamespace)
+	writesWhileLost := 0
+	for i := 0; ; i++ {
+		back, err := pods.Get(in.ctx, member, metav1.GetOptions{})
+		if err == nil && back.UID != lost.UID && podReady(back) {
+			break
+		}
+		patch := fmt.Sprintf(`{"metadata":{"annotations":{"example.com/etcd-loss-probe":"%d"}}}`, i)
+		if _, err := clusters.Patch(in.ctx, "example", "application/merge-patch+json", []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Fatalf("a write with an etcd member lost: %v", err)
+		}
+		writesWhileLost++
+		time.Sleep(200 * time.Millisecond)
+	}
+	if writesWhileLost == 0 {
+		t.Fatal("the member was back before any write: nothing was shown")
+	}
+	t.Logf("%d writes stored while etcd member %s was away; it is back and ready", writesWhileLost, member)
+	back, err := pods.Get(in.ctx, member, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(back.Spec.Volumes, func(v corev1.Volume) bool {
+		return v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "data-"+member
+	}) {
+		t.Errorf("member %s came back with volumes %+v, want its claim data-%s", member, back.Spec.Volumes, member)
+	}
 }
 
 // addCustomers writes n more customers, each with an order, in statements of 100 rows.
