@@ -429,6 +429,13 @@ func (in *installation) reinstallWithHelm() {
 		t.Errorf("%d stored objects after reinstalling, %d before", len(after), len(before))
 	}
 	t.Logf("%d stored objects back with their uid and resourceVersion", len(before))
+	// The example cluster, now served by the chart's server.
+	waitFor(in.ctx, t, "VitessCluster example Ready after helm install", func(ctx context.Context) (bool, error) {
+		cluster, err := in.api.VitessV1alpha1().VitessClusters(exampleNamespace).Get(ctx, "example", metav1.GetOptions{})
+		return err == nil && meta.IsStatusConditionTrue(cluster.Status.Conditions, v1alpha1.ConditionReady), nil
+	})
+	in.addCustomers(10)
+	in.checkRows()
 }
 
 // storedObjects maps every object the server stores, by kind, namespace and name, to its uid and
