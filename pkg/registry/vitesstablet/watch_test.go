@@ -61,7 +61,7 @@ func nextEvents(t *testing.T, w watch.Interface, n int) ([]event, []watch.Event)
 func resourceVersionOf(e watch.Event) string { return e.Object.(*vitess.VitessTablet).ResourceVersion }
 
 func TestWatchSendsChanges(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{})
 	got, _ := nextEvents(t, w, 4)
 	want := []event{
@@ -97,7 +97,7 @@ func TestWatchSendsChanges(t *testing.T) {
 
 // A watch from a list's version sends no initial events, only what changes afterwards.
 func TestWatchFromListVersion(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	options := &metainternalversion.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", "example-zone1-0000000103")}
 	listed := list(t, r, inNamespace("demo"), options)
 	options.ResourceVersion = listed.ResourceVersion
@@ -108,7 +108,7 @@ func TestWatchFromListVersion(t *testing.T) {
 	select {
 	case e := <-w.ResultChan():
 		t.Fatalf("unexpected event %v", e)
-	case <-time.After(10 * r.pollInterval):
+	case <-time.After(10 * testPollInterval):
 	}
 	// The rdonly's type starts being routed.
 	topologies["demo/example"].change(func(f *fakeTopology) {
@@ -121,9 +121,10 @@ func TestWatchFromListVersion(t *testing.T) {
 }
 
 func TestWatchFromPastVersionIsGone(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	listed := list(t, r, inNamespace("demo"), nil)
 	topologies["demo/other"].change(func(f *fakeTopology) { f.tablets = nil })
+	time.Sleep(testPollInterval) // for the reading listed to be too old to start a watch from
 	for _, options := range []*metainternalversion.ListOptions{
 		{ResourceVersion: listed.ResourceVersion},
 		{ResourceVersion: listed.ResourceVersion, SendInitialEvents: ptr.To(false), ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan},
@@ -137,7 +138,7 @@ func TestWatchFromPastVersionIsGone(t *testing.T) {
 // What informers ask for: the current tablets, then the bookmark that ends the initial events,
 // carrying the version a list would have.
 func TestWatchSendInitialEvents(t *testing.T) {
-	r, _ := fixture()
+	r, _ := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{
 		SendInitialEvents:    ptr.To(true),
 		AllowWatchBookmarks:  true,
@@ -158,7 +159,7 @@ func TestWatchSendInitialEvents(t *testing.T) {
 }
 
 func TestWatchEndsWhenVtctldIsUnreachable(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{ResourceVersion: list(t, r, inNamespace("demo"), nil).ResourceVersion})
 	topologies["demo/other"].change(func(f *fakeTopology) { f.err = status.Error(codes.Unavailable, "connection refused") })
 	_, events := nextEvents(t, w, 1)
@@ -171,7 +172,7 @@ func TestWatchEndsWhenVtctldIsUnreachable(t *testing.T) {
 }
 
 func TestWatchStop(t *testing.T) {
-	r, _ := fixture()
+	r, _ := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{})
 	w.Stop()
 	deadline := time.After(5 * time.Second)
