@@ -149,7 +149,7 @@ func inNamespace(namespace string) context.Context {
 	return genericapirequest.WithNamespace(context.Background(), namespace)
 }
 
-func list(t *testing.T, r *REST, ctx context.Context, options *metainternalversion.ListOptions) *vitess.VitessTabletList {
+func list(t testing.TB, r *REST, ctx context.Context, options *metainternalversion.ListOptions) *vitess.VitessTabletList {
 	t.Helper()
 	obj, err := r.List(ctx, options)
 	if err != nil {

@@ -161,6 +161,10 @@ func (w *cacheWatch) run(ctx context.Context, first []*vitess.VitessTablet, endI
 	defer close(w.result)
 	defer w.unsubscribeAll()
 	defer w.cancel()
+	// Made before the first event, so that the scope is listed again a poll interval after the
+	// watch began, however long its client takes to receive the initial events.
+	ticker := w.rest.cache.clock.NewTicker(w.rest.cache.pollInterval)
+	defer ticker.Stop()
 	if !w.sendChanges(ctx, first) {
 		return
 	}
@@ -173,8 +177,6 @@ func (w *cacheWatch) run(ctx context.Context, first []*vitess.VitessTablet, endI
 			return
 		}
 	}
-	ticker := w.rest.cache.clock.NewTicker(w.rest.cache.pollInterval)
-	defer ticker.Stop()
 	for {
 		relist := false
 		select {
