@@ -20,8 +20,9 @@ import (
 // it has had no consumer for an idle timeout, or when the server stops.
 
 // defaultIdleTimeout is how long a reader goes on after its last consumer: long enough that a
-// client listing every few seconds (kubectl get -w aside, dashboards do) finds a current reading
-// instead of waiting for one, short enough that a cluster nobody looks at costs nothing soon.
+// client listing every few seconds (a dashboard, a script waiting for a reparent) finds a current
+// reading instead of waiting for one, short enough that a cluster nobody looks at soon costs
+// nothing.
 const defaultIdleTimeout = time.Minute
 
 // clusterKey names a cluster's reader. The namespace is part of it because cluster names are
@@ -222,6 +223,11 @@ func (r *clusterReader) run() {
 		}
 		r.mu.Lock()
 		r.underway = true
+		// The reading now begun answers whoever asked for one: it must not be followed by another.
+		select {
+		case <-r.wake:
+		default:
+		}
 		r.mu.Unlock()
 	}
 }

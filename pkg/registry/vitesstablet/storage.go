@@ -107,8 +107,9 @@ func (r *REST) Destroy() { r.cache.stop() }
 // that silently left out a cluster's tablets would tell a client (and an informer, which would
 // delete them from its cache) that they are gone.
 //
-// The list is always of the current state, which is as new as any resourceVersion a client can
-// name; only a list of an exact earlier version is refused, as those are not kept.
+// The list is always of each cluster's latest reading (younger than the poll interval), which is
+// as new as any resourceVersion a client can name, watches being sent the same readings; only a
+// list of an exact earlier version is refused, as those are not kept.
 func (r *REST) List(ctx context.Context, options *metainternalversion.ListOptions) (runtime.Object, error) {
 	tablets, err := r.read(ctx, selection(options))
 	if err != nil {
