@@ -40,7 +40,7 @@ func keyOf(cluster *vitess.VitessCluster) clusterKey {
 // reading is one read of a cluster's tablets: all of them, unfiltered and shared by every
 // consumer, so never changed after it is made; or the error that made it fail.
 type reading struct {
-	tablets []*vitess.VitessTablet
+	tablets []hashedTablet
 	err     error
 	// at is when the reading began: it shows no state older than that.
 	at time.Time
@@ -94,7 +94,7 @@ func (c *tabletCache) done() <-chan struct{} { return c.ctx.Done() }
 // tablets returns a reading of the cluster younger than the poll interval: the latest, or else
 // the next, which the concurrent callers share. The tablets are shared: callers copy what they
 // change.
-func (c *tabletCache) tablets(ctx context.Context, cluster *vitess.VitessCluster) ([]*vitess.VitessTablet, error) {
+func (c *tabletCache) tablets(ctx context.Context, cluster *vitess.VitessCluster) ([]hashedTablet, error) {
 	r, err := c.acquire(keyOf(cluster))
 	if err != nil {
 		return nil, err
@@ -204,7 +204,11 @@ func (r *clusterReader) run() {
 			// The server stops: the reading failed for that alone, and nobody waits for it.
 			return
 		}
-		r.publish(&reading{tablets: tablets, err: err, at: start})
+		result := &reading{err: err, at: start}
+		for _, t := range tablets {
+			result.tablets = append(result.tablets, hashed(t))
+		}
+		r.publish(result)
 		// The next reading is due a poll interval after this one began; one that took longer is
 		// followed at once.
 		if wait := r.cache.pollInterval - r.cache.clock.Since(start); wait > 0 {

@@ -123,8 +123,8 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 		ListMeta: metav1.ListMeta{ResourceVersion: set.version()},
 		Items:    make([]vitess.VitessTablet, 0, len(tablets)),
 	}
-	for _, tablet := range tablets {
-		item := tablet.DeepCopy() // the cache's tablets are shared
+	for _, t := range tablets {
+		item := t.tablet.DeepCopy() // the cache's tablets are shared
 		item.ResourceVersion = set.version()
 		list.Items = append(list.Items, *item)
 	}
@@ -149,8 +149,8 @@ func (r *REST) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runt
 			firstErr = cmp.Or(firstErr, err)
 			continue
 		}
-		if i := slices.IndexFunc(tablets, func(t *vitess.VitessTablet) bool { return t.Name == name }); i >= 0 {
-			tablet := tablets[i].DeepCopy() // the cache's tablets are shared
+		if i := slices.IndexFunc(tablets, func(t hashedTablet) bool { return t.tablet.Name == name }); i >= 0 {
+			tablet := tablets[i].tablet.DeepCopy() // the cache's tablets are shared
 			tablet.ResourceVersion = newTabletSet(tablets[i : i+1]).version()
 			return tablet, nil
 		}
@@ -163,12 +163,12 @@ func (r *REST) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runt
 
 // read returns the tablets of every cluster in the context's namespace that selected accepts,
 // sorted by namespace and name. They are the cache's, shared: callers copy what they change.
-func (r *REST) read(ctx context.Context, selected func(*vitess.VitessTablet) bool) ([]*vitess.VitessTablet, error) {
+func (r *REST) read(ctx context.Context, selected func(*vitess.VitessTablet) bool) ([]hashedTablet, error) {
 	clusters, err := r.listClusters(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var tablets []*vitess.VitessTablet
+	var tablets []hashedTablet
 	for _, cluster := range clusters {
 		clusterTablets, err := r.cache.tablets(ctx, cluster)
 		if err != nil {
@@ -180,18 +180,18 @@ func (r *REST) read(ctx context.Context, selected func(*vitess.VitessTablet) boo
 	return tablets, nil
 }
 
-func appendSelected(to, tablets []*vitess.VitessTablet, selected func(*vitess.VitessTablet) bool) []*vitess.VitessTablet {
+func appendSelected(to, tablets []hashedTablet, selected func(*vitess.VitessTablet) bool) []hashedTablet {
 	for _, t := range tablets {
-		if selected(t) {
+		if selected(t.tablet) {
 			to = append(to, t)
 		}
 	}
 	return to
 }
 
-func sortTablets(tablets []*vitess.VitessTablet) {
-	slices.SortFunc(tablets, func(a, b *vitess.VitessTablet) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+func sortTablets(tablets []hashedTablet) {
+	slices.SortFunc(tablets, func(a, b hashedTablet) int {
+		return cmp.Or(strings.Compare(a.tablet.Namespace, b.tablet.Namespace), strings.Compare(a.tablet.Name, b.tablet.Name))
 	})
 }
 

@@ -41,7 +41,7 @@ func (r *REST) Watch(ctx context.Context, options *metainternalversion.ListOptio
 		selected:      selection(options),
 		mailbox:       newMailbox(),
 		subscriptions: map[clusterKey]func(){},
-		latest:        map[clusterKey][]*vitess.VitessTablet{},
+		latest:        map[clusterKey][]hashedTablet{},
 	}
 	tablets, err := w.start(ctx)
 	if err != nil {
@@ -81,7 +81,7 @@ type cacheWatch struct {
 	// subscriptions are the clusters the watch covers, with how to unsubscribe from each.
 	subscriptions map[clusterKey]func()
 	// latest is the tablets of the latest reading of each cluster covered, once there is one.
-	latest map[clusterKey][]*vitess.VitessTablet
+	latest map[clusterKey][]hashedTablet
 	// known is the state the client has been sent.
 	known *tabletSet
 }
@@ -93,7 +93,7 @@ func (w *cacheWatch) ResultChan() <-chan watch.Event { return w.result }
 
 // start subscribes to the clusters in the watch's scope and returns their current tablets, from a
 // reading younger than the poll interval, like a list.
-func (w *cacheWatch) start(ctx context.Context) ([]*vitess.VitessTablet, error) {
+func (w *cacheWatch) start(ctx context.Context) ([]hashedTablet, error) {
 	clusters, err := w.rest.listClusters(ctx)
 	if err != nil {
 		return nil, err
@@ -145,8 +145,8 @@ func (w *cacheWatch) unsubscribeAll() {
 }
 
 // current is the selected tablets of the latest readings, sorted by namespace and name.
-func (w *cacheWatch) current() []*vitess.VitessTablet {
-	var tablets []*vitess.VitessTablet
+func (w *cacheWatch) current() []hashedTablet {
+	var tablets []hashedTablet
 	for _, clusterTablets := range w.latest {
 		tablets = appendSelected(tablets, clusterTablets, w.selected)
 	}
@@ -157,7 +157,7 @@ func (w *cacheWatch) current() []*vitess.VitessTablet {
 // run sends the differences from known to first, then the initial-events bookmark if asked, then
 // the differences of every later reading, until the context ends, the server stops or a reading
 // fails.
-func (w *cacheWatch) run(ctx context.Context, first []*vitess.VitessTablet, endInitialEvents bool) {
+func (w *cacheWatch) run(ctx context.Context, first []hashedTablet, endInitialEvents bool) {
 	defer close(w.result)
 	defer w.unsubscribeAll()
 	defer w.cancel()
@@ -233,10 +233,10 @@ func (w *cacheWatch) relist(ctx context.Context) error {
 // sendChanges sends the events that turn the known state into current (sorted by namespace and
 // name), each carrying the version of the state it leads to. It reports false when the watch
 // ended meanwhile.
-func (w *cacheWatch) sendChanges(ctx context.Context, current []*vitess.VitessTablet) bool {
+func (w *cacheWatch) sendChanges(ctx context.Context, current []hashedTablet) bool {
 	present := map[string]bool{}
 	for _, t := range current {
-		present[key(t)] = true
+		present[key(t.tablet)] = true
 	}
 	var gone []string
 	for k := range w.known.tablets {
@@ -255,13 +255,13 @@ func (w *cacheWatch) sendChanges(ctx context.Context, current []*vitess.VitessTa
 	}
 	for _, t := range current {
 		eventType := watch.Modified
-		if _, found := w.known.tablets[key(t)]; !found {
+		if _, found := w.known.tablets[key(t.tablet)]; !found {
 			eventType = watch.Added
 		}
 		if !w.known.put(t) {
 			continue
 		}
-		sent := t.DeepCopy() // the cache's tablets are shared
+		sent := t.tablet.DeepCopy() // the cache's tablets are shared
 		sent.ResourceVersion = w.known.version()
 		if !w.send(ctx, watch.Event{Type: eventType, Object: sent}) {
 			return false
