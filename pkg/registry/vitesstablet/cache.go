@@ -88,9 +88,6 @@ func (c *tabletCache) stop() {
 	c.running.Wait()
 }
 
-// done is closed when the cache stops.
-func (c *tabletCache) done() <-chan struct{} { return c.ctx.Done() }
-
 // tablets returns a reading of the cluster younger than the poll interval: the latest, or else
 // the next, which the concurrent callers share. The tablets are shared: callers copy what they
 // change.
@@ -201,7 +198,7 @@ func (r *clusterReader) run() {
 		start := r.cache.clock.Now()
 		tablets, err := readCluster(r.cache.ctx, r.cache.topologies, r.key.namespace, r.key.name)
 		if r.cache.ctx.Err() != nil {
-			// The server stops: the reading failed for that alone, and nobody waits for it.
+			// The server stops: the reading may have failed for that alone, and nobody waits for it.
 			return
 		}
 		result := &reading{err: err, at: start}
@@ -271,7 +268,7 @@ func (r *clusterReader) fresh(ctx context.Context) (*reading, error) {
 	case <-next:
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-r.cache.done():
+	case <-r.cache.ctx.Done():
 		return nil, errStopped
 	}
 	r.mu.Lock()

@@ -161,6 +161,8 @@ func (w *cacheWatch) run(ctx context.Context, first []hashedTablet, endInitialEv
 	defer close(w.result)
 	defer w.unsubscribeAll()
 	defer w.cancel()
+	// The watch ends when the server stops, even while its client is not receiving.
+	defer context.AfterFunc(w.rest.cache.ctx, w.cancel)()
 	// Made before the first event, so that the scope is listed again a poll interval after the
 	// watch began, however long its client takes to receive the initial events.
 	ticker := w.rest.cache.clock.NewTicker(w.rest.cache.pollInterval)
@@ -181,8 +183,6 @@ func (w *cacheWatch) run(ctx context.Context, first []hashedTablet, endInitialEv
 		relist := false
 		select {
 		case <-ctx.Done():
-			return
-		case <-w.rest.cache.done():
 			return
 		case <-ticker.C():
 			relist = true
