@@ -208,17 +208,17 @@ func (r *clusterReader) run() {
 		r.publish(result)
 		// The next reading is due a poll interval after this one began; one that took longer is
 		// followed at once.
-		if wait := r.cache.pollInterval - r.cache.clock.Since(start); wait > 0 {
-			timer := r.cache.clock.NewTimer(wait)
+		timer := r.cache.clock.NewTimer(r.cache.pollInterval - r.cache.clock.Since(start))
+		// Checked once the timer is made, as the clock may have moved on meanwhile (a test's fake
+		// clock is stepped at any time), which would make the timer late.
+		if r.cache.clock.Since(start) < r.cache.pollInterval {
 			select {
 			case <-r.cache.ctx.Done():
-				timer.Stop()
-				return
 			case <-timer.C():
 			case <-r.wake:
-				timer.Stop()
 			}
 		}
+		timer.Stop()
 		if r.cache.ctx.Err() != nil || r.cache.removeIfIdle(r) {
 			return
 		}
