@@ -6,11 +6,14 @@ package shard
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objects"
@@ -34,13 +37,42 @@ type Controller struct {
 	mu sync.Mutex
 	// reparentFailures is why a shard's last planned reparent failed, by namespace/name.
 	reparentFailures map[string]error
+	// deleted holds when this controller deleted a tablet Pod, by UID: a pass can run before the
+	// informer shows the Pod terminating (the last pass's own status update enqueues the shard at
+	// once), and must then count it as going, neither ready nor to be replaced again.
+	deleted map[types.UID]time.Time
+}
+
+// deletedMemory is how long a deleted Pod counts as going without the informer saying so: by
+// then the informer has caught up, or the deletion failed and may be tried again.
+const deletedMemory = time.Minute
+
+// markDeleted records that the Pod is being deleted, and forgets the deletions the informer has
+// long caught up with.
+func (c *Controller) markDeleted(pod *corev1.Pod) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	maps.DeleteFunc(c.deleted, func(_ types.UID, at time.Time) bool { return now.Sub(at) > deletedMemory })
+	c.deleted[pod.UID] = now
+}
+
+// going tells whether the Pod is terminating, or was deleted by this controller lately.
+func (c *Controller) going(pod *corev1.Pod) bool {
+	if pod.DeletionTimestamp != nil {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.deleted[pod.UID]
+	return ok && time.Since(at) <= deletedMemory
 }
 
 // New is a shard controller that reads through the listers and writes through the clients, and
 // learns each shard's primary and serving state from topology.
 func New(clients *objects.Clients, kinds *objects.Kinds, topology *topology.Topology) *Controller {
 	return &Controller{Kinds: kinds, clients: clients, topology: topology, queue: objects.NewQueue("vitessshard"),
-		reparentFailures: map[string]error{},
+		reparentFailures: map[string]error{}, deleted: map[types.UID]time.Time{},
 		vitess: func(address string, timeout time.Duration) (vitessShards, error) {
 			client, err := topology.Client(address)
 			if err != nil {

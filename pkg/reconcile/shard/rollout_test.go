@@ -171,3 +171,54 @@ func TestFirstPrimaryIsElectedAmongTheReplicas(t *testing.T) {
 		t.Errorf("election among %v, want the replicas %v", vitessShard.candidates, replicas)
 	}
 }
+
+// TestRollDoesNotReplaceATabletTwice: a pass that runs before the informer has seen the Pod it
+// deleted (its own status update enqueues the shard again at once) must neither replace that Pod
+// again nor count it as ready and so let the next tablet go too.
+func TestRollDoesNotReplaceATabletTwice(t *testing.T) {
+	keyspace, shard := keyspaceShard(t)
+	shard.Spec.VitessOrchestrator = nil
+	tablets := shardTablets(shard)
+	var pods []runtime.Object
+	for _, tablet := range tablets {
+		pod := tabletPod(shard, tablet)
+		pod.UID = "uid-" + types.UID(tablet.alias())
+		pod.Annotations[vitess.AnnotationSpecHash] = "an-older-spec"
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		pods = append(pods, pod, tabletPVC(shard, tablet))
+	}
+	fakes := objectstest.New([]runtime.Object{keyspace, shard}, pods)
+	// The deletion never reaches the cache: as if every pass ran before the informer's update.
+	fakes.Core.PrependReactor("delete", "pods", func(clienttesting.Action) (bool, runtime.Object, error) { return true, nil, nil })
+	topo := topology.New(func(string) {}, func(string) {})
+	c := New(fakes.Clients, fakes.Kinds, topo)
+	vitessShard := &fakeVitess{primary: tablets[1].alias()}
+	c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
+	fakes.Sync(t)
+	topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true}})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	for range 3 {
+		if err := c.reconcile(ctx, shard.Namespace+"/"+shard.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var deleted []string
+	for _, action := range fakes.Changes() {
+		if action.GetVerb() == "delete" && action.GetResource().Resource == "pods" {
+			deleted = append(deleted, action.(clienttesting.DeleteAction).GetName())
+		}
+	}
+	if len(deleted) != 1 {
+		t.Errorf("deleted tablet Pods %v over three passes, want one", deleted)
+	}
+	replacing := 0
+	for len(fakes.Events.Events) > 0 {
+		if strings.Contains(<-fakes.Events.Events, "ReplacingTablet") {
+			replacing++
+		}
+	}
+	if replacing != 1 {
+		t.Errorf("%d ReplacingTablet Events, want 1", replacing)
+	}
+}

@@ -104,13 +104,14 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 		case !p.Controls(existing):
 			p.NotControlled("Pod", existing)
 		default:
-			if existing.DeletionTimestamp == nil && objects.PodReady(existing) {
+			going := p.going(existing)
+			if !going && objects.PodReady(existing) {
 				p.ready++
 			}
-			if existing.DeletionTimestamp == nil && objects.ContainerRunning(existing, vitess.ComponentVttablet) {
+			if !going && objects.ContainerRunning(existing, vitess.ComponentVttablet) {
 				p.running++
 			}
-			if existing.DeletionTimestamp == nil && existing.Annotations[vitess.AnnotationSpecHash] != desired.Annotations[vitess.AnnotationSpecHash] {
+			if !going && existing.Annotations[vitess.AnnotationSpecHash] != desired.Annotations[vitess.AnnotationSpecHash] {
 				stale = append(stale, existing)
 			}
 		}
@@ -122,7 +123,7 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 	}
 	var unwanted []*corev1.Pod
 	for _, pod := range existing {
-		if !wanted[pod.Name] && pod.DeletionTimestamp == nil && p.Controls(pod) {
+		if !wanted[pod.Name] && !p.going(pod) && p.Controls(pod) {
 			unwanted = append(unwanted, pod)
 		}
 	}
@@ -214,6 +215,9 @@ func (p *shardPass) replace(ctx context.Context, pods []*corev1.Pod, why string)
 			return
 		}
 		p.Events.Eventf(p.shard, nil, corev1.EventTypeNormal, "ReplacingTablet", "Delete", "tablet %s %s", tabletAliasOf(pod), why)
+		// Marked whether or not the deletion succeeds: a Pod that failed to go waits a while
+		// before it is tried again, rather than risk being counted as ready while it goes.
+		p.markDeleted(pod)
 		p.DeletePod(ctx, pod)
 	}
 }
