@@ -176,7 +176,7 @@ func mustParse(t *testing.T, certPEM []byte) *x509.Certificate {
 func TestFirstSyncCreatesSecretWithValidChain(t *testing.T) {
 	client, dyn := newClientset(), newAPIServiceClient(t)
 	apiService := APIService{Client: dyn, Name: "v1alpha1.vitess.planetscale.com"}
-	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := clocktesting.NewFakeClock(planStart)
 	r := newReplica(t, client, apiService, clk)
 	r.sync(t)
 
@@ -223,7 +223,7 @@ func TestFirstSyncCreatesSecretWithValidChain(t *testing.T) {
 func TestConcurrentReplicasMakeOneSecret(t *testing.T) {
 	client, dyn := newClientset(), newAPIServiceClient(t)
 	apiService := APIService{Client: dyn, Name: "v1alpha1.vitess.planetscale.com"}
-	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := clocktesting.NewFakeClock(planStart)
 	replicas := []replica{newReplica(t, client, apiService, clk), newReplica(t, client, apiService, clk), newReplica(t, client, apiService, clk)}
 	var wg sync.WaitGroup
 	for _, r := range replicas {
@@ -253,7 +253,7 @@ func TestConcurrentReplicasMakeOneSecret(t *testing.T) {
 func TestRotation(t *testing.T) {
 	client, dyn := newClientset(), newAPIServiceClient(t)
 	apiService := APIService{Client: dyn, Name: "v1alpha1.vitess.planetscale.com"}
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := planStart
 	clk := clocktesting.NewFakeClock(start)
 	a, lagging := newReplica(t, client, apiService, clk), newReplica(t, client, apiService, clk)
 	check := func(step string) {
@@ -362,7 +362,7 @@ func TestRotation(t *testing.T) {
 func TestConcurrentRotationMakesOneNextCA(t *testing.T) {
 	client, dyn := newClientset(), newAPIServiceClient(t)
 	apiService := APIService{Client: dyn, Name: "v1alpha1.vitess.planetscale.com"}
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := planStart
 	clk := clocktesting.NewFakeClock(start)
 	a, b := newReplica(t, client, apiService, clk), newReplica(t, client, apiService, clk)
 	a.sync(t)

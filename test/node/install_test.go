@@ -421,9 +421,8 @@ func (in *installation) leaderPod() string {
 
 func (in *installation) checkLeaderIsAServerPod() {
 	in.t.Helper()
-	leader := in.leaderPod()
 	waitFor(in.ctx, in.t, "a server Pod holding the reconcile Lease", func(ctx context.Context) (bool, error) {
-		leader = in.leaderPod()
+		leader := in.leaderPod()
 		return slices.ContainsFunc(in.serverPods(), func(p corev1.Pod) bool { return p.Name == leader }), nil
 	})
 }
