@@ -1,6 +1,7 @@
 // Package vitesstablet serves VitessTablets: the tablets of the namespace's VitessClusters, read
-// from Vitess' topology through each cluster's vtctld on every request. Nothing is stored, so the
-// resource is read-only and its resourceVersions are synthetic (see version.go).
+// from Vitess' topology through each cluster's vtctld by one reader per cluster that every
+// request shares (see cache.go). Nothing is stored, so the resource is read-only and its
+// resourceVersions are synthetic (see version.go).
 package vitesstablet
 
 import (
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/utils/clock"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
@@ -62,13 +64,12 @@ func (v vtctldTopologies) Topology(ctx context.Context, namespace, cluster strin
 	return client, nil
 }
 
-// REST serves vitesstablets. It is not in the category the stored kinds share: listing it asks
-// every cluster's vtctld, and `kubectl get vitess` must not fail while one is unreachable.
+// REST serves vitesstablets. It is not in the category the stored kinds share: listing it needs a
+// reading of every cluster's topology, and `kubectl get vitess` must not fail while a vtctld is
+// unreachable.
 type REST struct {
-	clusters   ClusterLister
-	topologies Topologies
-	// pollInterval is how often a watch reads the tablets again.
-	pollInterval time.Duration
+	clusters ClusterLister
+	cache    *tabletCache
 }
 
 var (
@@ -82,25 +83,33 @@ var (
 	_ rest.ShortNamesProvider   = &REST{}
 )
 
-// NewREST serves the tablets of the clusters that clusters lists, read from topologies.
+// NewREST serves the tablets of the clusters that clusters lists, read from topologies. Destroy
+// stops its readers.
 func NewREST(clusters ClusterLister, topologies Topologies) *REST {
-	return &REST{clusters: clusters, topologies: topologies, pollInterval: defaultPollInterval}
+	return newREST(clusters, topologies, clock.RealClock{}, defaultPollInterval, defaultIdleTimeout)
+}
+
+func newREST(clusters ClusterLister, topologies Topologies, clock clock.WithTicker, pollInterval, idleTimeout time.Duration) *REST {
+	return &REST{clusters: clusters, cache: newTabletCache(topologies, clock, pollInterval, idleTimeout)}
 }
 
 func (r *REST) New() runtime.Object     { return &vitess.VitessTablet{} }
 func (r *REST) NewList() runtime.Object { return &vitess.VitessTabletList{} }
-func (r *REST) Destroy()                {}
 func (r *REST) NamespaceScoped() bool   { return true }
 func (r *REST) GetSingularName() string { return "vitesstablet" }
 func (r *REST) ShortNames() []string    { return []string{"vtt"} }
+
+// Destroy is called when the server stops: it ends the cache's readers, and with them the watches.
+func (r *REST) Destroy() { r.cache.stop() }
 
 // List reads the tablets of every cluster in the request's namespace (or in all namespaces). It
 // fails with the first cluster whose topology cannot be read, even if others could be: a list
 // that silently left out a cluster's tablets would tell a client (and an informer, which would
 // delete them from its cache) that they are gone.
 //
-// The list is always of the current state, which is as new as any resourceVersion a client can
-// name; only a list of an exact earlier version is refused, as those are not kept.
+// The list is always of each cluster's latest reading (younger than the poll interval), which is
+// as new as any resourceVersion a client can name, watches being sent the same readings; only a
+// list of an exact earlier version is refused, as those are not kept.
 func (r *REST) List(ctx context.Context, options *metainternalversion.ListOptions) (runtime.Object, error) {
 	tablets, err := r.read(ctx, selection(options))
 	if err != nil {
@@ -114,9 +123,10 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 		ListMeta: metav1.ListMeta{ResourceVersion: set.version()},
 		Items:    make([]vitess.VitessTablet, 0, len(tablets)),
 	}
-	for _, tablet := range tablets {
-		tablet.ResourceVersion = set.version()
-		list.Items = append(list.Items, *tablet)
+	for _, t := range tablets {
+		item := t.tablet.DeepCopy() // the cache's tablets are shared
+		item.ResourceVersion = set.version()
+		list.Items = append(list.Items, *item)
 	}
 	return list, nil
 }
@@ -134,15 +144,15 @@ func (r *REST) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runt
 	slices.SortFunc(clusters, func(a, b *vitess.VitessCluster) int { return cmp.Compare(len(b.Name), len(a.Name)) })
 	var firstErr error
 	for _, cluster := range clusters {
-		alias := strings.TrimPrefix(name, cluster.Name+"-")
-		tablets, err := r.clusterTablets(ctx, cluster, func(t vtctld.TabletRecord) bool { return t.Alias == alias })
+		tablets, err := r.cache.tablets(ctx, cluster)
 		if err != nil {
 			firstErr = cmp.Or(firstErr, err)
 			continue
 		}
-		if len(tablets) > 0 {
-			tablets[0].ResourceVersion = newTabletSet(tablets[:1]).version()
-			return tablets[0], nil
+		if i := slices.IndexFunc(tablets, func(t hashedTablet) bool { return t.tablet.Name == name }); i >= 0 {
+			tablet := tablets[i].tablet.DeepCopy() // the cache's tablets are shared
+			tablet.ResourceVersion = newTabletSet(tablets[i : i+1]).version()
+			return tablet, nil
 		}
 	}
 	if firstErr != nil {
@@ -152,24 +162,37 @@ func (r *REST) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runt
 }
 
 // read returns the tablets of every cluster in the context's namespace that selected accepts,
-// sorted by namespace and name.
-func (r *REST) read(ctx context.Context, selected func(*vitess.VitessTablet) bool) ([]*vitess.VitessTablet, error) {
+// sorted by namespace and name. They are the cache's, shared: callers copy what they change.
+func (r *REST) read(ctx context.Context, selected func(*vitess.VitessTablet) bool) ([]hashedTablet, error) {
 	clusters, err := r.listClusters(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var tablets []*vitess.VitessTablet
+	var tablets []hashedTablet
 	for _, cluster := range clusters {
-		clusterTablets, err := r.clusterTablets(ctx, cluster, everyTablet)
+		clusterTablets, err := r.cache.tablets(ctx, cluster)
 		if err != nil {
 			return nil, err
 		}
-		tablets = append(tablets, slices.DeleteFunc(clusterTablets, func(t *vitess.VitessTablet) bool { return !selected(t) })...)
+		tablets = appendSelected(tablets, clusterTablets, selected)
 	}
-	slices.SortFunc(tablets, func(a, b *vitess.VitessTablet) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	})
+	sortTablets(tablets)
 	return tablets, nil
+}
+
+func appendSelected(to, tablets []hashedTablet, selected func(*vitess.VitessTablet) bool) []hashedTablet {
+	for _, t := range tablets {
+		if selected(t.tablet) {
+			to = append(to, t)
+		}
+	}
+	return to
+}
+
+func sortTablets(tablets []hashedTablet) {
+	slices.SortFunc(tablets, func(a, b hashedTablet) int {
+		return cmp.Or(strings.Compare(a.tablet.Namespace, b.tablet.Namespace), strings.Compare(a.tablet.Name, b.tablet.Name))
+	})
 }
 
 func (r *REST) listClusters(ctx context.Context) ([]*vitess.VitessCluster, error) {
@@ -188,13 +211,11 @@ func (r *REST) listClusters(ctx context.Context) ([]*vitess.VitessCluster, error
 	return clusters, nil
 }
 
-func everyTablet(vtctld.TabletRecord) bool { return true }
-
-// clusterTablets reads the cluster's tablets that wanted accepts, and the serving graph of their
-// keyspaces in their cells.
-func (r *REST) clusterTablets(ctx context.Context, cluster *vitess.VitessCluster, wanted func(vtctld.TabletRecord) bool) ([]*vitess.VitessTablet, error) {
-	action := fmt.Sprintf("listing the tablets of cluster %s/%s", cluster.Namespace, cluster.Name)
-	topology, err := r.topologies.Topology(ctx, cluster.Namespace, cluster.Name)
+// readCluster reads the cluster's tablets, and the serving graph of their keyspaces in their
+// cells.
+func readCluster(ctx context.Context, topologies Topologies, namespace, cluster string) ([]*vitess.VitessTablet, error) {
+	action := fmt.Sprintf("listing the tablets of cluster %s/%s", namespace, cluster)
+	topology, err := topologies.Topology(ctx, namespace, cluster)
 	if err != nil {
 		return nil, vtctld.APIError(err, action)
 	}
@@ -202,7 +223,6 @@ func (r *REST) clusterTablets(ctx context.Context, cluster *vitess.VitessCluster
 	if err != nil {
 		return nil, vtctld.APIError(err, action)
 	}
-	records = slices.DeleteFunc(records, func(t vtctld.TabletRecord) bool { return !wanted(t) })
 	cellsOfKeyspace := map[string][]string{}
 	for _, t := range records {
 		if !slices.Contains(cellsOfKeyspace[t.Keyspace], t.Cell) {
@@ -222,14 +242,14 @@ func (r *REST) clusterTablets(ctx context.Context, cluster *vitess.VitessCluster
 	tablets := make([]*vitess.VitessTablet, 0, len(records))
 	for _, t := range records {
 		serving := routed[vtctld.ShardRoute{Cell: t.Cell, TabletType: t.Type, Shard: t.Shard}]
-		tablets = append(tablets, newTablet(cluster, t, serving))
+		tablets = append(tablets, newTablet(namespace, cluster, t, serving))
 	}
 	return tablets, nil
 }
 
-func newTablet(cluster *vitess.VitessCluster, record vtctld.TabletRecord, serving bool) *vitess.VitessTablet {
+func newTablet(namespace, cluster string, record vtctld.TabletRecord, serving bool) *vitess.VitessTablet {
 	labels := map[string]string{
-		vitess.LabelCluster:    cluster.Name,
+		vitess.LabelCluster:    cluster,
 		vitess.LabelCell:       record.Cell,
 		vitess.LabelKeyspace:   record.Keyspace,
 		vitess.LabelTabletType: strings.ToLower(record.Type),
@@ -243,12 +263,12 @@ func newTablet(cluster *vitess.VitessCluster, record vtctld.TabletRecord, servin
 	}
 	tablet := &vitess.VitessTablet{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      cluster.Name + "-" + record.Alias,
-			Namespace: cluster.Namespace,
+			Name:      cluster + "-" + record.Alias,
+			Namespace: namespace,
 			Labels:    labels,
 		},
 		Status: vitess.VitessTabletStatus{
-			Cluster:      cluster.Name,
+			Cluster:      cluster,
 			Alias:        record.Alias,
 			Cell:         record.Cell,
 			Keyspace:     record.Keyspace,

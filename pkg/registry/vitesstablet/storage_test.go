@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/utils/clock"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
@@ -39,24 +40,28 @@ func cluster(namespace, name string) vitess.VitessCluster {
 	return vitess.VitessCluster{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 }
 
-// fakeTopology is one cluster's topology; tests change it while watches read it.
+// fakeTopology is one cluster's topology; tests change it while the cache reads it.
 type fakeTopology struct {
 	mu      sync.Mutex
 	tablets []vtctld.TabletRecord
 	// routes are the serving graph, by keyspace.
 	routes map[string][]vtctld.ShardRoute
 	err    error
+	// The calls made, as the vtctld calls they stand for.
+	allTablets, shardRoutes int
 }
 
 func (f *fakeTopology) AllTablets(context.Context) ([]vtctld.TabletRecord, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.allTablets++
 	return slices.Clone(f.tablets), f.err
 }
 
 func (f *fakeTopology) ShardRoutes(_ context.Context, keyspace string, cells []string) ([]vtctld.ShardRoute, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.shardRoutes++
 	var routes []vtctld.ShardRoute
 	for _, route := range f.routes[keyspace] {
 		if slices.Contains(cells, route.Cell) {
@@ -70,6 +75,13 @@ func (f *fakeTopology) change(change func(*fakeTopology)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	change(f)
+}
+
+// calls returns how often AllTablets and ShardRoutes were called.
+func (f *fakeTopology) calls() (allTablets, shardRoutes int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.allTablets, f.shardRoutes
 }
 
 // fakeTopologies maps namespace/cluster to its topology.
@@ -99,10 +111,20 @@ func record(cell string, uid uint32, keyspace, shard, tabletType string) vtctld.
 
 var primaryTermStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// testPollInterval is the poll interval of the tests on the real clock.
+const testPollInterval = 10 * time.Millisecond
+
+// newTestREST is a REST whose readers stop with the test.
+func newTestREST(t testing.TB, clusters ClusterLister, topologies Topologies, clock clock.WithTicker) *REST {
+	r := newREST(clusters, topologies, clock, testPollInterval, defaultIdleTimeout)
+	t.Cleanup(r.Destroy)
+	return r
+}
+
 // fixture: cluster example in namespace demo with a primary, a replica and an rdonly in zone1 that
 // only routes PRIMARY and REPLICA; cluster other in demo with one replica of customer/-80; cluster
-// example in namespace elsewhere with no tablets.
-func fixture() (*REST, fakeTopologies) {
+// example in namespace elsewhere with no tablets. Its REST reads them on the real clock.
+func fixture(t testing.TB) (*REST, fakeTopologies) {
 	primary := record("zone1", 101, "commerce", "-", "PRIMARY")
 	primary.PrimaryTermStartTime = primaryTermStart
 	topologies := fakeTopologies{
@@ -120,16 +142,14 @@ func fixture() (*REST, fakeTopologies) {
 		"elsewhere/example": {},
 	}
 	clusters := fakeClusters{cluster("demo", "example"), cluster("demo", "other"), cluster("elsewhere", "example")}
-	r := NewREST(clusters, topologies)
-	r.pollInterval = 10 * time.Millisecond
-	return r, topologies
+	return newTestREST(t, clusters, topologies, clock.RealClock{}), topologies
 }
 
 func inNamespace(namespace string) context.Context {
 	return genericapirequest.WithNamespace(context.Background(), namespace)
 }
 
-func list(t *testing.T, r *REST, ctx context.Context, options *metainternalversion.ListOptions) *vitess.VitessTabletList {
+func list(t testing.TB, r *REST, ctx context.Context, options *metainternalversion.ListOptions) *vitess.VitessTabletList {
 	t.Helper()
 	obj, err := r.List(ctx, options)
 	if err != nil {
@@ -147,7 +167,7 @@ func itemNames(list *vitess.VitessTabletList) []string {
 }
 
 func TestList(t *testing.T) {
-	r, _ := fixture()
+	r, _ := fixture(t)
 	got := list(t, r, inNamespace("demo"), &metainternalversion.ListOptions{})
 	want := []string{"example-zone1-0000000101", "example-zone1-0000000102", "example-zone1-0000000103", "other-zone1-0000000201"}
 	if !slices.Equal(itemNames(got), want) {
@@ -211,7 +231,7 @@ func TestList(t *testing.T) {
 }
 
 func TestListSelectors(t *testing.T) {
-	r, _ := fixture()
+	r, _ := fixture(t)
 	for _, tc := range []struct {
 		label, field string
 		want         []string
@@ -237,13 +257,14 @@ func TestListSelectors(t *testing.T) {
 
 // A list of the current version is served; one of an exact earlier version is refused.
 func TestListExactVersion(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	listed := list(t, r, inNamespace("demo"), nil)
 	exact := &metainternalversion.ListOptions{ResourceVersion: listed.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact}
 	if again := list(t, r, inNamespace("demo"), exact); again.ResourceVersion != listed.ResourceVersion {
 		t.Errorf("exact list of the current version: %s", again.ResourceVersion)
 	}
 	topologies["demo/other"].change(func(f *fakeTopology) { f.tablets = nil })
+	time.Sleep(testPollInterval) // for the reading listed to be too old to answer
 	if _, err := r.List(inNamespace("demo"), exact); !apierrors.IsResourceExpired(err) {
 		t.Errorf("exact list of a past version: %v, want 410 Expired", err)
 	}
@@ -251,7 +272,7 @@ func TestListExactVersion(t *testing.T) {
 
 // A cluster whose vtctld does not answer fails the whole list, though the other could be read.
 func TestListUnreachableVtctld(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	topologies["demo/other"].err = status.Error(codes.Unavailable, "connection refused")
 	_, err := r.List(inNamespace("demo"), nil)
 	if !apierrors.IsServiceUnavailable(err) {
@@ -260,7 +281,7 @@ func TestListUnreachableVtctld(t *testing.T) {
 }
 
 func TestGet(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	obj, err := r.Get(inNamespace("demo"), "other-zone1-0000000201", &metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +300,8 @@ func TestGet(t *testing.T) {
 		t.Errorf("get from another namespace: %v, want 404", err)
 	}
 
-	topologies["demo/example"].err = status.Error(codes.Unavailable, "connection refused")
+	topologies["demo/example"].change(func(f *fakeTopology) { f.err = status.Error(codes.Unavailable, "connection refused") })
+	time.Sleep(testPollInterval) // for the reading that found the tablets to be too old to answer
 	if _, err := r.Get(inNamespace("demo"), "example-zone1-0000000101", &metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("get with vtctld down: %v, want 503", err)
 	}
@@ -292,7 +314,7 @@ func TestGetAmongPrefixClusters(t *testing.T) {
 		"demo/a":   {err: status.Error(codes.Unavailable, "connection refused")},
 		"demo/a-b": {tablets: []vtctld.TabletRecord{record("zone1", 101, "commerce", "-", "REPLICA")}},
 	}
-	r := NewREST(fakeClusters{cluster("demo", "a"), cluster("demo", "a-b")}, topologies)
+	r := newTestREST(t, fakeClusters{cluster("demo", "a"), cluster("demo", "a-b")}, topologies, clock.RealClock{})
 	obj, err := r.Get(inNamespace("demo"), "a-b-zone1-0000000101", &metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +328,7 @@ func TestGetAmongPrefixClusters(t *testing.T) {
 }
 
 func TestTable(t *testing.T) {
-	r, _ := fixture()
+	r, _ := fixture(t)
 	tablets := list(t, r, inNamespace("demo"), nil)
 	table, err := r.ConvertToTable(context.Background(), tablets, nil)
 	if err != nil {

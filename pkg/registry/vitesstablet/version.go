@@ -30,12 +30,17 @@ type tabletSet struct {
 	sum     uint64
 }
 
+// hashedTablet is a tablet with its hash. The cache hashes the tablets of a reading once, for
+// every request and watch to use: a watch of many clusters compares all their tablets with what
+// it has sent at each reading of any one of them.
 type hashedTablet struct {
 	tablet *vitess.VitessTablet
 	hash   uint64
 }
 
-func newTabletSet(tablets []*vitess.VitessTablet) *tabletSet {
+func hashed(t *vitess.VitessTablet) hashedTablet { return hashedTablet{tablet: t, hash: tabletHash(t)} }
+
+func newTabletSet(tablets []hashedTablet) *tabletSet {
 	set := &tabletSet{tablets: map[string]hashedTablet{}, sum: emptyVersion}
 	for _, t := range tablets {
 		set.put(t)
@@ -46,14 +51,14 @@ func newTabletSet(tablets []*vitess.VitessTablet) *tabletSet {
 func (s *tabletSet) version() string { return strconv.FormatUint(s.sum, 10) }
 
 // put adds the tablet or replaces the one of the same name, and tells whether the set changed.
-func (s *tabletSet) put(t *vitess.VitessTablet) bool {
-	hash := tabletHash(t)
-	old, found := s.tablets[key(t)]
-	if found && old.hash == hash {
+func (s *tabletSet) put(t hashedTablet) bool {
+	k := key(t.tablet)
+	old, found := s.tablets[k]
+	if found && old.hash == t.hash {
 		return false
 	}
-	s.sum += hash - old.hash // old.hash is 0 when not found
-	s.tablets[key(t)] = hashedTablet{tablet: t, hash: hash}
+	s.sum += t.hash - old.hash // old.hash is 0 when not found
+	s.tablets[k] = t
 	return true
 }
 

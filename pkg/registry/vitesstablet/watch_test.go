@@ -1,6 +1,7 @@
 package vitesstablet
 
 import (
+	"cmp"
 	"slices"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
-func startWatch(t *testing.T, r *REST, options *metainternalversion.ListOptions) watch.Interface {
+func startWatch(t testing.TB, r *REST, options *metainternalversion.ListOptions) watch.Interface {
 	t.Helper()
 	w, err := r.Watch(inNamespace("demo"), options)
 	if err != nil {
@@ -35,7 +36,7 @@ type event struct {
 }
 
 // nextEvents receives n events, failing the test if they do not come in time.
-func nextEvents(t *testing.T, w watch.Interface, n int) ([]event, []watch.Event) {
+func nextEvents(t testing.TB, w watch.Interface, n int) ([]event, []watch.Event) {
 	t.Helper()
 	var summary []event
 	var events []watch.Event
@@ -58,10 +59,12 @@ func nextEvents(t *testing.T, w watch.Interface, n int) ([]event, []watch.Event)
 	return summary, events
 }
 
+func compareEvents(a, b event) int { return cmp.Compare(a.Name, b.Name) }
+
 func resourceVersionOf(e watch.Event) string { return e.Object.(*vitess.VitessTablet).ResourceVersion }
 
 func TestWatchSendsChanges(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{})
 	got, _ := nextEvents(t, w, 4)
 	want := []event{
@@ -79,11 +82,13 @@ func TestWatchSendsChanges(t *testing.T) {
 	})
 	topologies["demo/other"].change(func(f *fakeTopology) { f.tablets = nil })
 	got, events := nextEvents(t, w, 3)
-	want = []event{{watch.Deleted, "other-zone1-0000000201"}, {watch.Modified, "example-zone1-0000000101"}, {watch.Modified, "example-zone1-0000000102"}}
-	if !slices.Equal(got, want) {
-		t.Fatalf("events %v, want %v", got, want)
+	// Each cluster is read on its own, so the events of the two may come in either order.
+	want = []event{{watch.Modified, "example-zone1-0000000101"}, {watch.Modified, "example-zone1-0000000102"}, {watch.Deleted, "other-zone1-0000000201"}}
+	if !slices.Equal(slices.SortedFunc(slices.Values(got), compareEvents), want) {
+		t.Fatalf("events %v, want %v in any order", got, want)
 	}
-	if promoted := events[2].Object.(*vitess.VitessTablet); promoted.Labels["planetscale.com/tablet-type"] != "primary" || promoted.Status.PrimaryTermStartTime == nil {
+	promoted := events[slices.Index(got, want[1])].Object.(*vitess.VitessTablet)
+	if promoted.Labels["planetscale.com/tablet-type"] != "primary" || promoted.Status.PrimaryTermStartTime == nil {
 		t.Errorf("promoted tablet %+v", promoted)
 	}
 	// Each event carries its own version, and the last is the state a list now shows.
@@ -97,7 +102,7 @@ func TestWatchSendsChanges(t *testing.T) {
 
 // A watch from a list's version sends no initial events, only what changes afterwards.
 func TestWatchFromListVersion(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	options := &metainternalversion.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", "example-zone1-0000000103")}
 	listed := list(t, r, inNamespace("demo"), options)
 	options.ResourceVersion = listed.ResourceVersion
@@ -108,7 +113,7 @@ func TestWatchFromListVersion(t *testing.T) {
 	select {
 	case e := <-w.ResultChan():
 		t.Fatalf("unexpected event %v", e)
-	case <-time.After(10 * r.pollInterval):
+	case <-time.After(10 * testPollInterval):
 	}
 	// The rdonly's type starts being routed.
 	topologies["demo/example"].change(func(f *fakeTopology) {
@@ -121,9 +126,10 @@ func TestWatchFromListVersion(t *testing.T) {
 }
 
 func TestWatchFromPastVersionIsGone(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	listed := list(t, r, inNamespace("demo"), nil)
 	topologies["demo/other"].change(func(f *fakeTopology) { f.tablets = nil })
+	time.Sleep(testPollInterval) // for the reading listed to be too old to start a watch from
 	for _, options := range []*metainternalversion.ListOptions{
 		{ResourceVersion: listed.ResourceVersion},
 		{ResourceVersion: listed.ResourceVersion, SendInitialEvents: ptr.To(false), ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan},
@@ -137,7 +143,7 @@ func TestWatchFromPastVersionIsGone(t *testing.T) {
 // What informers ask for: the current tablets, then the bookmark that ends the initial events,
 // carrying the version a list would have.
 func TestWatchSendInitialEvents(t *testing.T) {
-	r, _ := fixture()
+	r, _ := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{
 		SendInitialEvents:    ptr.To(true),
 		AllowWatchBookmarks:  true,
@@ -158,7 +164,7 @@ func TestWatchSendInitialEvents(t *testing.T) {
 }
 
 func TestWatchEndsWhenVtctldIsUnreachable(t *testing.T) {
-	r, topologies := fixture()
+	r, topologies := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{ResourceVersion: list(t, r, inNamespace("demo"), nil).ResourceVersion})
 	topologies["demo/other"].change(func(f *fakeTopology) { f.err = status.Error(codes.Unavailable, "connection refused") })
 	_, events := nextEvents(t, w, 1)
@@ -171,7 +177,7 @@ func TestWatchEndsWhenVtctldIsUnreachable(t *testing.T) {
 }
 
 func TestWatchStop(t *testing.T) {
-	r, _ := fixture()
+	r, _ := fixture(t)
 	w := startWatch(t, r, &metainternalversion.ListOptions{})
 	w.Stop()
 	deadline := time.After(5 * time.Second)
