@@ -172,6 +172,7 @@ func (c *Client) call(ctx context.Context, method string, kind idempotence, rpc 
 		}
 		err = rpc(context.WithValue(attemptCtx, sentKey{}, &sent))
 		attemptCancel()
+		countRequest(method, err)
 		if err == nil {
 			return nil
 		}
