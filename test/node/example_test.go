@@ -206,7 +206,7 @@ func TestExampleCluster(t *testing.T) {
 	}
 }
 
-func mustExec(ctx context.Context, t *testing.T, db *sql.DB, statement string) {
+func mustExec(ctx context.Context, t testing.TB, db *sql.DB, statement string) {
 	t.Helper()
 	if _, err := db.ExecContext(ctx, statement); err != nil {
 		t.Fatalf("%s: %v", statement, err)
@@ -221,7 +221,7 @@ func insertCustomers(ctx context.Context, t *testing.T, db *sql.DB, from, to int
 }
 
 // waitFor polls cond until it holds, failing the test after realPodsTimeout.
-func waitFor(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
+func waitFor(ctx context.Context, t testing.TB, what string, cond func(context.Context) (bool, error)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, realPodsTimeout)
 	defer cancel()
@@ -231,7 +231,7 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func(context.C
 // deleteNamespace deletes a namespace and waits until its Pods are gone, so that they no longer use
 // the node. (The namespace itself may take minutes more: the namespace controller backs off while
 // the garbage collector works through owners.)
-func deleteNamespace(t *testing.T, cp *framework.ControlPlane, name string) {
+func deleteNamespace(t testing.TB, cp *framework.ControlPlane, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), realPodsTimeout)
 	defer cancel()
 	if err := cp.Client().CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {

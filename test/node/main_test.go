@@ -31,7 +31,7 @@ var (
 )
 
 // sharedRealCluster starts the shared cluster unless it runs.
-func sharedRealCluster(t *testing.T) *realCluster {
+func sharedRealCluster(t testing.TB) *realCluster {
 	t.Helper()
 	skipUnlessIntegration(t)
 	sharedMu.Lock()
@@ -74,7 +74,7 @@ func stopRealCluster() {
 	}
 }
 
-func skipUnlessIntegration(t *testing.T) {
+func skipUnlessIntegration(t testing.TB) {
 	if os.Getenv("VITESS_APISERVER_INTEGRATION") != "1" {
 		t.Skip("set VITESS_APISERVER_INTEGRATION=1 to run tests that start a local control plane")
 	}

@@ -131,7 +131,7 @@ func (b *realNodeBackend) VtctldOutage(t *testing.T) (restart func(), ok bool) {
 }
 
 // exampleInitDB is init_db.sql of the example cluster's Secret.
-func exampleInitDB(t *testing.T, root string) string {
+func exampleInitDB(t testing.TB, root string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(root, "artifacts", "examples", "example-cluster.yaml"))
 	if err != nil {

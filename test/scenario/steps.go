@@ -30,7 +30,7 @@ import (
 const waitTimeout = 5 * time.Minute
 
 // Eventually polls cond until it holds, failing the test with cond's last error once ctx ends.
-func Eventually(ctx context.Context, t *testing.T, what string, cond func() (bool, error)) {
+func Eventually(ctx context.Context, t testing.TB, what string, cond func() (bool, error)) {
 	t.Helper()
 	var lastErr error
 	for {
