@@ -9,5 +9,5 @@ mkdir -p docs .local
 {
 	echo "# make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(go version | cut -d' ' -f3)"
 	go test -run '^$' -bench . -benchmem -count 3 ./pkg/...
-	VITESS_APISERVER_INTEGRATION=1 go test -run '^$' -bench . -benchmem -count 3 -timeout 20m ./test/integration/
+	VITESS_APISERVER_INTEGRATION=1 go test -run '^$' -bench . -benchmem -count 3 -timeout 45m ./test/integration/
 } 2>&1 | grep -E '^(#|Benchmark|goos|goarch|cpu|pkg)' | tee "$out"
