@@ -463,10 +463,15 @@ func loadPeerCRD(ctx context.Context) (*apiextensionsv1.CustomResourceDefinition
 // (nothing preserved unknown), in peerGroup.
 func crdFromOurSchema(ctx context.Context) (*apiextensionsv1.CustomResourceDefinition, error) {
 	group := v1alpha1.SchemeGroupVersion
-	published, err := controlPlane.Client().Discovery().RESTClient().Get().
-		AbsPath("/openapi/v3/apis", group.Group, group.Version).DoRaw(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading our OpenAPI v3 schema: %w", err)
+	// The aggregator publishes a group's schema some time after its APIService became available.
+	var published []byte
+	var readErr error
+	if err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		published, readErr = controlPlane.Client().Discovery().RESTClient().Get().
+			AbsPath("/openapi/v3/apis", group.Group, group.Version).DoRaw(ctx)
+		return readErr == nil, nil
+	}); err != nil {
+		return nil, fmt.Errorf("reading our OpenAPI v3 schema: %w (%w)", readErr, err)
 	}
 	var document struct {
 		Components struct {
