@@ -214,7 +214,7 @@ func BenchmarkCopyRates(b *testing.B) {
 	ours, theirs := median(rates["ours"]), median(rates["vtctldclient"])
 	b.ReportMetric(ours, "ours-rows/s")
 	b.ReportMetric(theirs, "vtctldclient-rows/s")
-	b.ReportMetric(ours/theirs, "ours/vtctldclient")
+	b.ReportMetric(ours/theirs, "ratio-movetables-rows/s")
 }
 
 // waitCopied waits, polling vtctld every 200 ms, until the workflow's streams have all left the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apiserver"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apiserver/frontproxy"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/certs"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/embeddedetcd"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
@@ -276,6 +278,12 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error)
 	if err := o.RecommendedOptions.ApplyTo(config); err != nil {
 		stop()
 		return nil, nil, err
+	}
+	// A request the aggregator proxied was authorized by kube-apiserver already: skip asking it
+	// the same question again with a SubjectAccessReview.
+	config.Authorization.Authorizer = frontproxy.Authorizer{Delegate: config.Authorization.Authorizer}
+	config.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
+		return frontproxy.WithProxiedMark(genericapiserver.DefaultBuildHandlerChain(handler, c), c.Authentication.RequestHeaderConfig)
 	}
 	if serving != nil {
 		// Every replica renews, not only the leader: each serves its own copy of the certificate.

@@ -1,0 +1,186 @@
+package frontproxy
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
+	"k8s.io/apiserver/pkg/authentication/request/headerrequest"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/endpoints/filters"
+	"k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+)
+
+type authority struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func newAuthority(t *testing.T, name string) authority {
+	t.Helper()
+	key := newKey(t)
+	template := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	return authority{cert: sign(t, template, template, &key.PublicKey, key), key: key}
+}
+
+func (a authority) clientCert(t *testing.T, commonName string) *x509.Certificate {
+	t.Helper()
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: commonName},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	return sign(t, template, a.cert, &newKey(t).PublicKey, a.key)
+}
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func sign(t *testing.T, template, parent *x509.Certificate, public *ecdsa.PublicKey, signer *ecdsa.PrivateKey) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, template, parent, public, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// recordingAuthorizer stands for the delegated authorizer: it denies, and counts what it was asked.
+type recordingAuthorizer struct {
+	asked []authorizer.Attributes
+}
+
+func (r *recordingAuthorizer) Authorize(_ context.Context, attributes authorizer.Attributes) (authorizer.Decision, string, error) {
+	r.asked = append(r.asked, attributes)
+	return authorizer.DecisionDeny, "asked the delegate", nil
+}
+
+func (r *recordingAuthorizer) ConditionsAwareAuthorize(ctx context.Context, attributes authorizer.Attributes) authorizer.ConditionsAwareDecision {
+	return authorizer.ConditionsAwareDecisionFromParts(r.Authorize(ctx, attributes))
+}
+
+func (r *recordingAuthorizer) EvaluateConditions(context.Context, authorizer.ConditionsAwareDecision, authorizer.ConditionsData) (authorizer.Decision, string, error) {
+	return authorizer.DecisionDeny, "", authorizer.ErrorConditionEvaluationNotSupported
+}
+
+func TestOnlyTheProxiedRequestItselfIsSpared(t *testing.T) {
+	frontProxyCA := newAuthority(t, "front-proxy-ca")
+	otherCA := newAuthority(t, "client-ca")
+	requestHeader := &authenticatorfactory.RequestHeaderConfig{
+		CAContentProvider: mustCAContent(t, frontProxyCA.cert),
+		// The aggregator's certificate names itself front-proxy-client.
+		AllowedClientNames: headerrequest.StaticStringSlice{"front-proxy-client"},
+	}
+	alice := &user.DefaultInfo{Name: "alice", Groups: []string{"tenants"}}
+	createCluster := &request.RequestInfo{
+		IsResourceRequest: true, Path: "/apis/vitess.planetscale.com/v1alpha1/namespaces/a/vitessclusters",
+		Verb: "create", APIGroup: "vitess.planetscale.com", APIVersion: "v1alpha1", Namespace: "a", Resource: "vitessclusters",
+	}
+	impersonateBob := authorizer.AttributesRecord{User: alice, Verb: "impersonate", Resource: "users", Name: "bob", ResourceRequest: true}
+	deleteInOtherNamespace := authorizer.AttributesRecord{
+		User: alice, Verb: "delete", APIGroup: "vitess.planetscale.com", APIVersion: "v1alpha1", Namespace: "b",
+		Resource: "vitessclusters", Name: "x", ResourceRequest: true,
+	}
+
+	for _, tc := range []struct {
+		name          string
+		requestHeader *authenticatorfactory.RequestHeaderConfig
+		peer          *x509.Certificate // nil: no client certificate
+		header        http.Header
+		ask           func(own authorizer.Attributes) authorizer.Attributes
+		wantSpared    bool
+	}{
+		{name: "the proxied request", requestHeader: requestHeader, peer: frontProxyCA.clientCert(t, "front-proxy-client"), wantSpared: true},
+		{name: "another check while serving it", requestHeader: requestHeader, peer: frontProxyCA.clientCert(t, "front-proxy-client"),
+			ask: func(authorizer.Attributes) authorizer.Attributes { return impersonateBob }},
+		{name: "another object while serving it", requestHeader: requestHeader, peer: frontProxyCA.clientCert(t, "front-proxy-client"),
+			ask: func(authorizer.Attributes) authorizer.Attributes { return deleteInOtherNamespace }},
+		{name: "the proxied request as another user", requestHeader: requestHeader, peer: frontProxyCA.clientCert(t, "front-proxy-client"),
+			header: http.Header{"Impersonate-User": {"bob"}}},
+		{name: "a name the front proxy does not have", requestHeader: requestHeader, peer: frontProxyCA.clientCert(t, "alice")},
+		{name: "a certificate of another CA", requestHeader: requestHeader, peer: otherCA.clientCert(t, "front-proxy-client")},
+		{name: "no client certificate", requestHeader: requestHeader},
+		{name: "no front proxy configured", peer: frontProxyCA.clientCert(t, "front-proxy-client")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			delegate := &recordingAuthorizer{}
+			authz := Authorizer{Delegate: delegate}
+			var decision authorizer.Decision
+			// Stands for the handler chain inside the mark: authentication puts the user in the
+			// context, the request info filter the request info, and authorization asks.
+			serve := http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
+				ctx := request.WithRequestInfo(request.WithUser(req.Context(), alice), createCluster)
+				own, err := filters.GetAuthorizerAttributes(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ask := own
+				if tc.ask != nil {
+					ask = tc.ask(own)
+				}
+				decision, _, _ = authz.Authorize(ctx, ask)
+				if got := authz.ConditionsAwareAuthorize(ctx, ask); got.IsAllow() != (decision == authorizer.DecisionAllow) {
+					t.Errorf("ConditionsAwareAuthorize allowed %v, Authorize decided %v", got.IsAllow(), decision)
+				}
+			})
+			req := httptest.NewRequest(http.MethodPost, createCluster.Path, nil)
+			for name, values := range tc.header {
+				req.Header[name] = values
+			}
+			if tc.peer != nil {
+				req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{tc.peer}}
+			}
+			WithProxiedMark(serve, tc.requestHeader).ServeHTTP(httptest.NewRecorder(), req)
+
+			if spared := len(delegate.asked) == 0; spared != tc.wantSpared {
+				t.Errorf("spared the delegated authorization: %v, want %v (delegate asked %d times)", spared, tc.wantSpared, len(delegate.asked))
+			}
+			if wantDecision := map[bool]authorizer.Decision{true: authorizer.DecisionAllow, false: authorizer.DecisionDeny}[tc.wantSpared]; decision != wantDecision {
+				t.Errorf("decision %v, want %v", decision, wantDecision)
+			}
+		})
+	}
+}
+
+func mustCAContent(t *testing.T, ca *x509.Certificate) dynamiccertificates.CAContentProvider {
+	t.Helper()
+	content, err := dynamiccertificates.NewStaticCAContent("front-proxy-ca", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return content
+}
