@@ -78,8 +78,8 @@ func benchmarkSizes(b *testing.B) comparisonSizes {
 // else the machine does weighs on both alike, and reports per operation the p50 and p99 of each
 // in milliseconds (ours-<op>-<stat>-ms, peer-<op>-<stat>-ms), their ratio ours/peer
 // (ratio-<op>-<stat>; above 1 is ours slower) and the samples per side (samples-<op>). The
-// operations: create, get, update, list of 100 objects, list of the large namespace (list<N>),
-// and watch, the time from before an update to its event reaching the watching client. The
+// operations: create, get, update, list of 100 objects, list of the large namespace (listlarge,
+// of objects-listlarge objects), and watch, the time from before an update to its event reaching the watching client. The
 // throughput of 8 concurrent writers is ours-create-objects/s and peer-create-objects/s, with
 // ratio-create-throughput (ours/peer; above 1 is ours faster). One operation (ns/op) is one pass
 // over the latency samples.
@@ -312,15 +312,16 @@ func (c *comparison) measurePass(ctx context.Context, pass int) error {
 		return err
 	}
 	lists := []struct {
+		operation string
 		namespace string
 		objects   int
 		samples   int
 	}{
-		{c.list100Namespace, 100, c.sizes.list100Samples},
-		{c.largeNamespace, c.sizes.largeList, c.sizes.largeListSamples},
+		{"list100", c.list100Namespace, 100, c.sizes.list100Samples},
+		{"listlarge", c.largeNamespace, c.sizes.largeList, c.sizes.largeListSamples},
 	}
 	for _, list := range lists {
-		if err := c.interleave(fmt.Sprintf("list%d", list.objects), list.samples, func(s *side, i int) (time.Duration, error) {
+		if err := c.interleave(list.operation, list.samples, func(s *side, i int) (time.Duration, error) {
 			return timed(func() error {
 				listed, err := s.in(list.namespace).List(ctx, metav1.ListOptions{})
 				if err == nil && len(listed.Items) != list.objects {
@@ -413,6 +414,7 @@ func (c *comparison) report(b *testing.B) {
 	b.ReportMetric(peerRate, "peer-create-objects/s")
 	b.ReportMetric(oursRate/peerRate, "ratio-create-throughput")
 	b.ReportMetric(float64(c.ours.created), "samples-create-throughput")
+	b.ReportMetric(float64(c.sizes.largeList), "objects-listlarge")
 }
 
 // percentile is the nearest-rank quantile q of samples.
