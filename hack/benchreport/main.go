@@ -146,8 +146,8 @@ func draw(bars []bar) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", left+plotWidth+60, height)
 	fmt.Fprintf(&s, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(&s, `<text x="10" y="20" font-size="14" font-weight="bold">vitess-apiserver ÷ its peer, same run (log scale; green: target met)</text>`+"\n")
-	for _, tick := range []float64{1 / limit, 0.5, 1, 2, limit} {
+	fmt.Fprintf(&s, `<text x="10" y="20" font-size="14" font-weight="bold">vitess-apiserver ÷ its peer, same run (log scale; green: target met, red: missed, grey: no target)</text>`+"\n")
+	for _, tick := range slices.Compact([]float64{1 / limit, 0.5, 1, 2, limit}) {
 		if tick < 1/limit || tick > limit {
 			continue
 		}
@@ -156,10 +156,10 @@ func draw(bars []bar) string {
 	}
 	for i, b := range bars {
 		y := top + rowHeight*i
-		met := b.target.value == 0 || (b.target.higher && b.ratio >= b.target.value) || (!b.target.higher && b.ratio <= b.target.value)
-		colour := "#4a9d5b"
-		if !met {
-			colour = "#c8553d"
+		colour := "#999" // no target
+		if b.target.value != 0 {
+			met := (b.target.higher && b.ratio >= b.target.value) || (!b.target.higher && b.ratio <= b.target.value)
+			colour = map[bool]string{true: "#4a9d5b", false: "#c8553d"}[met]
 		}
 		from, to := min(x(1), x(b.ratio)), max(x(1), x(b.ratio))
 		fmt.Fprintf(&s, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", labelWidth, y+14, html.EscapeString(b.label))
