@@ -29,7 +29,7 @@ type authority struct {
 	key  *ecdsa.PrivateKey
 }
 
-func newAuthority(t *testing.T, name string) authority {
+func newAuthority(t testing.TB, name string) authority {
 	t.Helper()
 	key := newKey(t)
 	template := &x509.Certificate{
@@ -44,7 +44,7 @@ func newAuthority(t *testing.T, name string) authority {
 	return authority{cert: sign(t, template, template, &key.PublicKey, key), key: key}
 }
 
-func (a authority) clientCert(t *testing.T, commonName string) *x509.Certificate {
+func (a authority) clientCert(t testing.TB, commonName string) *x509.Certificate {
 	t.Helper()
 	template := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -57,7 +57,7 @@ func (a authority) clientCert(t *testing.T, commonName string) *x509.Certificate
 	return sign(t, template, a.cert, &newKey(t).PublicKey, a.key)
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -66,7 +66,7 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 	return key
 }
 
-func sign(t *testing.T, template, parent *x509.Certificate, public *ecdsa.PublicKey, signer *ecdsa.PrivateKey) *x509.Certificate {
+func sign(t testing.TB, template, parent *x509.Certificate, public *ecdsa.PublicKey, signer *ecdsa.PrivateKey) *x509.Certificate {
 	t.Helper()
 	der, err := x509.CreateCertificate(rand.Reader, template, parent, public, signer)
 	if err != nil {
@@ -176,7 +176,7 @@ func TestOnlyTheProxiedRequestItselfIsSpared(t *testing.T) {
 	}
 }
 
-func mustCAContent(t *testing.T, ca *x509.Certificate) dynamiccertificates.CAContentProvider {
+func mustCAContent(t testing.TB, ca *x509.Certificate) dynamiccertificates.CAContentProvider {
 	t.Helper()
 	content, err := dynamiccertificates.NewStaticCAContent("front-proxy-ca", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}))
 	if err != nil {
@@ -188,15 +188,14 @@ func mustCAContent(t *testing.T, ca *x509.Certificate) dynamiccertificates.CACon
 // BenchmarkProxiedMark is what the mark adds to every request that presents a client
 // certificate: one more verification of it.
 func BenchmarkProxiedMark(b *testing.B) {
-	t := &testing.T{}
-	frontProxyCA := newAuthority(t, "front-proxy-ca")
+	frontProxyCA := newAuthority(b, "front-proxy-ca")
 	requestHeader := &authenticatorfactory.RequestHeaderConfig{
-		CAContentProvider:  mustCAContent(t, frontProxyCA.cert),
+		CAContentProvider:  mustCAContent(b, frontProxyCA.cert),
 		AllowedClientNames: headerrequest.StaticStringSlice{"front-proxy-client"},
 	}
 	handler := WithProxiedMark(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), requestHeader)
 	req := httptest.NewRequest(http.MethodGet, "/apis/vitess.planetscale.com/v1alpha1/namespaces/a/vitessclusters/x", nil)
-	req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{frontProxyCA.clientCert(t, "front-proxy-client")}}
+	req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{frontProxyCA.clientCert(b, "front-proxy-client")}}
 	response := httptest.NewRecorder()
 	for b.Loop() {
 		handler.ServeHTTP(response, req)
