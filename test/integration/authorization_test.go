@@ -16,6 +16,8 @@ import (
 // proxies it, so the server does not ask it again with a SubjectAccessReview; a request that comes
 // to the server any other way is authorized by the server in full.
 func TestProxiedRequestsAreAuthorizedOnce(t *testing.T) {
+	// The SubjectAccessReviews the server has sent kube-apiserver.
+	const delegatedAuthorizations = "apiserver_delegated_authz_request_total"
 	ctx := testContext(t)
 	namespace := "authz-" + rand.String(5)
 	mustApply(t, fmt.Sprintf(`apiVersion: v1
@@ -54,7 +56,7 @@ subjects:
 	// Through the aggregator: every request has attributes the server has not seen, so a second
 	// authorization could not have come from its cache.
 	throughAggregator := vitessClient(t, tenantConfig).VitessV1alpha1().VitessCells(namespace)
-	before := delegatedAuthorizations(t)
+	before := serverCounter(t, delegatedAuthorizations)
 	const proxied = 10
 	for i := range proxied {
 		name := fmt.Sprintf("proxied-%d", i)
@@ -68,7 +70,7 @@ subjects:
 	if _, err := vitessClient(t, tenantConfig).VitessV1alpha1().VitessCells("default").List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("the tenant lists another namespace through the aggregator: want 403, got %v", err)
 	}
-	if asked := delegatedAuthorizations(t) - before; asked != 0 {
+	if asked := serverCounter(t, delegatedAuthorizations) - before; asked != 0 {
 		t.Errorf("the server asked kube-apiserver %v times to authorize %d requests kube-apiserver had authorized before proxying them, want 0", asked, 2*proxied)
 	}
 
@@ -78,7 +80,7 @@ subjects:
 	direct.Host = server.URL()
 	direct.TLSClientConfig.CAData, direct.TLSClientConfig.CAFile = server.CACert(), ""
 	straight := vitessClient(t, &direct).VitessV1alpha1()
-	before = delegatedAuthorizations(t)
+	before = serverCounter(t, delegatedAuthorizations)
 	if _, err := straight.VitessCells(namespace).Create(ctx, cell("direct"), metav1.CreateOptions{}); err != nil {
 		t.Errorf("create straight to the server: %v", err)
 	}
@@ -89,24 +91,10 @@ subjects:
 	if err != nil {
 		t.Errorf("get straight from the server: %v", err)
 	}
-	if asked := delegatedAuthorizations(t) - before; asked < 3 {
+	if asked := serverCounter(t, delegatedAuthorizations) - before; asked < 3 {
 		t.Errorf("the server asked kube-apiserver %v times to authorize 3 requests sent straight to it, want 3", asked)
 	}
 	if err := straight.VitessCells(namespace).Delete(ctx, "proxied-0", metav1.DeleteOptions{}); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "cannot delete") {
 		t.Errorf("the tenant deletes straight at the server without the verb: want 403, got %v", err)
 	}
-}
-
-// delegatedAuthorizations is how many SubjectAccessReviews the server has sent kube-apiserver.
-func delegatedAuthorizations(t *testing.T) float64 {
-	t.Helper()
-	metrics, err := serverMetrics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent, err := sumMetric(metrics, "apiserver_delegated_authz_request_total")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sent
 }

@@ -167,9 +167,9 @@ func BenchmarkTabletWatchers(b *testing.B) {
 			}
 			// Several poll intervals with every watch open.
 			const window = 12 * time.Second
-			before := vtctldRequests(b)
+			before := serverCounter(b, "vitess_apiserver_vtctld_requests_total")
 			time.Sleep(window)
-			perMinute := (vtctldRequests(b) - before) * float64(time.Minute) / float64(window)
+			perMinute := (serverCounter(b, "vitess_apiserver_vtctld_requests_total") - before) * float64(time.Minute) / float64(window)
 			for b.Loop() {
 				list, err := tablets.List(ctx, metav1.ListOptions{})
 				if err != nil || len(list.Items) != all {
@@ -179,18 +179,4 @@ func BenchmarkTabletWatchers(b *testing.B) {
 			b.ReportMetric(perMinute, "vtctld-calls/min")
 		})
 	}
-}
-
-// vtctldRequests reads vitess_apiserver_vtctld_requests_total, summed, from the server's /metrics.
-func vtctldRequests(b *testing.B) float64 {
-	b.Helper()
-	metrics, err := serverMetrics()
-	if err != nil {
-		b.Fatal(err)
-	}
-	total, err := sumMetric(metrics, "vitess_apiserver_vtctld_requests_total")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return total
 }

@@ -297,6 +297,20 @@ func serverMetrics() (string, error) {
 	return string(body), nil
 }
 
+// serverCounter reads the named counter from the server's /metrics, its series added up.
+func serverCounter(tb testing.TB, name string) float64 {
+	tb.Helper()
+	metrics, err := serverMetrics()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	total, err := sumMetric(metrics, name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return total
+}
+
 // sumMetric adds up every series of the named counter or gauge in a /metrics text.
 func sumMetric(metrics, name string) (float64, error) {
 	var total float64
