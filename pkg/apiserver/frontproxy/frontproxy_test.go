@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,7 +165,11 @@ func TestOnlyTheProxiedRequestItselfIsSpared(t *testing.T) {
 			if tc.peer != nil {
 				req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{tc.peer}}
 			}
-			WithProxiedMark(serve, tc.requestHeader).ServeHTTP(httptest.NewRecorder(), req)
+			var verifier *Verifier
+			if tc.requestHeader != nil {
+				verifier = NewVerifier(tc.requestHeader)
+			}
+			WithProxiedMark(serve, verifier).ServeHTTP(httptest.NewRecorder(), req)
 
 			if spared := len(delegate.asked) == 0; spared != tc.wantSpared {
 				t.Errorf("spared the delegated authorization: %v, want %v (delegate asked %d times)", spared, tc.wantSpared, len(delegate.asked))
@@ -185,19 +190,115 @@ func mustCAContent(t testing.TB, ca *x509.Certificate) dynamiccertificates.CACon
 	return content
 }
 
-// BenchmarkProxiedMark is what the mark adds to every request that presents a client
-// certificate: one more verification of it.
+// BenchmarkProxiedMark is what the mark adds to every request that presents the aggregator's
+// certificate, once the verifier remembers it.
 func BenchmarkProxiedMark(b *testing.B) {
 	frontProxyCA := newAuthority(b, "front-proxy-ca")
 	requestHeader := &authenticatorfactory.RequestHeaderConfig{
 		CAContentProvider:  mustCAContent(b, frontProxyCA.cert),
 		AllowedClientNames: headerrequest.StaticStringSlice{"front-proxy-client"},
 	}
-	handler := WithProxiedMark(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), requestHeader)
+	handler := WithProxiedMark(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), NewVerifier(requestHeader))
 	req := httptest.NewRequest(http.MethodGet, "/apis/vitess.planetscale.com/v1alpha1/namespaces/a/vitessclusters/x", nil)
 	req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{frontProxyCA.clientCert(b, "front-proxy-client")}}
 	response := httptest.NewRecorder()
 	for b.Loop() {
 		handler.ServeHTTP(response, req)
+	}
+}
+
+// swappableCA is a request-header CA bundle that can be replaced, as kube-apiserver's
+// extension-apiserver-authentication ConfigMap can; it counts the verifications asked of it.
+type swappableCA struct {
+	dynamiccertificates.CAContentProvider
+	verifications int
+}
+
+func (s *swappableCA) VerifyOptions() (x509.VerifyOptions, bool) {
+	s.verifications++
+	return s.CAContentProvider.VerifyOptions()
+}
+
+func TestVerifierRemembersUntilTheBundleChangesOrTheCertificateExpires(t *testing.T) {
+	frontProxyCA, nextCA := newAuthority(t, "front-proxy-ca"), newAuthority(t, "next-front-proxy-ca")
+	ca := &swappableCA{CAContentProvider: mustCAContent(t, frontProxyCA.cert)}
+	verifier := NewVerifier(&authenticatorfactory.RequestHeaderConfig{
+		CAContentProvider:  ca,
+		AllowedClientNames: headerrequest.StaticStringSlice{"front-proxy-client"},
+	})
+	now := time.Now()
+	verifier.now = func() time.Time { return now }
+	presenting := func(cert *x509.Certificate) *http.Request {
+		req := httptest.NewRequest(http.MethodGet, "/apis", nil)
+		req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
+		return req
+	}
+	frontProxy := frontProxyCA.clientCert(t, "front-proxy-client")
+	step := func(what string, req *http.Request, want bool, wantVerifications int) {
+		t.Helper()
+		if got := verifier.FromFrontProxy(req); got != want {
+			t.Errorf("%s: from the front proxy %v, want %v", what, got, want)
+		}
+		if ca.verifications != wantVerifications {
+			t.Errorf("%s: %d verifications so far, want %d", what, ca.verifications, wantVerifications)
+		}
+	}
+
+	step("first request", presenting(frontProxy), true, 1)
+	step("next request", presenting(frontProxy), true, 1)
+	step("a name not allowed, from the same CA", presenting(frontProxyCA.clientCert(t, "alice")), false, 1)
+	step("a certificate of another CA", presenting(nextCA.clientCert(t, "front-proxy-client")), false, 2)
+
+	// The bundle now holds only the next CA: what the old one signed is not the front proxy any more.
+	ca.CAContentProvider = mustCAContent(t, nextCA.cert)
+	step("after the CA changed", presenting(frontProxy), false, 3)
+	step("the next CA's certificate", presenting(nextCA.clientCert(t, "front-proxy-client")), true, 4)
+
+	ca.CAContentProvider = mustCAContent(t, frontProxyCA.cert)
+	step("the CA back", presenting(frontProxy), true, 5)
+	now = frontProxy.NotAfter.Add(time.Second)
+	step("once the certificate expired", presenting(frontProxy), false, 6)
+}
+
+func TestAuthenticatorReadsTheUserOnlyFromTheFrontProxy(t *testing.T) {
+	frontProxyCA := newAuthority(t, "front-proxy-ca")
+	authn := Authenticator(NewVerifier(&authenticatorfactory.RequestHeaderConfig{
+		CAContentProvider:   mustCAContent(t, frontProxyCA.cert),
+		AllowedClientNames:  headerrequest.StaticStringSlice{"front-proxy-client"},
+		UsernameHeaders:     headerrequest.StaticStringSlice{"X-Remote-User"},
+		UIDHeaders:          headerrequest.StaticStringSlice{"X-Remote-Uid"},
+		GroupHeaders:        headerrequest.StaticStringSlice{"X-Remote-Group"},
+		ExtraHeaderPrefixes: headerrequest.StaticStringSlice{"X-Remote-Extra-"},
+	}))
+	for _, tc := range []struct {
+		name     string
+		peer     *x509.Certificate
+		wantUser string // "": not authenticated here
+	}{
+		{name: "the front proxy", peer: frontProxyCA.clientCert(t, "front-proxy-client"), wantUser: "alice"},
+		{name: "another client of the CA", peer: frontProxyCA.clientCert(t, "mallory")},
+		{name: "no certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/apis", nil)
+			req.Header.Set("X-Remote-User", "alice")
+			req.Header.Set("X-Remote-Group", "tenants")
+			if tc.peer != nil {
+				req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{tc.peer}}
+			}
+			response, ok, err := authn.AuthenticateRequest(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantUser == "" {
+				if ok {
+					t.Errorf("authenticated %q, want no opinion", response.User.GetName())
+				}
+				return
+			}
+			if !ok || response.User.GetName() != tc.wantUser || !slices.Contains(response.User.GetGroups(), "tenants") {
+				t.Errorf("authenticated %v (%v), want %s in tenants", ok, response, tc.wantUser)
+			}
+		})
 	}
 }

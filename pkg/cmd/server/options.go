@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -280,11 +279,9 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error)
 		return nil, nil, err
 	}
 	// A request the aggregator proxied was authorized by kube-apiserver already: skip asking it
-	// the same question again with a SubjectAccessReview.
-	config.Authorization.Authorizer = frontproxy.Authorizer{Delegate: config.Authorization.Authorizer}
-	config.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
-		return frontproxy.WithProxiedMark(genericapiserver.DefaultBuildHandlerChain(handler, c), c.Authentication.RequestHeaderConfig)
-	}
+	// the same question again with a SubjectAccessReview, and verify the aggregator's certificate
+	// once, not on every request.
+	frontproxy.Install(&config.Config)
 	if serving != nil {
 		// Every replica renews, not only the leader: each serves its own copy of the certificate.
 		err := config.AddPostStartHook("vitess-serving-cert-rotation", func(hook genericapiserver.PostStartHookContext) error {
