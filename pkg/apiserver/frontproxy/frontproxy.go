@@ -13,6 +13,9 @@
 // (verified against the request-header CA and allowed names) and no impersonation headers of its
 // own. Every other authorization, of a request that came any other way or of anything else the
 // server checks on a request's behalf, goes to the delegate in full.
+//
+// The aggregator's certificate is verified by one Verifier for authentication and for the mark,
+// which remembers it rather than verifying its chain again on every request.
 package frontproxy
 
 import (
