@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +30,9 @@ import (
 // each the static binary alone, run as a non-root user.
 func TestServerImageFromALoopbackRegistry(t *testing.T) {
 	cluster := sharedRealCluster(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// The image build cross-compiles the server twice with -trimpath, which a warm build cache for
+	// the tests does not help: minutes each on 2 cores.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	root, err := framework.RepoRoot()
 	if err != nil {
@@ -144,6 +147,12 @@ func script(ctx context.Context, t *testing.T, root string, env []string, name s
 	t.Helper()
 	cmd := exec.CommandContext(ctx, filepath.Join(root, name), args...)
 	cmd.Dir, cmd.Env, cmd.Stderr = root, append(os.Environ(), env...), os.Stderr
+	// The scripts start a registry in the background. Killing the script alone when ctx ends would
+	// leave the registry holding its output pipe, and Output waiting for it for ever: kill its
+	// process group, and stop waiting for the pipe soon after.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
