@@ -215,7 +215,7 @@ func (c *Controller) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 			status.Tablets.Ready += tablets.Ready
 		}
 	}
-	setConditions(status, cluster.Generation, pass)
+	setConditions(status, cluster.Generation, pass, c.unreadyComponents(cluster, desired))
 	if apiequality.Semantic.DeepEqual(&cluster.Status, status) {
 		return nil
 	}
@@ -226,6 +226,27 @@ func (c *Controller) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 	}
 	objects.CountWrite("VitessCluster", "update-status")
 	return nil
+}
+
+// unreadyComponents names the cluster's own components that are not ready yet: its etcd
+// lockserver (its members' quorum) and its vtctlds (every replica available). Without them the
+// cluster is not Ready, however ready its cells and keyspaces are.
+func (c *Controller) unreadyComponents(cluster *v1alpha1.VitessCluster, desired *children) []string {
+	var unready []string
+	if desired != nil && desired.Lockserver != nil {
+		stored, err := c.Lockservers.Get(cluster.Namespace, desired.Lockserver.Name)
+		if err != nil || stored.Status.ObservedGeneration != stored.Generation || !meta.IsStatusConditionTrue(stored.Status.Conditions, v1alpha1.ConditionReady) {
+			unready = append(unready, "lockserver")
+		}
+	}
+	for _, cell := range vtctldCells(cluster) {
+		wanted := vtctldDeployment(cluster, cell)
+		stored, err := c.clients.Deployments.Deployments(cluster.Namespace).Get(wanted.Name)
+		if err != nil || stored.Status.AvailableReplicas < *wanted.Spec.Replicas {
+			unready = append(unready, "vtctld in "+cell)
+		}
+	}
+	return unready
 }
 
 // The Progressing condition of a cluster that keeps shards until they no longer serve names them
@@ -244,7 +265,7 @@ func turndownsPending(cluster *v1alpha1.VitessCluster) []string {
 	return strings.Split(strings.TrimPrefix(progressing.Message, turndownPendingMessage), ", ")
 }
 
-func setConditions(status *v1alpha1.VitessClusterStatus, generation int64, pass *clusterPass) {
+func setConditions(status *v1alpha1.VitessClusterStatus, generation int64, pass *clusterPass, unreadyComponents []string) {
 	set := func(conditionType string, value bool, reason, message string) {
 		objects.SetCondition(&status.Conditions, generation, conditionType, value, reason, message)
 	}
@@ -263,8 +284,11 @@ func setConditions(status *v1alpha1.VitessClusterStatus, generation int64, pass 
 		set(v1alpha1.ConditionProgressing, false, "ChildrenInSync", "every child object matches the cluster's spec")
 	}
 	ready := status.Cells.Ready == status.Cells.Desired && status.Keyspaces.Ready == status.Keyspaces.Desired &&
-		status.Tablets.Ready == status.Tablets.Desired
-	set(v1alpha1.ConditionReady, ready, map[bool]string{true: "AllReady", false: "ComponentsNotReady"}[ready],
-		fmt.Sprintf("cells %d/%d, keyspaces %d/%d, tablets %d/%d ready", status.Cells.Ready, status.Cells.Desired,
-			status.Keyspaces.Ready, status.Keyspaces.Desired, status.Tablets.Ready, status.Tablets.Desired))
+		status.Tablets.Ready == status.Tablets.Desired && len(unreadyComponents) == 0
+	message := fmt.Sprintf("cells %d/%d, keyspaces %d/%d, tablets %d/%d ready", status.Cells.Ready, status.Cells.Desired,
+		status.Keyspaces.Ready, status.Keyspaces.Desired, status.Tablets.Ready, status.Tablets.Desired)
+	if len(unreadyComponents) > 0 {
+		message += "; not ready: " + strings.Join(unreadyComponents, ", ")
+	}
+	set(v1alpha1.ConditionReady, ready, map[bool]string{true: "AllReady", false: "ComponentsNotReady"}[ready], message)
 }
