@@ -188,7 +188,7 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		if err := cp.startKwok(); err != nil {
 			return nil, err
 		}
-		if err := cp.createNodes(ctx); err != nil {
+		if _, err := cp.createNodes(ctx, opts.Nodes); err != nil {
 			return nil, err
 		}
 	}

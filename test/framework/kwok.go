@@ -208,10 +208,25 @@ func (cp *ControlPlane) startKwok() error {
 	)
 }
 
-// createNodes creates the fake nodes kwok manages, sized for a Vitess cluster with room to spare.
-func (cp *ControlPlane) createNodes(ctx context.Context) error {
-	for i := range cp.opts.Nodes {
-		name := "kwok-node-" + strconv.Itoa(i)
+// AddNodes adds count kwok nodes to a control plane started with some, and waits until they are
+// Ready: for a test that needs more room for Pods than the shared nodes give.
+func (cp *ControlPlane) AddNodes(ctx context.Context, count int) error {
+	if cp.opts.Nodes == 0 {
+		return fmt.Errorf("the control plane runs no kwok")
+	}
+	added, err := cp.createNodes(ctx, count)
+	if err != nil {
+		return err
+	}
+	return cp.waitNodesReady(ctx, "added kwok nodes", added)
+}
+
+// createNodes creates count more fake nodes for kwok to manage, each sized for a Vitess cluster
+// with room to spare, and returns their names.
+func (cp *ControlPlane) createNodes(ctx context.Context, count int) ([]string, error) {
+	var added []string
+	for range count {
+		name := "kwok-node-" + strconv.Itoa(len(cp.nodes))
 		capacity := corev1.ResourceList{
 			corev1.ResourceCPU:              resource.MustParse("32"),
 			corev1.ResourceMemory:           resource.MustParse("256Gi"),
@@ -242,11 +257,12 @@ func (cp *ControlPlane) createNodes(ctx context.Context) error {
 		}
 		_, err := cp.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating node %s: %w", name, err)
+			return nil, fmt.Errorf("creating node %s: %w", name, err)
 		}
 		cp.nodes = append(cp.nodes, name)
+		added = append(added, name)
 	}
-	return nil
+	return added, nil
 }
 
 // waitNodesReady waits until every node named is Ready and schedulable: admission gives new nodes
