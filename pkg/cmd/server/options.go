@@ -56,6 +56,11 @@ type Options struct {
 	LeaderElectionNamespace string
 	// ReconcileWorkers is how many clusters are reconciled at once.
 	ReconcileWorkers int
+	// ReconcileQPS and ReconcileBurst limit the reconcile loop's requests, to kube-apiserver and to
+	// this server each: client-go's defaults (5 and 10) held 100 example clusters to a create rate
+	// a tenth of what kube-apiserver sustains.
+	ReconcileQPS   float32
+	ReconcileBurst int
 	// AllowVtctldAddressAnnotation honours vitess.AnnotationVtctldAddress, for a test bed whose
 	// Vitess runs outside Kubernetes.
 	AllowVtctldAddressAnnotation bool
@@ -92,6 +97,8 @@ func NewOptions(out, errOut io.Writer) *Options {
 		Reconcile:               true,
 		LeaderElectionNamespace: "vitess-system",
 		ReconcileWorkers:        2,
+		ReconcileQPS:            100,
+		ReconcileBurst:          200,
 		Namespace:               "vitess-system",
 		ServingCertService:      "vitess-apiserver",
 		ServingCertValidity:     365 * 24 * time.Hour,
@@ -136,6 +143,8 @@ func NewCommand(ctx context.Context, o *Options) *cobra.Command {
 	flags.BoolVar(&o.Reconcile, "reconcile", o.Reconcile, "Run the reconcile loop (leader-elected among the replicas).")
 	flags.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the Lease that elects the reconciling replica.")
 	flags.IntVar(&o.ReconcileWorkers, "reconcile-workers", o.ReconcileWorkers, "Clusters reconciled at once.")
+	flags.Float32Var(&o.ReconcileQPS, "reconcile-api-qps", o.ReconcileQPS, "Requests per second the reconcile loop sends to kube-apiserver, and to this server, each (kube-apiserver's priority and fairness applies on top).")
+	flags.IntVar(&o.ReconcileBurst, "reconcile-api-burst", o.ReconcileBurst, "Requests the reconcile loop may send at once above --reconcile-api-qps.")
 	flags.BoolVar(&o.AllowVtctldAddressAnnotation, "allow-vtctld-address-annotation", false,
 		"Let the annotation "+vitess.AnnotationVtctldAddress+" point a VitessCluster at a vtctld outside Kubernetes. For test beds only: "+
 			"whoever may edit a VitessCluster could then act on any vtctld the server can reach. Off, the annotation is refused.")
@@ -177,6 +186,13 @@ func (o *Options) Validate() error {
 		etcd := *recommended.Etcd
 		etcd.StorageConfig.Transport.ServerList = []string{"http://embedded-etcd"}
 		recommended.Etcd = &etcd
+	}
+	if o.ReconcileWorkers < 1 {
+		errs = append(errs, fmt.Errorf("--reconcile-workers %d: want at least 1", o.ReconcileWorkers))
+	}
+	// client-go reads a QPS of 0 as its default of 5, and a negative one as no limit at all.
+	if o.ReconcileQPS <= 0 || o.ReconcileBurst < 1 {
+		errs = append(errs, fmt.Errorf("--reconcile-api-qps %v, --reconcile-api-burst %d: want both positive", o.ReconcileQPS, o.ReconcileBurst))
 	}
 	errs = append(errs, o.validateCerts()...)
 	errs = append(errs, o.ServerRun.Validate()...)
@@ -430,7 +446,9 @@ func eventRecorder(config *genericapiserver.RecommendedConfig) (events.EventReco
 // addReconciler starts the reconcile loop once the server serves: it reads and writes the
 // group's objects through the loopback client, and competes for its Lease through the core API.
 func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, recorder events.EventRecorder, vtctldAddresses topology.VtctldAddresses) error {
-	core, err := kubernetes.NewForConfig(config.ClientConfig)
+	coreConfig := rest.CopyConfig(config.ClientConfig)
+	coreConfig.QPS, coreConfig.Burst = o.ReconcileQPS, o.ReconcileBurst
+	core, err := kubernetes.NewForConfig(coreConfig)
 	if err != nil {
 		return err
 	}
@@ -443,7 +461,7 @@ func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, reco
 		loopback := rest.CopyConfig(hook.LoopbackClientConfig)
 		// The group's types have no protobuf form.
 		loopback.ContentType, loopback.AcceptContentTypes = runtime.ContentTypeJSON, runtime.ContentTypeJSON
-		loopback.QPS, loopback.Burst = 50, 100
+		loopback.QPS, loopback.Burst = o.ReconcileQPS, o.ReconcileBurst
 		client, err := versioned.NewForConfig(loopback)
 		if err != nil {
 			return err

@@ -81,3 +81,27 @@ func TestValidateCertificateFlags(t *testing.T) {
 		})
 	}
 }
+
+// The reconcile loop's limits: a QPS of 0 would be client-go's 5 requests a second, a negative one
+// no limit at all; neither is what a user asking for it would mean.
+func TestValidateReconcileFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // "" for valid
+	}{
+		{nil, ""},
+		{[]string{"--reconcile-api-qps=20", "--reconcile-api-burst=30", "--reconcile-workers=5"}, ""},
+		{[]string{"--reconcile-api-qps=0"}, "--reconcile-api-qps 0"},
+		{[]string{"--reconcile-api-qps=-1"}, "--reconcile-api-qps -1"},
+		{[]string{"--reconcile-api-burst=0"}, "--reconcile-api-burst 0"},
+		{[]string{"--reconcile-workers=0"}, "--reconcile-workers 0"},
+	} {
+		err := parse(t, tc.args...).Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.args, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: %v, want an error with %q", tc.args, err, tc.want)
+		}
+	}
+}
