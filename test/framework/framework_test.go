@@ -75,7 +75,7 @@ func TestControlPlane(t *testing.T) {
 			return false, nil
 		}
 		pod = pods.Items[0]
-		return pod.Spec.NodeName != "" && pod.Status.Phase == corev1.PodRunning && podReady(&pod), nil
+		return pod.Spec.NodeName != "" && pod.Status.Phase == corev1.PodRunning && framework.PodReady(&pod), nil
 	})
 	if err != nil {
 		t.Fatalf("pod not Running on a kwok node: %v; last seen: node=%q phase=%q conditions=%v", err, pod.Spec.NodeName, pod.Status.Phase, pod.Status.Conditions)
@@ -248,7 +248,7 @@ func testDynamicVolume(ctx context.Context, t *testing.T, cp *framework.ControlP
 			return false, nil
 		}
 		pod = got
-		return pod.Spec.NodeName != "" && pod.Status.Phase == corev1.PodRunning && podReady(pod), nil
+		return pod.Spec.NodeName != "" && pod.Status.Phase == corev1.PodRunning && framework.PodReady(pod), nil
 	})
 	if err != nil {
 		t.Fatalf("pod %s not Running on a kwok node: %v; last seen: node=%q phase=%q conditions=%v", pod.Name, err, pod.Spec.NodeName, pod.Status.Phase, pod.Status.Conditions)
@@ -275,15 +275,6 @@ func testDynamicVolume(ctx context.Context, t *testing.T, cp *framework.ControlP
 	if _, err := os.Stat(hostPath); !os.IsNotExist(err) {
 		t.Errorf("directory %s of deleted PV %s: %v, want it removed", hostPath, pv.Name, err)
 	}
-}
-
-func podReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // countAudit counts the audit events of verb on resource by user.

@@ -292,3 +292,13 @@ func (cp *ControlPlane) waitNodesReady(ctx context.Context, what string, names [
 		return true, nil
 	})
 }
+
+// PodReady tells whether a Pod's Ready condition is true.
+func PodReady(pod *corev1.Pod) bool {
+	for _, condition := range pod.Status.Conditions {
+		if condition.Type == corev1.PodReady {
+			return condition.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}

@@ -246,7 +246,7 @@ func runPod(ctx context.Context, t *testing.T, client kubernetes.Interface, pod 
 				return false, fmt.Errorf("container %s exited %d (%s): %s", c.Name, term.ExitCode, term.Reason, term.Message)
 			}
 		}
-		return podReady(got), nil
+		return framework.PodReady(got), nil
 	})
 	if err != nil {
 		t.Fatalf("pod %s not Ready: %v; last seen: %+v", pod.Name, err, last.Status)

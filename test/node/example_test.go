@@ -143,7 +143,7 @@ func TestExampleCluster(t *testing.T) {
 	insertCustomers(ctx, t, primary, 11, 20)
 	waitFor(ctx, t, "the rdonly tablet's Pod recreated and Ready", func(ctx context.Context) (bool, error) {
 		pod, err := core.Pods(namespace).Get(ctx, old.Name, metav1.GetOptions{})
-		return err == nil && pod.UID != old.UID && podReady(pod), nil
+		return err == nil && pod.UID != old.UID && framework.PodReady(pod), nil
 	})
 	var uuidAfter string
 	waitFor(ctx, t, "the recreated rdonly tablet serving all 20 customers", func(ctx context.Context) (bool, error) {
@@ -252,13 +252,4 @@ func tail(text string, lines int) string {
 		all = all[len(all)-lines:]
 	}
 	return strings.Join(all, "\n")
-}
-
-func podReady(pod *corev1.Pod) bool {
-	for _, condition := range pod.Status.Conditions {
-		if condition.Type == corev1.PodReady {
-			return condition.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

@@ -185,7 +185,7 @@ func (in *installation) makeInstall() {
 	}
 	ready := 0
 	for i := range members.Items {
-		if podReady(&members.Items[i]) {
+		if framework.PodReady(&members.Items[i]) {
 			ready++
 		}
 	}
@@ -298,7 +298,7 @@ func (in *installation) etcdMemberLost() {
 	cordon(false)
 	waitFor(in.ctx, t, "the lost etcd member back and ready", func(ctx context.Context) (bool, error) {
 		back, err := pods.Get(ctx, member, metav1.GetOptions{})
-		return err == nil && back.UID != lost.UID && podReady(back), nil
+		return err == nil && back.UID != lost.UID && framework.PodReady(back), nil
 	})
 	back, err := pods.Get(in.ctx, member, metav1.GetOptions{})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
 )
 
 // TestVTOrcOnRealNode is a keyspace that asks for VTOrc with semi-sync durability, as the
@@ -41,7 +42,7 @@ func TestVTOrcOnRealNode(t *testing.T) {
 	vtorcs := labels.SelectorFromSet(labels.Set{vitess.LabelComponent: "vtorc", vitess.LabelKeyspace: "commerce"}).String()
 	waitFor(ctx, t, "the VTOrc Pod Ready", func(ctx context.Context) (bool, error) {
 		pods, err := core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: vtorcs})
-		return err == nil && len(pods.Items) == 1 && podReady(&pods.Items[0]), nil
+		return err == nil && len(pods.Items) == 1 && framework.PodReady(&pods.Items[0]), nil
 	})
 	shardName := names.Shard("demo", "commerce", "x-x")
 	var primary string

@@ -1,0 +1,510 @@
+package integration
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/test/framework"
+)
+
+// convergeSizesEnv overrides how many example clusters each run of BenchmarkConvergence applies
+// at once ("1,10,100" by default).
+const convergeSizesEnv = "VITESS_BENCH_CONVERGE"
+
+// convergeLabel marks the VitessClusters of one convergence run, so that one list finds them all.
+const convergeLabel = "bench.vitess.planetscale.com/converge"
+
+// coreChildren are the kinds of object the reconciler creates through kube-apiserver. The floor
+// re-creates a converged cluster's objects of these kinds with a plain client.
+var coreChildren = map[string]schema.GroupVersionResource{
+	"PersistentVolumeClaim": {Version: "v1", Resource: "persistentvolumeclaims"},
+	"Service":               {Version: "v1", Resource: "services"},
+	"Pod":                   {Version: "v1", Resource: "pods"},
+	"Deployment":            {Group: "apps", Version: "v1", Resource: "deployments"},
+	"PodDisruptionBudget":   {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+}
+
+// floorWriters is how many clients create at once when the floor is measured: enough to find the
+// rate kube-apiserver sustains rather than one client's round trip.
+const floorWriters = 16
+
+// BenchmarkConvergence applies N copies of the example cluster (artifacts/examples/
+// example-cluster.yaml), each in a namespace of its own, at once, and measures on the shared kwok
+// nodes how long it takes until every cluster is Ready and in sync (its children all exist and
+// run their spec). It compares that with the physical floor: the objects the reconciler created
+// for them, divided by the rate at which a plain client with floorWriters writers creates the same
+// objects (a converged cluster's Pods, PVCs, Services, Deployments and PodDisruptionBudgets, copied
+// without owners into fresh namespaces) on the same kube-apiserver, right after.
+//
+// It also reports the reconciler's writes per object it created (creates, updates and status
+// updates, from vitess_apiserver_reconcile_writes_total), its writes per minute once everything
+// has converged, and the server's resident memory and CPU.
+func BenchmarkConvergence(b *testing.B) {
+	sizes, settle := []int{1, 10, 100}, time.Minute
+	if benchtime := flag.Lookup("test.benchtime"); benchtime != nil && benchtime.Value.String() == "1x" {
+		sizes, settle = []int{1}, 10*time.Second
+	}
+	if value := os.Getenv(convergeSizesEnv); value != "" {
+		sizes = nil
+		for _, field := range strings.Split(value, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(field))
+			if err != nil || n < 1 {
+				b.Fatalf("%s=%q: want numbers of clusters, separated by commas", convergeSizesEnv, value)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	manifest, err := loadExample(filepath.Join(repoRoot, "artifacts", "examples", "example-cluster.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range sizes {
+		b.Run("clusters="+strconv.Itoa(n), func(b *testing.B) {
+			for i := range b.N {
+				run := &convergenceRun{clusters: n, id: fmt.Sprintf("cv%d-%d-%s", n, i, strconv.FormatInt(time.Now().Unix()%100000, 36)), manifest: manifest, settle: settle}
+				run.measure(b)
+			}
+		})
+	}
+}
+
+// exampleManifest is the example's objects: its Secret and VitessCluster, namespace left out.
+type exampleManifest struct {
+	secret, cluster *unstructured.Unstructured
+}
+
+func loadExample(path string) (*exampleManifest, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	decoder := utilyaml.NewYAMLOrJSONDecoder(file, 4096)
+	example := &exampleManifest{}
+	for {
+		object := &unstructured.Unstructured{}
+		if err := decoder.Decode(&object.Object); err != nil {
+			break
+		}
+		switch object.GetKind() {
+		case "Secret":
+			example.secret = object
+		case "VitessCluster":
+			example.cluster = object
+		}
+	}
+	if example.secret == nil || example.cluster == nil {
+		return nil, fmt.Errorf("%s: want a Secret and a VitessCluster", path)
+	}
+	return example, nil
+}
+
+type convergenceRun struct {
+	clusters int
+	id       string
+	manifest *exampleManifest
+	settle   time.Duration
+	client   dynamic.Interface
+
+	namespaces []string // the clusters', then the floor's
+
+	logf         func(format string, args ...any)
+	lastProgress time.Time
+}
+
+var (
+	vitessClusters = v1alpha1.SchemeGroupVersion.WithResource("vitessclusters")
+	secrets        = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	namespaces     = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+)
+
+func (r *convergenceRun) measure(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+	defer cancel()
+	config := controlPlane.AdminConfig()
+	config.QPS, config.Burst = 1000, 1000
+	r.client = dynamic.NewForConfigOrDie(config)
+	r.logf, r.lastProgress = b.Logf, time.Now()
+	defer r.cleanUp(b)
+
+	// Room for this run's Pods and the floor's, 110 per node, beyond what the nodes hold already.
+	if err := r.ensureRoom(ctx, 2*r.clusters*12); err != nil {
+		b.Fatal(err)
+	}
+	var clusterNamespaces []string
+	for i := range r.clusters {
+		namespace := fmt.Sprintf("%s-%d", r.id, i)
+		if err := r.createNamespace(ctx, namespace); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.client.Resource(secrets).Namespace(namespace).Create(ctx, withNamespace(r.manifest.secret, namespace), metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		clusterNamespaces = append(clusterNamespaces, namespace)
+	}
+
+	b.ResetTimer()
+	writesBefore := serverWritesByVerb(b)
+	cpuBefore := processCPU(b, server.Pid())
+	start := time.Now()
+	group, groupCtx := errgroup.WithContext(ctx)
+	group.SetLimit(floorWriters)
+	for _, namespace := range clusterNamespaces {
+		group.Go(func() error {
+			cluster := withNamespace(r.manifest.cluster, namespace)
+			cluster.SetLabels(map[string]string{convergeLabel: r.id})
+			_, err := r.client.Resource(vitessClusters).Namespace(namespace).Create(groupCtx, cluster, metav1.CreateOptions{})
+			return err
+		})
+	}
+	if err := group.Wait(); err != nil {
+		b.Fatalf("creating the clusters: %v", err)
+	}
+	peakRSS := 0.0
+	if err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+		peakRSS = max(peakRSS, processRSS(b, server.Pid()))
+		return r.converged(ctx)
+	}); err != nil {
+		b.Fatalf("%d clusters did not converge: %v", r.clusters, err)
+	}
+	converged := time.Since(start)
+	cpu := processCPU(b, server.Pid()) - cpuBefore
+	writes := subtract(serverWritesByVerb(b), writesBefore)
+	b.StopTimer()
+
+	b.Logf("%d clusters: the reconciler's writes by kind and verb: %v", r.clusters, writes)
+	created := writes["create"]
+	if created == 0 {
+		b.Fatal("the reconciler's writes metric counted no creates")
+	}
+	objectsPerSecond, replayReady, err := r.replay(ctx, b, clusterNamespaces[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	floor := time.Duration(created / objectsPerSecond * float64(time.Second))
+
+	steadyBefore := serverWritesByVerb(b)
+	steadyCPUBefore := processCPU(b, server.Pid())
+	time.Sleep(r.settle)
+	steady := subtract(serverWritesByVerb(b), steadyBefore)
+	steadyWrites := steady["create"] + steady["update"] + steady["delete"] + steady["update-status"]
+	steadyCPU := processCPU(b, server.Pid()) - steadyCPUBefore
+
+	b.ReportMetric(converged.Seconds(), "converge-s")
+	b.ReportMetric(floor.Seconds(), "floor-s")
+	b.ReportMetric(converged.Seconds()/floor.Seconds(), "ratio-convergence/floor")
+	b.ReportMetric(replayReady.Seconds(), "replay-ready-s")
+	b.ReportMetric(converged.Seconds()/replayReady.Seconds(), "ratio-convergence/replay-ready")
+	b.ReportMetric(created, "objects-created")
+	b.ReportMetric(objectsPerSecond, "floor-objects/s")
+	b.ReportMetric((writes["create"]+writes["update"]+writes["delete"])/created, "writes/object")
+	b.ReportMetric(writes["update-status"]/created, "status-writes/object")
+	b.ReportMetric(steadyWrites/r.settle.Minutes(), "steady-writes/min")
+	b.ReportMetric(peakRSS/(1<<20), "server-peak-rss-MB")
+	b.ReportMetric(cpu/converged.Seconds(), "server-cpu-cores")
+	b.ReportMetric(steadyCPU/r.settle.Seconds(), "server-steady-cpu-cores")
+	b.ReportMetric(0, "ns/op")
+}
+
+// ensureRoom adds kwok nodes until they hold pods more Pods than the Pods there are now.
+func (r *convergenceRun) ensureRoom(ctx context.Context, pods int) error {
+	existing, err := controlPlane.Client().CoreV1().Pods("").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+	if err != nil {
+		return err
+	}
+	const podsPerNode = 110
+	needed := (len(existing.Items) + pods + podsPerNode - 1) / podsPerNode
+	if missing := needed - len(controlPlane.Nodes()); missing > 0 {
+		return controlPlane.AddNodes(ctx, missing)
+	}
+	return nil
+}
+
+func (r *convergenceRun) createNamespace(ctx context.Context, name string) error {
+	namespace := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}}}
+	if _, err := r.client.Resource(namespaces).Create(ctx, namespace, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	r.namespaces = append(r.namespaces, name)
+	return nil
+}
+
+// converged: every cluster of the run is Ready, and in sync with its current generation.
+func (r *convergenceRun) converged(ctx context.Context) (bool, error) {
+	list, err := r.client.Resource(vitessClusters).List(ctx, metav1.ListOptions{LabelSelector: convergeLabel + "=" + r.id})
+	if err != nil {
+		return false, nil // a blip under load; the poll retries
+	}
+	if len(list.Items) != r.clusters {
+		return false, fmt.Errorf("%d clusters listed, want %d", len(list.Items), r.clusters)
+	}
+	waiting := map[string]int{} // clusters not converged, by what their Ready condition says
+	for _, item := range list.Items {
+		var status struct {
+			ObservedGeneration int64              `json:"observedGeneration"`
+			Conditions         []metav1.Condition `json:"conditions"`
+		}
+		if raw, ok := item.Object["status"].(map[string]any); !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &status) != nil {
+			waiting["no status"]++
+			continue
+		}
+		ready := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionReady)
+		switch {
+		case ready == nil:
+			waiting["no Ready condition"]++
+		case ready.Status != metav1.ConditionTrue:
+			waiting[ready.Message]++
+		case status.ObservedGeneration != item.GetGeneration() || !meta.IsStatusConditionFalse(status.Conditions, v1alpha1.ConditionProgressing):
+			waiting["progressing"]++
+		}
+	}
+	if len(waiting) > 0 && time.Since(r.lastProgress) > 30*time.Second {
+		r.lastProgress = time.Now()
+		r.logf("%d of %d clusters not converged: %v", total(waiting), r.clusters, waiting)
+	}
+	return len(waiting) == 0, nil
+}
+
+func total(counts map[string]int) int {
+	sum := 0
+	for _, count := range counts {
+		sum += count
+	}
+	return sum
+}
+
+// replay copies the objects the reconciler created through kube-apiserver for the cluster in
+// template, once per cluster of the run, into fresh namespaces with floorWriters writers. It
+// returns the objects created per second, and how long after the first create every Pod of the
+// copies was Ready: what the rest of the control plane (volume provisioning, Deployments, the
+// scheduler, kwok) takes for the same objects, with no reconciler in the way.
+func (r *convergenceRun) replay(ctx context.Context, b *testing.B, template string) (float64, time.Duration, error) {
+	var objects []*unstructured.Unstructured
+	for _, resource := range coreChildren {
+		list, err := r.client.Resource(resource).Namespace(template).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return 0, 0, err
+		}
+		for i := range list.Items {
+			if createdByReconciler(&list.Items[i]) {
+				objects = append(objects, plainCopy(&list.Items[i]))
+			}
+		}
+	}
+	if len(objects) == 0 {
+		return 0, 0, fmt.Errorf("namespace %s holds none of the reconciler's objects", template)
+	}
+	var floorNamespaces []string
+	for i := range r.clusters {
+		namespace := fmt.Sprintf("%s-floor-%d", r.id, i)
+		if err := r.createNamespace(ctx, namespace); err != nil {
+			return 0, 0, err
+		}
+		floorNamespaces = append(floorNamespaces, namespace)
+	}
+	var created atomic.Int64
+	start := time.Now()
+	group, groupCtx := errgroup.WithContext(ctx)
+	group.SetLimit(floorWriters)
+	for _, namespace := range floorNamespaces {
+		for _, object := range objects {
+			group.Go(func() error {
+				_, err := r.client.Resource(coreChildren[object.GetKind()]).Namespace(namespace).Create(groupCtx, withNamespace(object, namespace), metav1.CreateOptions{})
+				if err == nil {
+					created.Add(1)
+				}
+				return err
+			})
+		}
+	}
+	if err := group.Wait(); err != nil {
+		return 0, 0, fmt.Errorf("creating the floor's objects: %w", err)
+	}
+	elapsed := time.Since(start)
+	b.ReportMetric(float64(len(objects)), "floor-objects/cluster")
+
+	templatePods, err := controlPlane.Client().CoreV1().Pods(template).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, 0, err
+	}
+	want := len(templatePods.Items) * r.clusters
+	if err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+		pods, err := controlPlane.Client().CoreV1().Pods("").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return false, nil
+		}
+		ready := 0
+		for i := range pods.Items {
+			if strings.HasPrefix(pods.Items[i].Namespace, r.id+"-floor-") && framework.PodReady(&pods.Items[i]) {
+				ready++
+			}
+		}
+		return ready >= want, nil
+	}); err != nil {
+		return 0, 0, fmt.Errorf("the copies' %d Pods were not all Ready: %w", want, err)
+	}
+	return float64(created.Load()) / elapsed.Seconds(), time.Since(start), nil
+}
+
+// createdByReconciler: object is controlled by one of our kinds, or is one the reconciler leaves
+// without an owner so that it outlives them (a tablet's PVC), which it marks with its cluster.
+func createdByReconciler(object metav1.Object) bool {
+	if owner := metav1.GetControllerOf(object); owner != nil {
+		return strings.HasPrefix(owner.APIVersion, v1alpha1.GroupName+"/")
+	}
+	return object.GetLabels()[vitess.LabelCluster] != ""
+}
+
+// plainCopy is object as a client would first create it: without what the servers and other
+// controllers filled in (identity, owners, status, allocated addresses, bound volumes, node).
+func plainCopy(object *unstructured.Unstructured) *unstructured.Unstructured {
+	copied := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": object.GetAPIVersion(),
+		"kind":       object.GetKind(),
+		"metadata":   map[string]any{"name": object.GetName()},
+		"spec":       object.Object["spec"],
+	}}
+	copied.SetLabels(object.GetLabels())
+	annotations := map[string]string{}
+	for key, value := range object.GetAnnotations() {
+		if !strings.Contains(key, "kubernetes.io/") {
+			annotations[key] = value
+		}
+	}
+	copied.SetAnnotations(annotations)
+	copied = copied.DeepCopy()
+	for _, field := range [][]string{{"spec", "clusterIP"}, {"spec", "clusterIPs"}, {"spec", "volumeName"}, {"spec", "nodeName"}} {
+		unstructured.RemoveNestedField(copied.Object, field...)
+	}
+	return copied
+}
+
+func withNamespace(object *unstructured.Unstructured, namespace string) *unstructured.Unstructured {
+	copied := object.DeepCopy()
+	copied.SetNamespace(namespace)
+	return copied
+}
+
+// cleanUp deletes the run's namespaces and waits until they are gone, so that the next run is not
+// measured while kube-apiserver and the garbage collector delete thousands of objects.
+func (r *convergenceRun) cleanUp(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	for _, namespace := range r.namespaces {
+		if err := r.client.Resource(namespaces).Delete(ctx, namespace, metav1.DeleteOptions{}); err != nil {
+			b.Errorf("deleting namespace %s: %v", namespace, err)
+		}
+	}
+	if err := wait.PollUntilContextCancel(ctx, 2*time.Second, true, func(ctx context.Context) (bool, error) {
+		for _, namespace := range r.namespaces {
+			if _, err := r.client.Resource(namespaces).Get(ctx, namespace, metav1.GetOptions{}); err == nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	}); err != nil {
+		b.Logf("the run's namespaces were not all gone after 15 minutes: %v", err)
+	}
+}
+
+// serverWritesByVerb reads vitess_apiserver_reconcile_writes_total from the server, summed by
+// verb ("create") and by kind and verb ("Pod create").
+func serverWritesByVerb(b *testing.B) map[string]float64 {
+	b.Helper()
+	metrics, err := serverMetrics()
+	if err != nil {
+		b.Fatal(err)
+	}
+	byVerb := map[string]float64{}
+	for line := range strings.Lines(metrics) {
+		if !strings.HasPrefix(line, "vitess_apiserver_reconcile_writes_total{") {
+			continue
+		}
+		_, labels, _ := strings.Cut(line, "{")
+		labels, value, _ := strings.Cut(labels, "}")
+		kind, verb := "", ""
+		for _, label := range strings.Split(labels, ",") {
+			name, quoted, _ := strings.Cut(label, "=")
+			switch name {
+			case "kind":
+				kind = strings.Trim(quoted, `"`)
+			case "verb":
+				verb = strings.Trim(quoted, `"`)
+			}
+		}
+		count, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			b.Fatalf("%q: %v", line, err)
+		}
+		byVerb[verb] += count
+		byVerb[kind+" "+verb] += count
+	}
+	return byVerb
+}
+
+func subtract(after, before map[string]float64) map[string]float64 {
+	difference := map[string]float64{}
+	for verb, count := range after {
+		difference[verb] = count - before[verb]
+	}
+	return difference
+}
+
+// processCPU is the CPU time, in seconds, the process has used (user and system).
+func processCPU(b *testing.B, pid int) float64 {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command's closing parenthesis, of which utime and stime are the
+	// 12th and 13th (fields 14 and 15 of proc(5)), in clock ticks of 1/100 s on Linux.
+	_, after, _ := strings.Cut(string(stat), ") ")
+	fields := strings.Fields(after)
+	utime, err1 := strconv.ParseFloat(fields[11], 64)
+	stime, err2 := strconv.ParseFloat(fields[12], 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("/proc/%d/stat: %q", pid, stat)
+	}
+	return (utime + stime) / 100
+}
+
+// processRSS is the process's resident memory, in bytes.
+func processRSS(b *testing.B, pid int) float64 {
+	b.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if value, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kilobytes, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 64)
+			if err != nil {
+				b.Fatalf("/proc/%d/status: %q", pid, line)
+			}
+			return kilobytes * 1024
+		}
+	}
+	b.Fatalf("/proc/%d/status has no VmRSS", pid)
+	return 0
+}
