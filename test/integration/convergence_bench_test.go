@@ -56,9 +56,10 @@ const floorWriters = 16
 // objects (a converged cluster's Pods, PVCs, Services, Deployments and PodDisruptionBudgets, copied
 // without owners into fresh namespaces) on the same kube-apiserver, right after.
 //
-// It also reports the reconciler's writes per object it created (creates, updates and status
-// updates, from vitess_apiserver_reconcile_writes_total), its writes per minute once everything
-// has converged, and the server's resident memory and CPU.
+// It also reports the reconciler's writes per object it created (creates, updates and deletes,
+// and apart from them status updates, read from the audit logs for the run's namespaces only), its
+// writes per minute there once everything has converged, and the server's resident memory and
+// CPU.
 func BenchmarkConvergence(b *testing.B) {
 	sizes, settle := []int{1, 10, 100}, time.Minute
 	if benchtime := flag.Lookup("test.benchtime"); benchtime != nil && benchtime.Value.String() == "1x" {
@@ -164,7 +165,6 @@ func (r *convergenceRun) measure(b *testing.B) {
 	}
 
 	b.ResetTimer()
-	writesBefore := serverWritesByVerb(b)
 	cpuBefore := processCPU(b, server.Pid())
 	start := time.Now()
 	group, groupCtx := errgroup.WithContext(ctx)
@@ -189,13 +189,16 @@ func (r *convergenceRun) measure(b *testing.B) {
 	}
 	converged := time.Since(start)
 	cpu := processCPU(b, server.Pid()) - cpuBefore
-	writes := subtract(serverWritesByVerb(b), writesBefore)
 	b.StopTimer()
-
-	b.Logf("%d clusters: the reconciler's writes by kind and verb: %v", r.clusters, writes)
-	created := writes["create"]
+	inRun := map[string]bool{}
+	for _, namespace := range clusterNamespaces {
+		inRun[namespace] = true
+	}
+	writes := reconcilerWritesIn(b, inRun)
+	b.Logf("%d clusters: the reconciler's writes by verb: %v", r.clusters, writes)
+	created := float64(writes["create"])
 	if created == 0 {
-		b.Fatal("the reconciler's writes metric counted no creates")
+		b.Fatal("the audit logs show none of the reconciler's creates")
 	}
 	objectsPerSecond, replayReady, err := r.replay(ctx, b, clusterNamespaces[0])
 	if err != nil {
@@ -203,11 +206,10 @@ func (r *convergenceRun) measure(b *testing.B) {
 	}
 	floor := time.Duration(created / objectsPerSecond * float64(time.Second))
 
-	steadyBefore := serverWritesByVerb(b)
+	steadyBefore := sum(reconcilerWritesIn(b, inRun))
 	steadyCPUBefore := processCPU(b, server.Pid())
 	time.Sleep(r.settle)
-	steady := subtract(serverWritesByVerb(b), steadyBefore)
-	steadyWrites := steady["create"] + steady["update"] + steady["delete"] + steady["update-status"]
+	steadyWrites := float64(sum(reconcilerWritesIn(b, inRun)) - steadyBefore)
 	steadyCPU := processCPU(b, server.Pid()) - steadyCPUBefore
 
 	b.ReportMetric(converged.Seconds(), "converge-s")
@@ -217,8 +219,8 @@ func (r *convergenceRun) measure(b *testing.B) {
 	b.ReportMetric(converged.Seconds()/replayReady.Seconds(), "ratio-convergence/replay-ready")
 	b.ReportMetric(created, "objects-created")
 	b.ReportMetric(objectsPerSecond, "floor-objects/s")
-	b.ReportMetric((writes["create"]+writes["update"]+writes["delete"])/created, "writes/object")
-	b.ReportMetric(writes["update-status"]/created, "status-writes/object")
+	b.ReportMetric(float64(writes["create"]+writes["update"]+writes["patch"]+writes["delete"]+writes["deletecollection"])/created, "writes/object")
+	b.ReportMetric(float64(writes["update-status"]+writes["patch-status"])/created, "status-writes/object")
 	b.ReportMetric(steadyWrites/r.settle.Minutes(), "steady-writes/min")
 	b.ReportMetric(peakRSS/(1<<20), "server-peak-rss-MB")
 	b.ReportMetric(cpu/converged.Seconds(), "server-cpu-cores")
@@ -280,17 +282,9 @@ func (r *convergenceRun) converged(ctx context.Context) (bool, error) {
 	}
 	if len(waiting) > 0 && time.Since(r.lastProgress) > 30*time.Second {
 		r.lastProgress = time.Now()
-		r.logf("%d of %d clusters not converged: %v", total(waiting), r.clusters, waiting)
+		r.logf("%d of %d clusters not converged: %v", sum(waiting), r.clusters, waiting)
 	}
 	return len(waiting) == 0, nil
-}
-
-func total(counts map[string]int) int {
-	sum := 0
-	for _, count := range counts {
-		sum += count
-	}
-	return sum
 }
 
 // replay copies the objects the reconciler created through kube-apiserver for the cluster in
@@ -427,47 +421,12 @@ func (r *convergenceRun) cleanUp(b *testing.B) {
 	}
 }
 
-// serverWritesByVerb reads vitess_apiserver_reconcile_writes_total from the server, summed by
-// verb ("create") and by kind and verb ("Pod create").
-func serverWritesByVerb(b *testing.B) map[string]float64 {
-	b.Helper()
-	metrics, err := serverMetrics()
-	if err != nil {
-		b.Fatal(err)
+func sum(counts map[string]int) int {
+	total := 0
+	for _, count := range counts {
+		total += count
 	}
-	byVerb := map[string]float64{}
-	for line := range strings.Lines(metrics) {
-		if !strings.HasPrefix(line, "vitess_apiserver_reconcile_writes_total{") {
-			continue
-		}
-		_, labels, _ := strings.Cut(line, "{")
-		labels, value, _ := strings.Cut(labels, "}")
-		kind, verb := "", ""
-		for _, label := range strings.Split(labels, ",") {
-			name, quoted, _ := strings.Cut(label, "=")
-			switch name {
-			case "kind":
-				kind = strings.Trim(quoted, `"`)
-			case "verb":
-				verb = strings.Trim(quoted, `"`)
-			}
-		}
-		count, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			b.Fatalf("%q: %v", line, err)
-		}
-		byVerb[verb] += count
-		byVerb[kind+" "+verb] += count
-	}
-	return byVerb
-}
-
-func subtract(after, before map[string]float64) map[string]float64 {
-	difference := map[string]float64{}
-	for verb, count := range after {
-		difference[verb] = count - before[verb]
-	}
-	return difference
+	return total
 }
 
 // processCPU is the CPU time, in seconds, the process has used (user and system).

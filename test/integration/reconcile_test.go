@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -226,27 +227,43 @@ func waitInSync(t *testing.T, clusters typed.VitessClusterInterface, name string
 // Events, which report earlier writes and are sent asynchronously.
 func writesInNamespace(t *testing.T, namespace string) int {
 	t.Helper()
+	return sum(reconcilerWritesIn(t, map[string]bool{namespace: true}))
+}
+
+// reconcilerWritesIn counts the reconciler's writes to objects in the namespaces, from both audit
+// logs, by verb: create, update, patch, delete, deletecollection, and update-status for a status
+// subresource's.
+func reconcilerWritesIn(tb testing.TB, namespaces map[string]bool) map[string]int {
+	tb.Helper()
 	writers := map[string]bool{"system:apiserver": true, "system:serviceaccount:vitess-system:vitess-apiserver": true}
-	count := 0
+	counts := map[string]int{}
 	for _, path := range []string{server.AuditLogPath(), controlPlane.AuditLogPath()} {
-		for _, line := range strings.Split(readFile(t, path), "\n") {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for line := range strings.Lines(string(data)) {
 			var event struct {
-				Stage     string                                `json:"stage"`
-				Verb      string                                `json:"verb"`
-				User      struct{ Username string }             `json:"user"`
-				ObjectRef *struct{ Namespace, Resource string } `json:"objectRef"`
+				Stage     string                                             `json:"stage"`
+				Verb      string                                             `json:"verb"`
+				User      struct{ Username string }                          `json:"user"`
+				ObjectRef *struct{ Namespace, Resource, Subresource string } `json:"objectRef"`
 			}
 			if json.Unmarshal([]byte(line), &event) != nil || event.Stage != "ResponseComplete" || event.ObjectRef == nil ||
-				event.ObjectRef.Namespace != namespace || event.ObjectRef.Resource == "events" || !writers[event.User.Username] {
+				!namespaces[event.ObjectRef.Namespace] || event.ObjectRef.Resource == "events" || !writers[event.User.Username] {
 				continue
 			}
 			switch event.Verb {
 			case "create", "update", "patch", "delete", "deletecollection":
-				count++
+				if event.ObjectRef.Subresource == "status" {
+					counts[event.Verb+"-status"]++
+				} else {
+					counts[event.Verb]++
+				}
 			}
 		}
 	}
-	return count
+	return counts
 }
 
 // reconcilerWrites reads vitess_apiserver_reconcile_writes_total, summed, from the server's
