@@ -44,6 +44,10 @@ var coreChildren = map[string]schema.GroupVersionResource{
 	"PodDisruptionBudget":   {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
 }
 
+// podsPerExampleCluster bounds the Pods one example cluster runs (8: three etcd members, three
+// tablets, a vtctld and a vtgate), with room for a surge during a rollout.
+const podsPerExampleCluster = 12
+
 // floorWriters is how many clients create at once when the floor is measured: enough to find the
 // rate kube-apiserver sustains rather than one client's round trip.
 const floorWriters = 16
@@ -149,7 +153,7 @@ func (r *convergenceRun) measure(b *testing.B) {
 	defer r.cleanUp(b)
 
 	// Room for this run's Pods and the floor's, 110 per node, beyond what the nodes hold already.
-	if err := r.ensureRoom(ctx, 2*r.clusters*12); err != nil {
+	if err := r.ensureRoom(ctx, 2*r.clusters*podsPerExampleCluster); err != nil {
 		b.Fatal(err)
 	}
 	var clusterNamespaces []string
