@@ -690,8 +690,17 @@ func (in *installation) serverPods() []corev1.Pod {
 
 func (in *installation) waitWorkflow(workflows typed.VitessWorkflowInterface, name, what string, done func(*v1alpha1.VitessWorkflow) bool) {
 	in.t.Helper()
+	var last *v1alpha1.VitessWorkflow
+	defer func() {
+		if in.t.Failed() && last != nil {
+			in.t.Logf("workflow %s last seen: %+v", name, last.Status)
+		}
+	}()
 	waitFor(in.ctx, in.t, "workflow "+name+" "+what, func(ctx context.Context) (bool, error) {
 		w, err := workflows.Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			last = w
+		}
 		return err == nil && done(w), err
 	})
 }
