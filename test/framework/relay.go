@@ -119,15 +119,25 @@ func (r *Relay) WithholdAnswers() int {
 	return withheld
 }
 
+// DropConnections closes every connection open now, both ways, as the death of their client
+// would: the target sees its client gone (a gRPC server cancels the calls under way on it).
+// Connections made later are relayed as before.
+func (r *Relay) DropConnections() int {
+	r.mu.Lock()
+	open := r.open
+	r.open = map[*relayedConn]bool{}
+	r.mu.Unlock()
+	for c := range open {
+		c.close()
+	}
+	return len(open)
+}
+
 // Close stops listening and closes every connection, withheld ones too.
 func (r *Relay) Close() {
 	r.mu.Lock()
 	r.closed = true
-	open := r.open
-	r.open = map[*relayedConn]bool{}
 	r.mu.Unlock()
 	r.listener.Close()
-	for c := range open {
-		c.close()
-	}
+	r.DropConnections()
 }

@@ -245,7 +245,9 @@ func (w *workflowRound) stopForDeletion(ctx context.Context) {
 
 // create creates the workflow in Vitess and tells whether it exists there now. Before the first
 // attempt it makes sure Vitess has no workflow of that name (one made for another object, or by
-// hand, is never taken for this object's) and records that it is creating it.
+// hand, is never taken for this object's) and records that it is creating it: from then on the
+// name is the object's, through failed attempts too, since an attempt that failed may have made
+// part of the workflow.
 func (w *workflowRound) create(ctx context.Context) bool {
 	if !madeInVitess(w.workflow) && !w.claimName(ctx) {
 		return false
@@ -267,20 +269,30 @@ func (w *workflowRound) create(ctx context.Context) bool {
 	default:
 		err = fmt.Errorf("unknown workflow type %q", spec.Type)
 	}
-	if err != nil && strings.Contains(err.Error(), "already exists") {
-		// An earlier round created it (the name was free before) but could not record it.
-		err = nil
+	if err != nil && (!vtctld.IsUnavailable(err) || vtctld.IsOutcomeUnknown(err)) {
+		// Vitess refuses the name of a workflow an earlier attempt made, and an attempt that
+		// reached vtctld can fail, or be cut short (a connection that drops, a leader that dies
+		// mid-call, cancels it in vtctld), after making part of one.
+		switch made, finished, readErr := w.earlierAttempt(ctx, options.AutoStart); {
+		case readErr != nil || !made:
+		case finished:
+			err = nil
+		default:
+			w.removeUnfinished(ctx, err)
+			return false
+		}
 	}
 	if err != nil {
 		reason, message := "CreateFailed", err.Error()
 		if vtctld.IsUnavailable(err) {
 			reason, message = "VtctldUnreachable", w.unreachable()
 		}
+		message = "creating the workflow in Vitess; the last attempt failed: " + message
 		previous := meta.FindStatusCondition(w.workflow.Status.Conditions, v1alpha1.ConditionCreated)
 		if previous == nil || previous.Message != message {
 			w.event(corev1.EventTypeWarning, reason, "Create", "creating %s workflow %s in Vitess: %v", spec.Type, w.workflow.Name, err)
 		}
-		w.setCondition(v1alpha1.ConditionCreated, false, reason, message)
+		w.setCondition(v1alpha1.ConditionCreated, false, reasonCreating, message)
 		w.setCondition(v1alpha1.ConditionReady, false, reason, "the workflow is not created in Vitess")
 		w.change(func(s *v1alpha1.VitessWorkflowStatus) { s.Phase = v1alpha1.WorkflowPhasePending })
 		w.next = workflowRetry
@@ -290,6 +302,52 @@ func (w *workflowRound) create(ctx context.Context) bool {
 	w.setCondition(v1alpha1.ConditionCreated, true, "InVitess", "the workflow exists in Vitess")
 	w.next = workflowActivePoll
 	return true
+}
+
+// earlierAttempt tells whether Vitess has the workflow, which the claimed name makes this
+// object's, and whether its creation ran to the end: Vitess starts a workflow's streams last.
+// One whose streams were not to start cannot be told from one cut short, and counts as
+// unfinished. One that serves any traffic counts as finished, whatever its streams say.
+func (w *workflowRound) earlierAttempt(ctx context.Context, autoStart bool) (made, finished bool, err error) {
+	state, err := w.vtctld.Workflow(ctx, w.workflow.Spec.TargetKeyspace, w.workflow.Name)
+	if errors.Is(err, vtctld.ErrWorkflowNotFound) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	return true, creationFinished(state, autoStart), nil
+}
+
+// creationFinished tells, by what Vitess shows, whether a workflow's creation ran to the end.
+func creationFinished(state *vtctld.WorkflowState, autoStart bool) bool {
+	if len(vtctld.ReadsSwitched(state.TrafficState)) > 0 || vtctld.WritesSwitched(state.TrafficState) {
+		return true
+	}
+	if !autoStart || len(state.Streams) == 0 {
+		return false
+	}
+	return !slices.ContainsFunc(state.Streams, func(s vtctld.Stream) bool {
+		// A stream is created Stopped and started at the end; one stopped by StopAfterCopy says so.
+		return s.State == "Stopped" && !strings.Contains(s.Message, "after copy")
+	})
+}
+
+// removeUnfinished deletes in Vitess what an unfinished creation of this object's workflow made,
+// as Vitess itself cleans up after a creation that fails, so that the next round makes it anew.
+func (w *workflowRound) removeUnfinished(ctx context.Context, createErr error) {
+	spec := w.workflow.Spec
+	w.next = workflowActivePoll
+	summary, err := w.vtctld.WithTimeout(workflowActionTimeout).CancelWorkflow(ctx, spec.TargetKeyspace, w.workflow.Name)
+	if err != nil {
+		w.event(corev1.EventTypeWarning, "CreateFailed", "Create", "removing the unfinished %s workflow %s from Vitess to create it again: %v", spec.Type, w.workflow.Name, err)
+		w.setCondition(v1alpha1.ConditionReady, false, "CreateFailed", fmt.Sprintf("the workflow is only partly created in Vitess and could not be removed to be created again: %v", err))
+		w.next = workflowRetry
+		return
+	}
+	w.event(corev1.EventTypeWarning, "UnfinishedCreationRemoved", "Create",
+		"an earlier attempt left %s workflow %s partly created in Vitess (%v); removed it to create it again: %s", spec.Type, w.workflow.Name, createErr, summary)
+	w.setCondition(v1alpha1.ConditionReady, false, "UnfinishedCreationRemoved", "an earlier attempt left the workflow partly created in Vitess; creating it again")
 }
 
 // claimName checks that Vitess has no workflow of the object's name and records, before the

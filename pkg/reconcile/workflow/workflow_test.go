@@ -14,6 +14,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objects"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objectstest"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
 // An action's outcome clears the pending action only while it is still the same request: a newer
@@ -89,5 +90,34 @@ func TestClaimIsOncePerRequest(t *testing.T) {
 				t.Errorf("a refused claim changed the stored status to %+v", latest.Status)
 			}
 		})
+	}
+}
+
+// A workflow found in Vitess under a claimed name is taken as created only when its creation ran
+// to the end, which Vitess marks by starting its streams last; one cut short before that is made
+// anew, unless it serves traffic.
+func TestCreationFinished(t *testing.T) {
+	running := vtctld.Stream{State: "Running"}
+	copying := vtctld.Stream{State: "Copying"}
+	neverStarted := vtctld.Stream{State: "Stopped"}
+	stoppedAfterCopy := vtctld.Stream{State: "Stopped", Message: "Stopped after copy."}
+	const notSwitched = "Reads Not Switched. Writes Not Switched"
+	for _, tc := range []struct {
+		name      string
+		state     vtctld.WorkflowState
+		autoStart bool
+		want      bool
+	}{
+		{"every stream started", vtctld.WorkflowState{Streams: []vtctld.Stream{running, copying}, TrafficState: notSwitched}, true, true},
+		{"a stream never started", vtctld.WorkflowState{Streams: []vtctld.Stream{running, neverStarted}, TrafficState: notSwitched}, true, false},
+		{"no streams", vtctld.WorkflowState{TrafficState: notSwitched}, true, false},
+		{"stopped after its copy", vtctld.WorkflowState{Streams: []vtctld.Stream{stoppedAfterCopy}, TrafficState: notSwitched}, true, true},
+		{"not to be started", vtctld.WorkflowState{Streams: []vtctld.Stream{neverStarted}, TrafficState: notSwitched}, false, false},
+		{"reads switched", vtctld.WorkflowState{Streams: []vtctld.Stream{neverStarted}, TrafficState: "All Reads Switched. Writes Not Switched"}, true, true},
+		{"writes switched", vtctld.WorkflowState{Streams: []vtctld.Stream{neverStarted}, TrafficState: "All Reads Switched. Writes Switched"}, false, true},
+	} {
+		if got := creationFinished(&tc.state, tc.autoStart); got != tc.want {
+			t.Errorf("%s: creationFinished = %t, want %t", tc.name, got, tc.want)
+		}
 	}
 }
