@@ -65,6 +65,40 @@ const floorWriters = 16
 // writes per minute there once everything has converged, and the server's resident memory and
 // CPU.
 func BenchmarkConvergence(b *testing.B) {
+	sizes, settle := convergenceSizes(b)
+	manifest, err := loadExample(filepath.Join(repoRoot, "artifacts", "examples", "example-cluster.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range sizes {
+		b.Run("clusters="+strconv.Itoa(n), func(b *testing.B) {
+			for i := range b.N {
+				run := newConvergenceRun(ourSide(), n, fmt.Sprintf("cv%d-%d", n, i), manifest, settle)
+				result := run.measure(b)
+				b.ReportMetric(result.converged.Seconds(), "converge-s")
+				b.ReportMetric(result.floor.Seconds(), "floor-s")
+				b.ReportMetric(result.converged.Seconds()/result.floor.Seconds(), "ratio-convergence/floor")
+				b.ReportMetric(result.replayReady.Seconds(), "replay-ready-s")
+				b.ReportMetric(result.converged.Seconds()/result.replayReady.Seconds(), "ratio-convergence/replay-ready")
+				b.ReportMetric(result.created, "objects-created")
+				b.ReportMetric(result.floorObjectsPerSecond, "floor-objects/s")
+				b.ReportMetric(float64(result.floorObjectsPerCluster), "floor-objects/cluster")
+				b.ReportMetric(result.writesPerObject(), "writes/object")
+				b.ReportMetric(result.statusWritesPerObject(), "status-writes/object")
+				b.ReportMetric(result.steadyWritesPerMinute, "steady-writes/min")
+				b.ReportMetric(result.peakRSS/(1<<20), "server-peak-rss-MB")
+				b.ReportMetric(result.cpuCores, "server-cpu-cores")
+				b.ReportMetric(result.steadyCPUCores, "server-steady-cpu-cores")
+				b.ReportMetric(0, "ns/op")
+			}
+		})
+	}
+}
+
+// convergenceSizes are the numbers of clusters a convergence benchmark applies at once, and how
+// long it watches the writes once they have converged: 1, 10 and 100 for a minute, or only 1 for
+// 10 s in make test's smoke run (-benchtime 1x), unless convergeSizesEnv says otherwise.
+func convergenceSizes(b *testing.B) ([]int, time.Duration) {
 	sizes, settle := []int{1, 10, 100}, time.Minute
 	if benchtime := flag.Lookup("test.benchtime"); benchtime != nil && benchtime.Value.String() == "1x" {
 		sizes, settle = []int{1}, 10*time.Second
@@ -79,17 +113,46 @@ func BenchmarkConvergence(b *testing.B) {
 			sizes = append(sizes, n)
 		}
 	}
-	manifest, err := loadExample(filepath.Join(repoRoot, "artifacts", "examples", "example-cluster.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, n := range sizes {
-		b.Run("clusters="+strconv.Itoa(n), func(b *testing.B) {
-			for i := range b.N {
-				run := &convergenceRun{clusters: n, id: fmt.Sprintf("cv%d-%d-%s", n, i, strconv.FormatInt(time.Now().Unix()%100000, 36)), manifest: manifest, settle: settle}
-				run.measure(b)
+	return sizes, settle
+}
+
+// convergenceSide is one way of running the example clusters: our server, or the vitess-operator
+// (BenchmarkConvergenceVsOperator).
+type convergenceSide struct {
+	// clusters is the VitessCluster resource of the side; the example is applied in its version.
+	clusters schema.GroupVersionResource
+	// writers are the users the side writes as.
+	writers map[string]bool
+	// pid is the process whose memory and CPU are reported.
+	pid int
+	// waiting says what a cluster still waits for; "" once it has converged.
+	waiting func(cluster *unstructured.Unstructured) string
+	// floor: measure the create-rate floor and the replay too, after the side has converged.
+	floor bool
+}
+
+// ourSide: a cluster has converged when it is Ready and in sync with its current generation.
+func ourSide() *convergenceSide {
+	return &convergenceSide{clusters: vitessClusters, writers: reconcilerUsers, pid: server.Pid(), floor: true,
+		waiting: func(cluster *unstructured.Unstructured) string {
+			var status struct {
+				ObservedGeneration int64              `json:"observedGeneration"`
+				Conditions         []metav1.Condition `json:"conditions"`
 			}
-		})
+			if raw, ok := cluster.Object["status"].(map[string]any); !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &status) != nil {
+				return "no status"
+			}
+			ready := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionReady)
+			switch {
+			case ready == nil:
+				return "no Ready condition"
+			case ready.Status != metav1.ConditionTrue:
+				return ready.Message
+			case status.ObservedGeneration != cluster.GetGeneration() || !meta.IsStatusConditionFalse(status.Conditions, v1alpha1.ConditionProgressing):
+				return "progressing"
+			}
+			return ""
+		},
 	}
 }
 
@@ -125,6 +188,7 @@ func loadExample(path string) (*exampleManifest, error) {
 }
 
 type convergenceRun struct {
+	side     *convergenceSide
 	clusters int
 	id       string
 	manifest *exampleManifest
@@ -137,13 +201,44 @@ type convergenceRun struct {
 	lastProgress time.Time
 }
 
+// newConvergenceRun is a run of n clusters, its namespaces named after name and the time.
+func newConvergenceRun(side *convergenceSide, n int, name string, manifest *exampleManifest, settle time.Duration) *convergenceRun {
+	return &convergenceRun{side: side, clusters: n, id: name + "-" + strconv.FormatInt(time.Now().Unix()%100000, 36), manifest: manifest, settle: settle}
+}
+
+// convergenceResult is what a run measured.
+type convergenceResult struct {
+	converged time.Duration
+	// created is the objects the side created; writes its writes in the run's namespaces, by verb.
+	created               float64
+	writes                map[string]int
+	steadyWritesPerMinute float64
+	peakRSS               float64 // bytes
+	cpuCores              float64 // while converging
+	steadyCPUCores        float64
+
+	// Measured when the side asks for the floor.
+	floor                  time.Duration
+	floorObjectsPerSecond  float64
+	floorObjectsPerCluster int
+	replayReady            time.Duration
+}
+
+func (r *convergenceResult) writesPerObject() float64 {
+	return float64(r.writes["create"]+r.writes["update"]+r.writes["patch"]+r.writes["delete"]+r.writes["deletecollection"]) / r.created
+}
+
+func (r *convergenceResult) statusWritesPerObject() float64 {
+	return float64(r.writes["update-status"]+r.writes["patch-status"]) / r.created
+}
+
 var (
 	vitessClusters = v1alpha1.SchemeGroupVersion.WithResource("vitessclusters")
 	secrets        = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 	namespaces     = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
-func (r *convergenceRun) measure(b *testing.B) {
+func (r *convergenceRun) measure(b *testing.B) *convergenceResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
 	config := controlPlane.AdminConfig()
@@ -169,67 +264,57 @@ func (r *convergenceRun) measure(b *testing.B) {
 	}
 
 	b.ResetTimer()
-	cpuBefore := processCPU(b, server.Pid())
+	result := &convergenceResult{}
+	cpuBefore := processCPU(b, r.side.pid)
 	start := time.Now()
 	group, groupCtx := errgroup.WithContext(ctx)
 	group.SetLimit(floorWriters)
 	for _, namespace := range clusterNamespaces {
 		group.Go(func() error {
 			cluster := withNamespace(r.manifest.cluster, namespace)
+			cluster.SetAPIVersion(r.side.clusters.GroupVersion().String())
 			cluster.SetLabels(map[string]string{convergeLabel: r.id})
-			_, err := r.client.Resource(vitessClusters).Namespace(namespace).Create(groupCtx, cluster, metav1.CreateOptions{})
+			_, err := r.client.Resource(r.side.clusters).Namespace(namespace).Create(groupCtx, cluster, metav1.CreateOptions{})
 			return err
 		})
 	}
 	if err := group.Wait(); err != nil {
 		b.Fatalf("creating the clusters: %v", err)
 	}
-	peakRSS := 0.0
 	if err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
-		peakRSS = max(peakRSS, processRSS(b, server.Pid()))
+		result.peakRSS = max(result.peakRSS, processRSS(b, r.side.pid))
 		return r.converged(ctx)
 	}); err != nil {
 		b.Fatalf("%d clusters did not converge: %v", r.clusters, err)
 	}
-	converged := time.Since(start)
-	cpu := processCPU(b, server.Pid()) - cpuBefore
+	result.converged = time.Since(start)
+	result.cpuCores = (processCPU(b, r.side.pid) - cpuBefore) / result.converged.Seconds()
 	b.StopTimer()
 	inRun := map[string]bool{}
 	for _, namespace := range clusterNamespaces {
 		inRun[namespace] = true
 	}
-	writes := reconcilerWritesIn(b, inRun)
-	b.Logf("%d clusters: the reconciler's writes by verb: %v", r.clusters, writes)
-	created := float64(writes["create"])
-	if created == 0 {
-		b.Fatal("the audit logs show none of the reconciler's creates")
+	result.writes = writesIn(b, r.side.writers, inRun)
+	b.Logf("%d clusters: the writes by verb: %v", r.clusters, result.writes)
+	result.created = float64(result.writes["create"])
+	if result.created == 0 {
+		b.Fatal("the audit logs show no creates")
 	}
-	objectsPerSecond, replayReady, err := r.replay(ctx, b, clusterNamespaces[0])
-	if err != nil {
-		b.Fatal(err)
+	if r.side.floor {
+		var err error
+		result.floorObjectsPerSecond, result.floorObjectsPerCluster, result.replayReady, err = r.replay(ctx, clusterNamespaces[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		result.floor = time.Duration(result.created / result.floorObjectsPerSecond * float64(time.Second))
 	}
-	floor := time.Duration(created / objectsPerSecond * float64(time.Second))
 
-	steadyBefore := sum(reconcilerWritesIn(b, inRun))
-	steadyCPUBefore := processCPU(b, server.Pid())
+	steadyBefore := sum(writesIn(b, r.side.writers, inRun))
+	steadyCPUBefore := processCPU(b, r.side.pid)
 	time.Sleep(r.settle)
-	steadyWrites := float64(sum(reconcilerWritesIn(b, inRun)) - steadyBefore)
-	steadyCPU := processCPU(b, server.Pid()) - steadyCPUBefore
-
-	b.ReportMetric(converged.Seconds(), "converge-s")
-	b.ReportMetric(floor.Seconds(), "floor-s")
-	b.ReportMetric(converged.Seconds()/floor.Seconds(), "ratio-convergence/floor")
-	b.ReportMetric(replayReady.Seconds(), "replay-ready-s")
-	b.ReportMetric(converged.Seconds()/replayReady.Seconds(), "ratio-convergence/replay-ready")
-	b.ReportMetric(created, "objects-created")
-	b.ReportMetric(objectsPerSecond, "floor-objects/s")
-	b.ReportMetric(float64(writes["create"]+writes["update"]+writes["patch"]+writes["delete"]+writes["deletecollection"])/created, "writes/object")
-	b.ReportMetric(float64(writes["update-status"]+writes["patch-status"])/created, "status-writes/object")
-	b.ReportMetric(steadyWrites/r.settle.Minutes(), "steady-writes/min")
-	b.ReportMetric(peakRSS/(1<<20), "server-peak-rss-MB")
-	b.ReportMetric(cpu/converged.Seconds(), "server-cpu-cores")
-	b.ReportMetric(steadyCPU/r.settle.Seconds(), "server-steady-cpu-cores")
-	b.ReportMetric(0, "ns/op")
+	result.steadyWritesPerMinute = float64(sum(writesIn(b, r.side.writers, inRun))-steadyBefore) / r.settle.Minutes()
+	result.steadyCPUCores = (processCPU(b, r.side.pid) - steadyCPUBefore) / r.settle.Seconds()
+	return result
 }
 
 // ensureRoom adds kwok nodes until they hold pods more Pods than the Pods there are now.
@@ -255,33 +340,19 @@ func (r *convergenceRun) createNamespace(ctx context.Context, name string) error
 	return nil
 }
 
-// converged: every cluster of the run is Ready, and in sync with its current generation.
+// converged: every cluster of the run has converged, as its side tells.
 func (r *convergenceRun) converged(ctx context.Context) (bool, error) {
-	list, err := r.client.Resource(vitessClusters).List(ctx, metav1.ListOptions{LabelSelector: convergeLabel + "=" + r.id})
+	list, err := r.client.Resource(r.side.clusters).List(ctx, metav1.ListOptions{LabelSelector: convergeLabel + "=" + r.id})
 	if err != nil {
 		return false, nil // a blip under load; the poll retries
 	}
 	if len(list.Items) != r.clusters {
 		return false, fmt.Errorf("%d clusters listed, want %d", len(list.Items), r.clusters)
 	}
-	waiting := map[string]int{} // clusters not converged, by what their Ready condition says
-	for _, item := range list.Items {
-		var status struct {
-			ObservedGeneration int64              `json:"observedGeneration"`
-			Conditions         []metav1.Condition `json:"conditions"`
-		}
-		if raw, ok := item.Object["status"].(map[string]any); !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &status) != nil {
-			waiting["no status"]++
-			continue
-		}
-		ready := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionReady)
-		switch {
-		case ready == nil:
-			waiting["no Ready condition"]++
-		case ready.Status != metav1.ConditionTrue:
-			waiting[ready.Message]++
-		case status.ObservedGeneration != item.GetGeneration() || !meta.IsStatusConditionFalse(status.Conditions, v1alpha1.ConditionProgressing):
-			waiting["progressing"]++
+	waiting := map[string]int{} // clusters not converged, by what they wait for
+	for i := range list.Items {
+		if what := r.side.waiting(&list.Items[i]); what != "" {
+			waiting[what]++
 		}
 	}
 	if len(waiting) > 0 && time.Since(r.lastProgress) > 30*time.Second {
@@ -293,15 +364,16 @@ func (r *convergenceRun) converged(ctx context.Context) (bool, error) {
 
 // replay copies the objects the reconciler created through kube-apiserver for the cluster in
 // template, once per cluster of the run, into fresh namespaces with floorWriters writers. It
-// returns the objects created per second, and how long after the first create every Pod of the
-// copies was Ready: what the rest of the control plane (volume provisioning, Deployments, the
-// scheduler, kwok) takes for the same objects, with no reconciler in the way.
-func (r *convergenceRun) replay(ctx context.Context, b *testing.B, template string) (float64, time.Duration, error) {
+// returns the objects created per second, the objects copied per cluster, and how long after the
+// first create every Pod of the copies was Ready: what the rest of the control plane (volume
+// provisioning, Deployments, the scheduler, kwok) takes for the same objects, with no reconciler
+// in the way.
+func (r *convergenceRun) replay(ctx context.Context, template string) (objectsPerSecond float64, objectsPerCluster int, ready time.Duration, err error) {
 	var objects []*unstructured.Unstructured
 	for _, resource := range coreChildren {
 		list, err := r.client.Resource(resource).Namespace(template).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		for i := range list.Items {
 			if createdByReconciler(&list.Items[i]) {
@@ -310,13 +382,13 @@ func (r *convergenceRun) replay(ctx context.Context, b *testing.B, template stri
 		}
 	}
 	if len(objects) == 0 {
-		return 0, 0, fmt.Errorf("namespace %s holds none of the reconciler's objects", template)
+		return 0, 0, 0, fmt.Errorf("namespace %s holds none of the reconciler's objects", template)
 	}
 	var floorNamespaces []string
 	for i := range r.clusters {
 		namespace := fmt.Sprintf("%s-floor-%d", r.id, i)
 		if err := r.createNamespace(ctx, namespace); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		floorNamespaces = append(floorNamespaces, namespace)
 	}
@@ -336,14 +408,13 @@ func (r *convergenceRun) replay(ctx context.Context, b *testing.B, template stri
 		}
 	}
 	if err := group.Wait(); err != nil {
-		return 0, 0, fmt.Errorf("creating the floor's objects: %w", err)
+		return 0, 0, 0, fmt.Errorf("creating the floor's objects: %w", err)
 	}
 	elapsed := time.Since(start)
-	b.ReportMetric(float64(len(objects)), "floor-objects/cluster")
 
 	templatePods, err := controlPlane.Client().CoreV1().Pods(template).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	want := len(templatePods.Items) * r.clusters
 	if err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
@@ -359,9 +430,9 @@ func (r *convergenceRun) replay(ctx context.Context, b *testing.B, template stri
 		}
 		return ready >= want, nil
 	}); err != nil {
-		return 0, 0, fmt.Errorf("the copies' %d Pods were not all Ready: %w", want, err)
+		return 0, 0, 0, fmt.Errorf("the copies' %d Pods were not all Ready: %w", want, err)
 	}
-	return float64(created.Load()) / elapsed.Seconds(), time.Since(start), nil
+	return float64(created.Load()) / elapsed.Seconds(), len(objects), time.Since(start), nil
 }
 
 // createdByReconciler: object is controlled by one of our kinds, or is one the reconciler leaves

@@ -84,7 +84,7 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-func kubeClient(t *testing.T) kubernetes.Interface {
+func kubeClient(t testing.TB) kubernetes.Interface {
 	return kubernetes.NewForConfigOrDie(controlPlane.AdminConfig())
 }
 

@@ -227,15 +227,18 @@ func waitInSync(t *testing.T, clusters typed.VitessClusterInterface, name string
 // Events, which report earlier writes and are sent asynchronously.
 func writesInNamespace(t *testing.T, namespace string) int {
 	t.Helper()
-	return sum(reconcilerWritesIn(t, map[string]bool{namespace: true}))
+	return sum(writesIn(t, reconcilerUsers, map[string]bool{namespace: true}))
 }
 
-// reconcilerWritesIn counts the reconciler's writes to objects in the namespaces, from both audit
-// logs, by verb: create, update, patch, delete, deletecollection, and update-status for a status
-// subresource's.
-func reconcilerWritesIn(tb testing.TB, namespaces map[string]bool) map[string]int {
+// reconcilerUsers are the users the reconciler writes as: to its own objects as the server
+// itself (the loopback user), and to kube-apiserver as its ServiceAccount.
+var reconcilerUsers = map[string]bool{"system:apiserver": true, "system:serviceaccount:vitess-system:vitess-apiserver": true}
+
+// writesIn counts the writes of the users to objects in the namespaces, from both audit logs, by
+// verb: create, update, patch, delete, deletecollection, and update-status for a status
+// subresource's. Events are left out.
+func writesIn(tb testing.TB, writers, namespaces map[string]bool) map[string]int {
 	tb.Helper()
-	writers := map[string]bool{"system:apiserver": true, "system:serviceaccount:vitess-system:vitess-apiserver": true}
 	counts := map[string]int{}
 	for _, path := range []string{server.AuditLogPath(), controlPlane.AuditLogPath()} {
 		data, err := os.ReadFile(path)
