@@ -6,7 +6,9 @@
 # The integration tier's benchmarks run against a real local control plane; the node tier's
 # (first SQL answer, copy rates) need the real node, and run only with VITESS_BENCH_NODE=1.
 # Sizes: VITESS_BENCH_LIST_LARGE (objects in the large list), VITESS_BENCH_COPY_ROWS and
-# VITESS_BENCH_COPY_ROUNDS (the copy-rate comparison).
+# VITESS_BENCH_COPY_ROUNDS (the copy-rate comparison). VITESS_BENCH_OPERATOR_SOURCE=<a checkout of
+# planetscale/vitess-operator> adds the operator side by side (BenchmarkConvergenceVsOperator),
+# built from it by hack/build-operator.sh: the Go module proxy does not serve it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
