@@ -92,10 +92,7 @@ func TestLeaderKilledMidAction(t *testing.T) {
 		startTablets(ctx, t, backend, ns, keyspace, tablets)
 	}
 	for keyspace := range tabletsOf {
-		eventually(t, "a primary elected for "+keyspace, func() (bool, error) {
-			shard, err := api.VitessShards(ns).Get(ctx, names.Shard("demo", keyspace, "x-x"), metav1.GetOptions{})
-			return err == nil && shard.Status.PrimaryAlias != "", err
-		})
+		waitPrimary(ctx, t, api, ns, keyspace)
 	}
 
 	commerce, customer := names.Keyspace("demo", "commerce"), names.Keyspace("demo", "customer")
@@ -229,6 +226,21 @@ func startTablets(ctx context.Context, t *testing.T, backend *kwokBackend, ns, k
 		return len(pods) == tablets, nil
 	})
 	backend.TabletsCreated(t, keyspace, "-", pods)
+}
+
+// waitPrimary waits until the reconciler has elected a primary for the one shard of keyspace in
+// cluster demo, and returns its tablet alias.
+func waitPrimary(ctx context.Context, t *testing.T, api typed.VitessV1alpha1Interface, ns, keyspace string) string {
+	t.Helper()
+	var primary string
+	eventually(t, "a primary elected for "+keyspace, func() (bool, error) {
+		shard, err := api.VitessShards(ns).Get(ctx, names.Shard("demo", keyspace, "x-x"), metav1.GetOptions{})
+		if err == nil {
+			primary = shard.Status.PrimaryAlias
+		}
+		return err == nil && primary != "", err
+	})
+	return primary
 }
 
 func tabletPods(ctx context.Context, t *testing.T, ns, keyspace string) []corev1.Pod {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,19 +47,10 @@ func TestWorkflowCreationCutShort(t *testing.T) {
 		scenario.Keyspace("customer", "[{cell: zone1, type: replica, replicas: 2}]", 1)))
 	backend := &kwokBackend{ctx: ctx, dir: dir, topo: topo, vtctld: vtctld}
 	api := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1()
-	primaries := map[string]string{}
-	for keyspace, tablets := range map[string]int{"commerce": 1, "customer": 2} {
-		startTablets(ctx, t, backend, ns, keyspace, tablets)
-	}
-	for _, keyspace := range []string{"commerce", "customer"} {
-		eventually(t, "a primary elected for "+keyspace, func() (bool, error) {
-			shard, err := api.VitessShards(ns).Get(ctx, names.Shard("demo", keyspace, "x-x"), metav1.GetOptions{})
-			if err == nil {
-				primaries[keyspace] = shard.Status.PrimaryAlias
-			}
-			return err == nil && shard.Status.PrimaryAlias != "", err
-		})
-	}
+	startTablets(ctx, t, backend, ns, "commerce", 1)
+	startTablets(ctx, t, backend, ns, "customer", 2)
+	waitPrimary(ctx, t, api, ns, "commerce")
+	customerPrimary := waitPrimary(ctx, t, api, ns, "customer")
 
 	commerce, customer := names.Keyspace("demo", "commerce"), names.Keyspace("demo", "customer")
 	if _, err := api.VitessKeyspaces(ns).UpdateVSchema(ctx, commerce, &v1alpha1.VitessKeyspaceVSchema{
@@ -83,20 +75,16 @@ func TestWorkflowCreationCutShort(t *testing.T) {
 	}
 
 	replica := backend.tablets[slices.IndexFunc(backend.tablets, func(tablet *vitess.Tablet) bool {
-		return tablet.Config.Keyspace == "customer" && tablet.Alias() != primaries["customer"]
+		return tablet.Config.Keyspace == "customer" && tablet.Alias() != customerPrimary
 	})]
 	if err := replica.FreezeVttablet(); err != nil {
 		t.Fatal(err)
 	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			thawed = true
-			if err := replica.ThawVttablet(); err != nil {
-				t.Error(err)
-			}
+	thaw := sync.OnceFunc(func() {
+		if err := replica.ThawVttablet(); err != nil {
+			t.Error(err)
 		}
-	}
+	})
 	t.Cleanup(thaw)
 
 	const workflow = "commerce2customer"
