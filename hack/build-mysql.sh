@@ -20,10 +20,7 @@ if [ "$(id -u)" != 0 ]; then
 	log "building MySQL into $MYSQL_ROOT needs root (debootstrap): run 'sudo $0' once"
 	exit 1
 fi
-if ! command -v debootstrap >/dev/null; then
-	log "installing debootstrap"
-	apt-get install -y debootstrap >/dev/null || { apt-get update >/dev/null && apt-get install -y debootstrap >/dev/null; }
-fi
+command -v debootstrap >/dev/null || apt_install debootstrap
 
 parent=$(dirname "$MYSQL_ROOT")
 mkdir -p "$parent"

@@ -61,6 +61,18 @@ build() {
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# apt_install <package...> installs Debian packages, which needs root. Package lists may be stale
+# or absent on a fresh machine: they are refreshed only if the first try fails.
+apt_install() {
+	if [ "$(id -u)" != 0 ]; then
+		log "this needs Debian's $*: run 'sudo apt-get install $*' once"
+		return 1
+	fi
+	log "installing $*"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null ||
+		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+
 # start_registry <dir> serves a real OCI registry (crane's) on loopback, its blobs in <dir>, and sets
 # $registry (127.0.0.1:<port>) and $registry_pid; the caller stops it.
 start_registry() {

@@ -24,11 +24,4 @@ for program in "${!package_of[@]}"; do
 	missing+=("${package_of[$program]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-	log "a real node needs ${missing[*]}: run 'sudo $0' once"
-	exit 1
-fi
-log "installing ${missing[*]}"
-# Package lists may be stale or absent on a fresh machine: refresh them only if the first try fails.
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
-	{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+apt_install "${missing[@]}"
