@@ -30,7 +30,40 @@ kube::codegen::gen_openapi \
 	--boilerplate "$boilerplate" \
 	pkg/apis
 
+# Protobuf marshalling of the v1alpha1 types (generated.proto, generated.pb.go and the protobuf
+# struct tags), which lets the server and client-go speak application/vnd.kubernetes.protobuf.
+# go-to-protobuf wants protoc, protoc-gen-gogo and goimports on PATH, and the packages and the
+# .proto files they import laid out by import path under one directory: a GOPATH of symlinks.
+source "$root/hack/lib.sh"
+command -v protoc >/dev/null || apt_install protobuf-compiler
+codegen_version=$(go list -m -f '{{.Version}}' k8s.io/code-generator)
+gogo_version=$(awk '$1 == "github.com/gogo/protobuf" { print $2 }' "$codegen_root/go.mod")
+tools_version=$(go list -m -f '{{.Version}}' golang.org/x/tools)
+(cd / && go install "k8s.io/code-generator/cmd/go-to-protobuf@$codegen_version" \
+	"k8s.io/code-generator/cmd/go-to-protobuf/protoc-gen-gogo@$codegen_version" &&
+	go install "golang.org/x/tools/cmd/goimports@$tools_version")
+gogo_root=$(cd / && go mod download -json "github.com/gogo/protobuf@$gogo_version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+gopath=$(mktemp -d)
+trap 'rm -rf "$gopath"' EXIT
+for link in "$module=$root" "github.com/gogo/protobuf=$gogo_root" \
+	"k8s.io/api=$(go list -m -f '{{.Dir}}' k8s.io/api)" \
+	"k8s.io/apimachinery=$(go list -m -f '{{.Dir}}' k8s.io/apimachinery)"; do
+	mkdir -p "$gopath/$(dirname "${link%%=*}")"
+	ln -s "${link#*=}" "$gopath/${link%%=*}"
+done
+PATH=$GOBIN:$PATH go-to-protobuf \
+	--go-header-file "$boilerplate" \
+	--output-dir "$gopath" \
+	--proto-import "$gopath" \
+	--proto-import "$gogo_root/protobuf" \
+	--apimachinery-packages "$(printf -- '-%s,' k8s.io/apimachinery/pkg/{util/intstr,api/resource,runtime/schema,runtime,apis/meta/v1} k8s.io/api/core/v1 | sed 's/,$//')" \
+	--packages "$module/pkg/apis/vitess/v1alpha1"
+# gogo names a field Equal_ in its Go code, since it keeps Equal for a method it can generate
+# (and we do not): VitessKeyspacePartitioning's field is Equal.
+sed -i 's/\bEqual_\b/Equal/g' pkg/apis/vitess/v1alpha1/generated.pb.go
+
 kube::codegen::gen_client \
+	--prefers-protobuf \
 	--with-watch \
 	--with-applyconfig \
 	--output-dir pkg/generated \

@@ -18,15 +18,15 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 )
 
-// TestRoundTripTypes fuzzes every kind through internal → v1alpha1 → JSON and back, which
-// catches a field the conversion drops or a JSON tag that loses data.
+// TestRoundTripTypes fuzzes every kind through internal → v1alpha1 → JSON, YAML and protobuf and
+// back, which catches a field the conversion drops, a JSON tag that loses data, or protobuf
+// marshalling out of date with the types.
 func TestRoundTripTypes(t *testing.T) {
 	scheme := runtime.NewScheme()
 	Install(scheme)
 	codecs := serializer.NewCodecFactory(scheme)
 	filler := fuzzer.FuzzerFor(fuzzer.MergeFuzzerFuncs(metafuzzer.Funcs, coreValueFuzzers, defaultedFuzzers), rand.NewSource(rand.Int63()), codecs)
-	// Protobuf is not served (the types have no protobuf marshalling).
-	roundtrip.RoundTripTypesWithoutProtobuf(t, scheme, codecs, filler, nil)
+	roundtrip.RoundTripTypes(t, scheme, codecs, filler, nil)
 }
 
 // coreValueFuzzers keep the core/v1 values nested in our specs serialisable: a Quantity or an

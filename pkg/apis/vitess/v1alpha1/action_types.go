@@ -12,12 +12,12 @@ import (
 // metadata.name is the VitessKeyspace's name.
 type VitessKeyspaceVSchema struct {
 	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// VSchema in Vitess' JSON form, as in a vschema.json file: {"sharded": true, "vindexes": {...},
 	// "tables": {...}}.
 	// +kubebuilder:pruning:PreserveUnknownFields
-	VSchema runtime.RawExtension `json:"vschema"`
+	VSchema runtime.RawExtension `json:"vschema" protobuf:"bytes,2,opt,name=vschema"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -29,22 +29,22 @@ type VitessKeyspaceVSchema struct {
 type VitessSchemaRequest struct {
 	metav1.TypeMeta `json:",inline"`
 	// Name is the VitessKeyspace's object name.
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// SQL is one or more statements separated by semicolons, e.g. a schema file's content.
-	SQL string `json:"sql"`
+	SQL string `json:"sql" protobuf:"bytes,2,opt,name=sql"`
 	// Results has one entry per statement, in order, in the response.
 	// +optional
 	// +listType=atomic
-	Results []VitessSchemaStatementResult `json:"results,omitempty"`
+	Results []VitessSchemaStatementResult `json:"results,omitempty" protobuf:"bytes,3,rep,name=results"`
 }
 
 // VitessSchemaStatementResult is the outcome of one statement.
 type VitessSchemaStatementResult struct {
-	Statement string `json:"statement"`
+	Statement string `json:"statement" protobuf:"bytes,1,opt,name=statement"`
 	// RowsAffectedByShard is what the statement changed on each shard.
 	// +optional
-	RowsAffectedByShard map[string]int64 `json:"rowsAffectedByShard,omitempty"`
+	RowsAffectedByShard map[string]int64 `json:"rowsAffectedByShard,omitempty" protobuf:"bytes,2,rep,name=rowsAffectedByShard"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -54,12 +54,12 @@ type VitessSchemaStatementResult struct {
 type VitessSwitchReadsRequest struct {
 	metav1.TypeMeta `json:",inline"`
 	// Name is the VitessWorkflow's name.
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// TabletTypes whose reads move: rdonly, replica. Default: both.
 	// +optional
 	// +listType=atomic
-	TabletTypes []string `json:"tabletTypes,omitempty"`
+	TabletTypes []string `json:"tabletTypes,omitempty" protobuf:"bytes,2,rep,name=tabletTypes"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -68,7 +68,7 @@ type VitessSwitchReadsRequest struct {
 // POST it to vitessworkflows/<name>/switchwrites.
 type VitessSwitchWritesRequest struct {
 	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -77,12 +77,12 @@ type VitessSwitchWritesRequest struct {
 // source: POST it to vitessworkflows/<name>/reversetraffic.
 type VitessReverseTrafficRequest struct {
 	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// TabletTypes whose traffic moves back: rdonly, replica, primary. Default: whatever has moved.
 	// +optional
 	// +listType=atomic
-	TabletTypes []string `json:"tabletTypes,omitempty"`
+	TabletTypes []string `json:"tabletTypes,omitempty" protobuf:"bytes,2,rep,name=tabletTypes"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -92,7 +92,7 @@ type VitessReverseTrafficRequest struct {
 // serving. POST it to vitessworkflows/<name>/complete.
 type VitessCompleteRequest struct {
 	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -101,7 +101,7 @@ type VitessCompleteRequest struct {
 // it to vitessworkflows/<name>/cancel.
 type VitessCancelRequest struct {
 	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -110,5 +110,5 @@ type VitessCancelRequest struct {
 // vitessworkflows/<name>/vdiff. The outcome lands in status.lastVDiff.
 type VitessVDiffRequest struct {
 	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 }

@@ -13,10 +13,10 @@ import (
 // EtcdLockserver objects it owns are derived from it.
 type VitessCluster struct {
 	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
-	Spec   VitessClusterSpec   `json:"spec,omitempty"`
-	Status VitessClusterStatus `json:"status,omitempty"`
+	Spec   VitessClusterSpec   `json:"spec,omitempty" protobuf:"bytes,2,opt,name=spec"`
+	Status VitessClusterStatus `json:"status,omitempty" protobuf:"bytes,3,opt,name=status"`
 }
 
 // VitessClusterSpec is the desired cluster. Field names follow the vitess-operator's
@@ -24,103 +24,103 @@ type VitessCluster struct {
 type VitessClusterSpec struct {
 	// Images of the Vitess components.
 	// +optional
-	Images VitessImages `json:"images,omitempty"`
+	Images VitessImages `json:"images,omitempty" protobuf:"bytes,1,opt,name=images"`
 	// ImagePullPolicies of the Vitess components.
 	// +optional
-	ImagePullPolicies VitessImagePullPolicies `json:"imagePullPolicies,omitempty"`
+	ImagePullPolicies VitessImagePullPolicies `json:"imagePullPolicies,omitempty" protobuf:"bytes,2,opt,name=imagePullPolicies"`
 	// ImagePullSecrets for every Vitess image.
 	// +optional
 	// +listType=atomic
-	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty" protobuf:"bytes,3,rep,name=imagePullSecrets"`
 	// Backup configures where and how Vitess backups are stored.
 	// +optional
-	Backup *ClusterBackupSpec `json:"backup,omitempty"`
+	Backup *ClusterBackupSpec `json:"backup,omitempty" protobuf:"bytes,4,opt,name=backup"`
 	// GlobalLockserver is the global topology store. Default: deploy an etcd cluster.
 	// +optional
-	GlobalLockserver LockserverSpec `json:"globalLockserver,omitempty"`
+	GlobalLockserver LockserverSpec `json:"globalLockserver,omitempty" protobuf:"bytes,5,opt,name=globalLockserver"`
 	// VitessDashboard deploys vtctld.
 	// +optional
-	VitessDashboard *VitessDashboardSpec `json:"vitessDashboard,omitempty"`
+	VitessDashboard *VitessDashboardSpec `json:"vitessDashboard,omitempty" protobuf:"bytes,6,opt,name=vitessDashboard"`
 	// Cells are the failure domains keyspaces deploy to; each runs its own vtgate.
 	// +listType=map
 	// +listMapKey=name
 	// +patchMergeKey=name
 	// +patchStrategy=merge
-	Cells []VitessCellTemplate `json:"cells" patchStrategy:"merge" patchMergeKey:"name"`
+	Cells []VitessCellTemplate `json:"cells" patchStrategy:"merge" patchMergeKey:"name" protobuf:"bytes,7,rep,name=cells"`
 	// Keyspaces are the logical databases.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
 	// +patchMergeKey=name
 	// +patchStrategy=merge
-	Keyspaces []VitessKeyspaceTemplate `json:"keyspaces,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
+	Keyspaces []VitessKeyspaceTemplate `json:"keyspaces,omitempty" patchStrategy:"merge" patchMergeKey:"name" protobuf:"bytes,8,rep,name=keyspaces"`
 	// ExtraVitessFlags are passed to vtctld, vtgate and vttablet alike.
 	// +optional
-	ExtraVitessFlags map[string]string `json:"extraVitessFlags,omitempty"`
+	ExtraVitessFlags map[string]string `json:"extraVitessFlags,omitempty" protobuf:"bytes,9,rep,name=extraVitessFlags"`
 	// UpdateStrategy says when changes that restart Pods are rolled out.
 	// +optional
-	UpdateStrategy *VitessClusterUpdateStrategy `json:"updateStrategy,omitempty"`
+	UpdateStrategy *VitessClusterUpdateStrategy `json:"updateStrategy,omitempty" protobuf:"bytes,10,opt,name=updateStrategy"`
 }
 
 // VitessImages are the container images (with tags) of the Vitess components.
 type VitessImages struct {
 	// +optional
-	Vtctld string `json:"vtctld,omitempty"`
+	Vtctld string `json:"vtctld,omitempty" protobuf:"bytes,1,opt,name=vtctld"`
 	// +optional
-	Vtgate string `json:"vtgate,omitempty"`
+	Vtgate string `json:"vtgate,omitempty" protobuf:"bytes,2,opt,name=vtgate"`
 	// +optional
-	Vttablet string `json:"vttablet,omitempty"`
+	Vttablet string `json:"vttablet,omitempty" protobuf:"bytes,3,opt,name=vttablet"`
 	// +optional
-	Vtorc string `json:"vtorc,omitempty"`
+	Vtorc string `json:"vtorc,omitempty" protobuf:"bytes,4,opt,name=vtorc"`
 	// +optional
-	Vtbackup string `json:"vtbackup,omitempty"`
+	Vtbackup string `json:"vtbackup,omitempty" protobuf:"bytes,5,opt,name=vtbackup"`
 	// Mysqld is the mysqld image, keyed by the Vitess MySQL flavor it is compatible with.
 	// +optional
-	Mysqld *MysqldImage `json:"mysqld,omitempty"`
+	Mysqld *MysqldImage `json:"mysqld,omitempty" protobuf:"bytes,6,opt,name=mysqld"`
 	// +optional
-	MysqldExporter string `json:"mysqldExporter,omitempty"`
+	MysqldExporter string `json:"mysqldExporter,omitempty" protobuf:"bytes,7,opt,name=mysqldExporter"`
 }
 
 // MysqldImage is a mysqld image and the MySQL flavor it speaks. Set exactly one field.
 type MysqldImage struct {
 	// +optional
-	Mysql56Compatible string `json:"mysql56Compatible,omitempty"`
+	Mysql56Compatible string `json:"mysql56Compatible,omitempty" protobuf:"bytes,1,opt,name=mysql56Compatible"`
 	// +optional
-	Mysql80Compatible string `json:"mysql80Compatible,omitempty"`
+	Mysql80Compatible string `json:"mysql80Compatible,omitempty" protobuf:"bytes,2,opt,name=mysql80Compatible"`
 	// +optional
-	Mysql84Compatible string `json:"mysql84Compatible,omitempty"`
+	Mysql84Compatible string `json:"mysql84Compatible,omitempty" protobuf:"bytes,3,opt,name=mysql84Compatible"`
 	// +optional
-	MariadbCompatible string `json:"mariadbCompatible,omitempty"`
+	MariadbCompatible string `json:"mariadbCompatible,omitempty" protobuf:"bytes,4,opt,name=mariadbCompatible"`
 	// +optional
-	Mariadb103Compatible string `json:"mariadb103Compatible,omitempty"`
+	Mariadb103Compatible string `json:"mariadb103Compatible,omitempty" protobuf:"bytes,5,opt,name=mariadb103Compatible"`
 }
 
 // VitessImagePullPolicies are the pull policies of the Vitess component images.
 type VitessImagePullPolicies struct {
 	// +optional
-	Vtctld corev1.PullPolicy `json:"vtctld,omitempty"`
+	Vtctld corev1.PullPolicy `json:"vtctld,omitempty" protobuf:"bytes,1,opt,name=vtctld,casttype=k8s.io/api/core/v1.PullPolicy"`
 	// +optional
-	Vtgate corev1.PullPolicy `json:"vtgate,omitempty"`
+	Vtgate corev1.PullPolicy `json:"vtgate,omitempty" protobuf:"bytes,2,opt,name=vtgate,casttype=k8s.io/api/core/v1.PullPolicy"`
 	// +optional
-	Vttablet corev1.PullPolicy `json:"vttablet,omitempty"`
+	Vttablet corev1.PullPolicy `json:"vttablet,omitempty" protobuf:"bytes,3,opt,name=vttablet,casttype=k8s.io/api/core/v1.PullPolicy"`
 	// +optional
-	Vtorc corev1.PullPolicy `json:"vtorc,omitempty"`
+	Vtorc corev1.PullPolicy `json:"vtorc,omitempty" protobuf:"bytes,4,opt,name=vtorc,casttype=k8s.io/api/core/v1.PullPolicy"`
 	// +optional
-	Vtbackup corev1.PullPolicy `json:"vtbackup,omitempty"`
+	Vtbackup corev1.PullPolicy `json:"vtbackup,omitempty" protobuf:"bytes,5,opt,name=vtbackup,casttype=k8s.io/api/core/v1.PullPolicy"`
 	// +optional
-	Mysqld corev1.PullPolicy `json:"mysqld,omitempty"`
+	Mysqld corev1.PullPolicy `json:"mysqld,omitempty" protobuf:"bytes,6,opt,name=mysqld,casttype=k8s.io/api/core/v1.PullPolicy"`
 	// +optional
-	MysqldExporter corev1.PullPolicy `json:"mysqldExporter,omitempty"`
+	MysqldExporter corev1.PullPolicy `json:"mysqldExporter,omitempty" protobuf:"bytes,7,opt,name=mysqldExporter,casttype=k8s.io/api/core/v1.PullPolicy"`
 }
 
 // ClusterBackupSpec configures Vitess backups.
 type ClusterBackupSpec struct {
 	// Locations where backups are stored; at least one.
 	// +listType=atomic
-	Locations []VitessBackupLocation `json:"locations"`
+	Locations []VitessBackupLocation `json:"locations" protobuf:"bytes,1,rep,name=locations"`
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin.
 	// +optional
-	Engine VitessBackupEngine `json:"engine,omitempty"`
+	Engine VitessBackupEngine `json:"engine,omitempty" protobuf:"bytes,2,opt,name=engine,casttype=VitessBackupEngine"`
 }
 
 // VitessBackupEngine is a Vitess backup implementation.
@@ -135,64 +135,64 @@ const (
 type VitessBackupLocation struct {
 	// Name identifies the location; tablet pools select it by backupLocationName. Empty is the default location.
 	// +optional
-	Name string `json:"name,omitempty"`
+	Name string `json:"name,omitempty" protobuf:"bytes,1,opt,name=name"`
 	// GCS stores backups in a Google Cloud Storage bucket.
 	// +optional
-	GCS *GCSBackupLocation `json:"gcs,omitempty"`
+	GCS *GCSBackupLocation `json:"gcs,omitempty" protobuf:"bytes,2,opt,name=gcs"`
 	// S3 stores backups in an S3-compatible bucket.
 	// +optional
-	S3 *S3BackupLocation `json:"s3,omitempty"`
+	S3 *S3BackupLocation `json:"s3,omitempty" protobuf:"bytes,3,opt,name=s3"`
 	// Volume stores backups in a volume mounted into the tablet Pods.
 	// +optional
-	Volume *corev1.VolumeSource `json:"volume,omitempty"`
+	Volume *corev1.VolumeSource `json:"volume,omitempty" protobuf:"bytes,4,opt,name=volume"`
 	// Annotations are added to Pods that use this location.
 	// +optional
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty" protobuf:"bytes,5,rep,name=annotations"`
 }
 
 // GCSBackupLocation is a Google Cloud Storage bucket.
 type GCSBackupLocation struct {
-	Bucket string `json:"bucket"`
+	Bucket string `json:"bucket" protobuf:"bytes,1,opt,name=bucket"`
 	// +optional
-	KeyPrefix string `json:"keyPrefix,omitempty"`
+	KeyPrefix string `json:"keyPrefix,omitempty" protobuf:"bytes,2,opt,name=keyPrefix"`
 	// +optional
-	AuthSecret *SecretSource `json:"authSecret,omitempty"`
+	AuthSecret *SecretSource `json:"authSecret,omitempty" protobuf:"bytes,3,opt,name=authSecret"`
 }
 
 // S3BackupLocation is an S3-compatible bucket.
 type S3BackupLocation struct {
-	Region string `json:"region"`
-	Bucket string `json:"bucket"`
+	Region string `json:"region" protobuf:"bytes,1,opt,name=region"`
+	Bucket string `json:"bucket" protobuf:"bytes,2,opt,name=bucket"`
 	// +optional
-	Endpoint string `json:"endpoint,omitempty"`
+	Endpoint string `json:"endpoint,omitempty" protobuf:"bytes,3,opt,name=endpoint"`
 	// +optional
-	KeyPrefix string `json:"keyPrefix,omitempty"`
+	KeyPrefix string `json:"keyPrefix,omitempty" protobuf:"bytes,4,opt,name=keyPrefix"`
 	// +optional
-	ForcePathStyle bool `json:"forcePathStyle,omitempty"`
+	ForcePathStyle bool `json:"forcePathStyle,omitempty" protobuf:"varint,5,opt,name=forcePathStyle"`
 	// +optional
-	AuthSecret *SecretSource `json:"authSecret,omitempty"`
+	AuthSecret *SecretSource `json:"authSecret,omitempty" protobuf:"bytes,6,opt,name=authSecret"`
 }
 
 // VitessDashboardSpec deploys vtctld.
 type VitessDashboardSpec struct {
-	ComponentSpec `json:",inline"`
+	ComponentSpec `json:",inline" protobuf:"bytes,1,opt,name=componentSpec"`
 	// Cells in which to deploy vtctld. Default: all cells.
 	// +optional
 	// +listType=atomic
-	Cells []string `json:"cells,omitempty"`
+	Cells []string `json:"cells,omitempty" protobuf:"bytes,2,rep,name=cells"`
 	// Replicas is the number of vtctld Pods per cell. Default: 1.
 	// +optional
-	Replicas *int32 `json:"replicas,omitempty"`
+	Replicas *int32 `json:"replicas,omitempty" protobuf:"varint,3,opt,name=replicas"`
 }
 
 // VitessClusterUpdateStrategy says how Pod-restarting changes are rolled out.
 type VitessClusterUpdateStrategy struct {
 	// Type is Immediate (roll out at once) or External (wait until released). Default: Immediate.
 	// +optional
-	Type *VitessClusterUpdateStrategyType `json:"type,omitempty"`
+	Type *VitessClusterUpdateStrategyType `json:"type,omitempty" protobuf:"bytes,1,opt,name=type,casttype=VitessClusterUpdateStrategyType"`
 	// External tunes the External strategy.
 	// +optional
-	External *ExternalVitessClusterUpdateStrategyOptions `json:"external,omitempty"`
+	External *ExternalVitessClusterUpdateStrategyOptions `json:"external,omitempty" protobuf:"bytes,2,opt,name=external"`
 }
 
 // VitessClusterUpdateStrategyType is a rollout strategy.
@@ -208,45 +208,45 @@ type ExternalVitessClusterUpdateStrategyOptions struct {
 	// AllowResourceChanges lists resources whose requests and limits apply immediately anyway.
 	// +optional
 	// +listType=atomic
-	AllowResourceChanges []corev1.ResourceName `json:"allowResourceChanges,omitempty"`
+	AllowResourceChanges []corev1.ResourceName `json:"allowResourceChanges,omitempty" protobuf:"bytes,1,rep,name=allowResourceChanges,casttype=k8s.io/api/core/v1.ResourceName"`
 }
 
 // VitessClusterStatus is the observed state of a cluster.
 type VitessClusterStatus struct {
 	// ObservedGeneration is the generation this status describes.
 	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,1,opt,name=observedGeneration"`
 	// Conditions: Ready, Progressing, Degraded.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	Conditions []metav1.Condition `json:"conditions,omitempty" protobuf:"bytes,2,rep,name=conditions"`
 	// GatewayServiceName is the cluster-wide vtgate Service.
 	// +optional
-	GatewayServiceName string `json:"gatewayServiceName,omitempty"`
+	GatewayServiceName string `json:"gatewayServiceName,omitempty" protobuf:"bytes,3,opt,name=gatewayServiceName"`
 	// GatewayEndpoint is host:port applications connect to with a MySQL client.
 	// +optional
-	GatewayEndpoint string `json:"gatewayEndpoint,omitempty"`
+	GatewayEndpoint string `json:"gatewayEndpoint,omitempty" protobuf:"bytes,4,opt,name=gatewayEndpoint"`
 	// VitessDashboardServiceName is the vtctld Service.
 	// +optional
-	VitessDashboardServiceName string `json:"vitessDashboardServiceName,omitempty"`
+	VitessDashboardServiceName string `json:"vitessDashboardServiceName,omitempty" protobuf:"bytes,5,opt,name=vitessDashboardServiceName"`
 	// Cells counts the cells whose vtgate serves, of those declared.
 	// +optional
-	Cells ReadyCount `json:"cells,omitempty"`
+	Cells ReadyCount `json:"cells,omitempty" protobuf:"bytes,6,opt,name=cells"`
 	// Keyspaces counts the keyspaces whose shards all serve, of those declared.
 	// +optional
-	Keyspaces ReadyCount `json:"keyspaces,omitempty"`
+	Keyspaces ReadyCount `json:"keyspaces,omitempty" protobuf:"bytes,7,opt,name=keyspaces"`
 	// Tablets counts tablets across the cluster: desired and ready.
 	// +optional
-	Tablets ReadyCount `json:"tablets,omitempty"`
+	Tablets ReadyCount `json:"tablets,omitempty" protobuf:"bytes,8,opt,name=tablets"`
 }
 
 // ReadyCount is how many of a desired number of things are ready.
 type ReadyCount struct {
 	// +optional
-	Desired int32 `json:"desired"`
+	Desired int32 `json:"desired" protobuf:"varint,1,opt,name=desired"`
 	// +optional
-	Ready int32 `json:"ready"`
+	Ready int32 `json:"ready" protobuf:"varint,2,opt,name=ready"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -254,6 +254,6 @@ type ReadyCount struct {
 // VitessClusterList is a list of VitessClusters.
 type VitessClusterList struct {
 	metav1.TypeMeta `json:",inline"`
-	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []VitessCluster `json:"items"`
+	metav1.ListMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
+	Items           []VitessCluster `json:"items" protobuf:"bytes,2,rep,name=items"`
 }

@@ -12,20 +12,20 @@ import (
 type VitessMoveTablesRequest struct {
 	metav1.TypeMeta `json:",inline"`
 	// Name is the target VitessKeyspace's object name.
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// Workflow names the VitessWorkflow to create, and the workflow in Vitess.
-	Workflow string `json:"workflow"`
+	Workflow string `json:"workflow" protobuf:"bytes,2,opt,name=workflow"`
 	// SourceKeyspace holds the tables to move (its Vitess name).
-	SourceKeyspace string `json:"sourceKeyspace"`
+	SourceKeyspace string `json:"sourceKeyspace" protobuf:"bytes,3,opt,name=sourceKeyspace"`
 	// Tables to move; empty with allTables moves every table.
 	// +optional
 	// +listType=atomic
-	Tables []string `json:"tables,omitempty"`
+	Tables []string `json:"tables,omitempty" protobuf:"bytes,4,rep,name=tables"`
 	// AllTables moves every table of the source keyspace.
 	// +optional
-	AllTables             bool `json:"allTables,omitempty"`
-	VitessWorkflowOptions `json:",inline"`
+	AllTables             bool `json:"allTables,omitempty" protobuf:"varint,5,opt,name=allTables"`
+	VitessWorkflowOptions `json:",inline" protobuf:"bytes,6,opt,name=vitessWorkflowOptions"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -36,15 +36,15 @@ type VitessMoveTablesRequest struct {
 type VitessReshardRequest struct {
 	metav1.TypeMeta `json:",inline"`
 	// Name is the VitessKeyspace's object name.
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// Workflow names the VitessWorkflow to create, and the workflow in Vitess.
-	Workflow string `json:"workflow"`
+	Workflow string `json:"workflow" protobuf:"bytes,2,opt,name=workflow"`
 	// SourceShards are the shards being split or merged, e.g. ["-"].
 	// +listType=atomic
-	SourceShards []string `json:"sourceShards"`
+	SourceShards []string `json:"sourceShards" protobuf:"bytes,3,rep,name=sourceShards"`
 	// TargetShards are the shards they become, e.g. ["-80", "80-"].
 	// +listType=atomic
-	TargetShards          []string `json:"targetShards"`
-	VitessWorkflowOptions `json:",inline"`
+	TargetShards          []string `json:"targetShards" protobuf:"bytes,4,rep,name=targetShards"`
+	VitessWorkflowOptions `json:",inline" protobuf:"bytes,5,opt,name=vitessWorkflowOptions"`
 }
