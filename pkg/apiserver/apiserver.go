@@ -95,7 +95,6 @@ func (c CompletedConfig) New() (*VitessServer, error) {
 		return nil, err
 	}
 	group := genericapiserver.NewDefaultAPIGroupInfo(vitess.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	group.NegotiatedSerializer = NegotiatedSerializer
 	group.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, fmt.Errorf("installing %s: %w", vitess.GroupName, err)

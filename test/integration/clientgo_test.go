@@ -3,12 +3,15 @@ package integration
 import (
 	"context"
 	"mime"
+	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
@@ -19,11 +22,18 @@ import (
 )
 
 // TestClientGo is what a client-go program does: the typed clientset, server-side apply through
-// the generated apply configurations, an informer and its lister.
+// the generated apply configurations, an informer and its lister. The clientset prefers protobuf,
+// and every answer must be protobuf.
 func TestClientGo(t *testing.T) {
 	ctx := testContext(t)
 	ns := newNamespace(t, "clientgo")
-	client := vitessClient(t, controlPlane.AdminConfig())
+	config := controlPlane.AdminConfig()
+	answers := &mediaTypes{seen: map[string]int{}}
+	config.Wrap(func(next http.RoundTripper) http.RoundTripper {
+		answers.next = next
+		return answers
+	})
+	client := vitessClient(t, config)
 
 	factory := externalversions.NewSharedInformerFactoryWithOptions(client, 0, externalversions.WithNamespace(ns))
 	informer := factory.Vitess().V1alpha1().VitessWorkflows()
@@ -115,28 +125,72 @@ func TestClientGo(t *testing.T) {
 		events := seen["reshard-customer"]
 		return len(events) >= 3 && events[0] == "add" && events[len(events)-1] == "delete", nil
 	})
+
+	answers.mu.Lock()
+	defer answers.mu.Unlock()
+	if len(answers.seen) != 1 || answers.seen[runtime.ContentTypeProtobuf] == 0 {
+		t.Errorf("media types of the group's answers: %v, want only %s", answers.seen, runtime.ContentTypeProtobuf)
+	}
 }
 
-// TestProtobufIsNotAdvertised: a client that prefers protobuf gets JSON, because the types have
-// no protobuf marshalling.
-func TestProtobufIsNotAdvertised(t *testing.T) {
+// mediaTypes counts the media types of the answers from the group's paths.
+type mediaTypes struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (m *mediaTypes) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := m.next.RoundTrip(req)
+	if err == nil && strings.HasPrefix(req.URL.Path, "/apis/"+v1alpha1.SchemeGroupVersion.Group+"/") {
+		mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		m.mu.Lock()
+		m.seen[mediaType]++
+		m.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestProtobufAndJSON: a client that asks for protobuf gets it, one that asks for JSON gets JSON,
+// and both read the same object.
+func TestProtobufAndJSON(t *testing.T) {
+	ctx := testContext(t)
 	ns := newNamespace(t, "protobuf")
-	config := controlPlane.AdminConfig()
-	config.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	config.GroupVersion = &v1alpha1.SchemeGroupVersion
-	config.APIPath = "/apis"
-	config.NegotiatedSerializer = clientscheme.Codecs.WithoutConversion()
-	restClient, err := rest.RESTClientFor(config)
+	created, err := vitessClient(t, controlPlane.AdminConfig()).VitessV1alpha1().VitessWorkflows(ns).Create(ctx, &v1alpha1.VitessWorkflow{
+		ObjectMeta: metav1.ObjectMeta{Name: "move-customer", Labels: map[string]string{"team": "payments"}},
+		Spec: v1alpha1.VitessWorkflowSpec{
+			Type: v1alpha1.WorkflowTypeMoveTables, Cluster: "demo",
+			SourceKeyspace: "commerce", TargetKeyspace: "customer", Tables: []string{"customer", "corder"},
+		},
+	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	result := restClient.Get().Namespace(ns).Resource("vitessclusters").Do(testContext(t))
-	if err := result.Error(); err != nil {
-		t.Fatal(err)
-	}
-	var contentType string
-	result.ContentType(&contentType)
-	if mediaType, _, _ := mime.ParseMediaType(contentType); mediaType != "application/json" {
-		t.Errorf("content type %q, want application/json", contentType)
+	for _, want := range []string{runtime.ContentTypeProtobuf, runtime.ContentTypeJSON} {
+		config := controlPlane.AdminConfig()
+		config.AcceptContentTypes = want
+		config.GroupVersion = &v1alpha1.SchemeGroupVersion
+		config.APIPath = "/apis"
+		config.NegotiatedSerializer = clientscheme.Codecs.WithoutConversion()
+		restClient, err := rest.RESTClientFor(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		result := restClient.Get().Namespace(ns).Resource("vitessworkflows").Do(ctx)
+		if err := result.Error(); err != nil {
+			t.Fatal(err)
+		}
+		var contentType string
+		result.ContentType(&contentType)
+		if mediaType, _, _ := mime.ParseMediaType(contentType); mediaType != want {
+			t.Errorf("asked for %s, got %q", want, contentType)
+		}
+		var list v1alpha1.VitessWorkflowList
+		if err := result.Into(&list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 1 || !reflect.DeepEqual(list.Items[0].Spec, created.Spec) || list.Items[0].Labels["team"] != "payments" {
+			t.Errorf("%s: read %+v, want the created workflow %+v", want, list.Items, created)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -91,7 +92,8 @@ type Options struct {
 // admission and priority-and-fairness as every aggregated server has them.
 func NewOptions(out, errOut io.Writer) *Options {
 	o := &Options{
-		RecommendedOptions:      genericoptions.NewRecommendedOptions(etcdPathPrefix, apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		// The storage codec follows --storage-media-type, and is made in Config.
+		RecommendedOptions:      genericoptions.NewRecommendedOptions(etcdPathPrefix, nil),
 		ServerRun:               genericoptions.NewServerRunOptions(),
 		DataDir:                 "/var/lib/vitess-apiserver",
 		Reconcile:               true,
@@ -113,8 +115,8 @@ func NewOptions(out, errOut io.Writer) *Options {
 	}
 	// The Pod's root file system is read-only; /tmp is an emptyDir.
 	o.RecommendedOptions.SecureServing.ServerCert.CertDirectory = filepath.Join(os.TempDir(), "vitess-apiserver", "certificates")
-	// The types have no protobuf marshalling: store JSON.
-	o.RecommendedOptions.Etcd.DefaultStorageMediaType = "application/json"
+	// Protobuf, as kube-apiserver stores its own kinds: smaller and quicker to decode than JSON.
+	o.RecommendedOptions.Etcd.DefaultStorageMediaType = runtime.ContentTypeProtobuf
 	// Embedded etcd is the default, so --etcd-servers is optional.
 	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = nil
 	return o
@@ -254,6 +256,19 @@ func (o *Options) validateCerts() []error {
 	return errs
 }
 
+// storageCodec writes the v1alpha1 form of objects to etcd in mediaType, and reads every media
+// type the group serves, so that what an earlier version stored (JSON) is still read after the
+// media type changes.
+func storageCodec(mediaType string) (runtime.Codec, error) {
+	codec, _, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
+		StorageMediaType:  mediaType,
+		StorageSerializer: apiserver.Codecs,
+		StorageVersion:    v1alpha1.SchemeGroupVersion,
+		MemoryVersion:     vitess.SchemeGroupVersion,
+	})
+	return codec, err
+}
+
 func (o *Options) usesEmbeddedEtcd() bool {
 	return len(o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList) == 0
 }
@@ -278,8 +293,14 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error)
 		stop = etcd.Stop
 	}
 
+	codec, err := storageCodec(o.RecommendedOptions.Etcd.DefaultStorageMediaType)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	o.RecommendedOptions.Etcd.StorageConfig.Codec = codec
+
 	config := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
-	config.Serializer = apiserver.NegotiatedSerializer
 	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
 	config.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
 	config.OpenAPIConfig.Info.Title = "vitess-apiserver"
@@ -459,8 +480,6 @@ func (o *Options) addReconciler(config *genericapiserver.RecommendedConfig, reco
 	identity := hostname + "_" + string(uuid.NewUUID())
 	return config.AddPostStartHook("start-vitess-reconciler", func(hook genericapiserver.PostStartHookContext) error {
 		loopback := rest.CopyConfig(hook.LoopbackClientConfig)
-		// The group's types have no protobuf form.
-		loopback.ContentType, loopback.AcceptContentTypes = runtime.ContentTypeJSON, runtime.ContentTypeJSON
 		loopback.QPS, loopback.Burst = o.ReconcileQPS, o.ReconcileBurst
 		client, err := versioned.NewForConfig(loopback)
 		if err != nil {

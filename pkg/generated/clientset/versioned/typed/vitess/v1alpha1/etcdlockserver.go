@@ -69,6 +69,7 @@ func newEtcdLockservers(c *VitessV1alpha1Client, namespace string) *etcdLockserv
 			namespace,
 			func() *vitessv1alpha1.EtcdLockserver { return &vitessv1alpha1.EtcdLockserver{} },
 			func() *vitessv1alpha1.EtcdLockserverList { return &vitessv1alpha1.EtcdLockserverList{} },
+			gentype.PrefersProtobuf[*vitessv1alpha1.EtcdLockserver](),
 		),
 	}
 }

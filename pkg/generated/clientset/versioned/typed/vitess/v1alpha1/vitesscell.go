@@ -69,6 +69,7 @@ func newVitessCells(c *VitessV1alpha1Client, namespace string) *vitessCells {
 			namespace,
 			func() *vitessv1alpha1.VitessCell { return &vitessv1alpha1.VitessCell{} },
 			func() *vitessv1alpha1.VitessCellList { return &vitessv1alpha1.VitessCellList{} },
+			gentype.PrefersProtobuf[*vitessv1alpha1.VitessCell](),
 		),
 	}
 }

@@ -69,6 +69,7 @@ func newVitessClusters(c *VitessV1alpha1Client, namespace string) *vitessCluster
 			namespace,
 			func() *vitessv1alpha1.VitessCluster { return &vitessv1alpha1.VitessCluster{} },
 			func() *vitessv1alpha1.VitessClusterList { return &vitessv1alpha1.VitessClusterList{} },
+			gentype.PrefersProtobuf[*vitessv1alpha1.VitessCluster](),
 		),
 	}
 }

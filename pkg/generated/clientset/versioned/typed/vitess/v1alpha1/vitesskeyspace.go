@@ -75,6 +75,7 @@ func newVitessKeyspaces(c *VitessV1alpha1Client, namespace string) *vitessKeyspa
 			namespace,
 			func() *vitessv1alpha1.VitessKeyspace { return &vitessv1alpha1.VitessKeyspace{} },
 			func() *vitessv1alpha1.VitessKeyspaceList { return &vitessv1alpha1.VitessKeyspaceList{} },
+			gentype.PrefersProtobuf[*vitessv1alpha1.VitessKeyspace](),
 		),
 	}
 }
@@ -83,6 +84,7 @@ func newVitessKeyspaces(c *VitessV1alpha1Client, namespace string) *vitessKeyspa
 func (c *vitessKeyspaces) MoveTables(ctx context.Context, vitessKeyspaceName string, vitessMoveTablesRequest *vitessv1alpha1.VitessMoveTablesRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitesskeyspaces").
 		Name(vitessKeyspaceName).
@@ -98,6 +100,7 @@ func (c *vitessKeyspaces) MoveTables(ctx context.Context, vitessKeyspaceName str
 func (c *vitessKeyspaces) Reshard(ctx context.Context, vitessKeyspaceName string, vitessReshardRequest *vitessv1alpha1.VitessReshardRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitesskeyspaces").
 		Name(vitessKeyspaceName).
@@ -113,6 +116,7 @@ func (c *vitessKeyspaces) Reshard(ctx context.Context, vitessKeyspaceName string
 func (c *vitessKeyspaces) GetVSchema(ctx context.Context, vitessKeyspaceName string, options v1.GetOptions) (result *vitessv1alpha1.VitessKeyspaceVSchema, err error) {
 	result = &vitessv1alpha1.VitessKeyspaceVSchema{}
 	err = c.GetClient().Get().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitesskeyspaces").
 		Name(vitessKeyspaceName).
@@ -127,6 +131,7 @@ func (c *vitessKeyspaces) GetVSchema(ctx context.Context, vitessKeyspaceName str
 func (c *vitessKeyspaces) UpdateVSchema(ctx context.Context, vitessKeyspaceName string, vitessKeyspaceVSchema *vitessv1alpha1.VitessKeyspaceVSchema, opts v1.UpdateOptions) (result *vitessv1alpha1.VitessKeyspaceVSchema, err error) {
 	result = &vitessv1alpha1.VitessKeyspaceVSchema{}
 	err = c.GetClient().Put().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitesskeyspaces").
 		Name(vitessKeyspaceName).
@@ -142,6 +147,7 @@ func (c *vitessKeyspaces) UpdateVSchema(ctx context.Context, vitessKeyspaceName 
 func (c *vitessKeyspaces) ApplySchema(ctx context.Context, vitessKeyspaceName string, vitessSchemaRequest *vitessv1alpha1.VitessSchemaRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessSchemaRequest, err error) {
 	result = &vitessv1alpha1.VitessSchemaRequest{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitesskeyspaces").
 		Name(vitessKeyspaceName).

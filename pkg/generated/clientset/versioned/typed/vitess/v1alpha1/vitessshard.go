@@ -69,6 +69,7 @@ func newVitessShards(c *VitessV1alpha1Client, namespace string) *vitessShards {
 			namespace,
 			func() *vitessv1alpha1.VitessShard { return &vitessv1alpha1.VitessShard{} },
 			func() *vitessv1alpha1.VitessShardList { return &vitessv1alpha1.VitessShardList{} },
+			gentype.PrefersProtobuf[*vitessv1alpha1.VitessShard](),
 		),
 	}
 }

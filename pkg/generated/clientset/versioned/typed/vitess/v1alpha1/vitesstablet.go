@@ -57,6 +57,7 @@ func newVitessTablets(c *VitessV1alpha1Client, namespace string) *vitessTablets 
 			namespace,
 			func() *vitessv1alpha1.VitessTablet { return &vitessv1alpha1.VitessTablet{} },
 			func() *vitessv1alpha1.VitessTabletList { return &vitessv1alpha1.VitessTabletList{} },
+			gentype.PrefersProtobuf[*vitessv1alpha1.VitessTablet](),
 		),
 	}
 }

@@ -76,6 +76,7 @@ func newVitessWorkflows(c *VitessV1alpha1Client, namespace string) *vitessWorkfl
 			namespace,
 			func() *vitessv1alpha1.VitessWorkflow { return &vitessv1alpha1.VitessWorkflow{} },
 			func() *vitessv1alpha1.VitessWorkflowList { return &vitessv1alpha1.VitessWorkflowList{} },
+			gentype.PrefersProtobuf[*vitessv1alpha1.VitessWorkflow](),
 		),
 	}
 }
@@ -84,6 +85,7 @@ func newVitessWorkflows(c *VitessV1alpha1Client, namespace string) *vitessWorkfl
 func (c *vitessWorkflows) SwitchReads(ctx context.Context, vitessWorkflowName string, vitessSwitchReadsRequest *vitessv1alpha1.VitessSwitchReadsRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitessworkflows").
 		Name(vitessWorkflowName).
@@ -99,6 +101,7 @@ func (c *vitessWorkflows) SwitchReads(ctx context.Context, vitessWorkflowName st
 func (c *vitessWorkflows) SwitchWrites(ctx context.Context, vitessWorkflowName string, vitessSwitchWritesRequest *vitessv1alpha1.VitessSwitchWritesRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitessworkflows").
 		Name(vitessWorkflowName).
@@ -114,6 +117,7 @@ func (c *vitessWorkflows) SwitchWrites(ctx context.Context, vitessWorkflowName s
 func (c *vitessWorkflows) ReverseTraffic(ctx context.Context, vitessWorkflowName string, vitessReverseTrafficRequest *vitessv1alpha1.VitessReverseTrafficRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitessworkflows").
 		Name(vitessWorkflowName).
@@ -129,6 +133,7 @@ func (c *vitessWorkflows) ReverseTraffic(ctx context.Context, vitessWorkflowName
 func (c *vitessWorkflows) Complete(ctx context.Context, vitessWorkflowName string, vitessCompleteRequest *vitessv1alpha1.VitessCompleteRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitessworkflows").
 		Name(vitessWorkflowName).
@@ -144,6 +149,7 @@ func (c *vitessWorkflows) Complete(ctx context.Context, vitessWorkflowName strin
 func (c *vitessWorkflows) Cancel(ctx context.Context, vitessWorkflowName string, vitessCancelRequest *vitessv1alpha1.VitessCancelRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitessworkflows").
 		Name(vitessWorkflowName).
@@ -159,6 +165,7 @@ func (c *vitessWorkflows) Cancel(ctx context.Context, vitessWorkflowName string,
 func (c *vitessWorkflows) VDiff(ctx context.Context, vitessWorkflowName string, vitessVDiffRequest *vitessv1alpha1.VitessVDiffRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessWorkflow, err error) {
 	result = &vitessv1alpha1.VitessWorkflow{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("vitessworkflows").
 		Name(vitessWorkflowName).
