@@ -13,7 +13,7 @@ import (
 )
 
 // TestStorageCodec: objects are written as protobuf by default, and what an earlier version wrote
-// as JSON is still read.
+// as JSON is still read; --storage-media-type=application/json writes JSON.
 func TestStorageCodec(t *testing.T) {
 	options := parse(t)
 	codec, err := storageCodec(options.RecommendedOptions.Etcd.DefaultStorageMediaType)
@@ -45,5 +45,13 @@ func TestStorageCodec(t *testing.T) {
 		if !ok || got.Name != workflow.Name || got.Labels["team"] != "payments" || got.Spec.TargetKeyspace != "customer" || len(got.Spec.Tables) != 1 {
 			t.Errorf("%s: read %#v", what, read)
 		}
+	}
+
+	asJSON, err := storageCodec(parse(t, "--storage-media-type=application/json").RecommendedOptions.Etcd.DefaultStorageMediaType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, err := runtime.Encode(asJSON, workflow); err != nil || !bytes.HasPrefix(stored, []byte("{")) {
+		t.Errorf("--storage-media-type=application/json stored %q (%v), want JSON", stored, err)
 	}
 }
