@@ -36,6 +36,9 @@ var targets = map[string]target{
 	"create-throughput": {0.9, true},
 	"movetables-rows/s": {0.95, true}, "reshard-rows/s": {0.95, true},
 
+	// Ours in protobuf into typed objects, the CRD's in JSON: at least twice as fast.
+	"listlarge-typed-p50": {0.5, false},
+
 	"Convergence/clusters=100 convergence/floor": {1.5, false},
 }
 

@@ -21,15 +21,19 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
+	clientscheme "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/scheme"
 )
 
 // The CRD peer of our VitessCell lives in a group of its own, so that both are served side by
@@ -86,7 +90,9 @@ func benchmarkSizes(b *testing.B) comparisonSizes {
 // over the latency samples.
 //
 // Both sides are driven by a dynamic client each, so that the client-side cost (JSON into
-// unstructured objects) is the same and the difference is the servers'.
+// unstructured objects) is the same and the difference is the servers'. One more operation,
+// listlarge-typed, lists the large namespace as a client-go program does, into typed objects: ours
+// with the generated clientset, in protobuf; the CRD's in JSON, the only form a CRD serves.
 func BenchmarkAPIvsCRD(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
@@ -106,7 +112,13 @@ func BenchmarkAPIvsCRD(b *testing.B) {
 	if c.ours, err = newSide("ours", tenant, v1alpha1.SchemeGroupVersion.WithResource("vitesscells"), nil); err != nil {
 		b.Fatal(err)
 	}
+	if c.ours.listTyped, err = clientsetList(tenant); err != nil {
+		b.Fatal(err)
+	}
 	if c.peer, err = newSide("peer", tenant, peerResource, extraSpec); err != nil {
+		b.Fatal(err)
+	}
+	if c.peer.listTyped, err = jsonList(tenant, peerResource); err != nil {
 		b.Fatal(err)
 	}
 
@@ -145,6 +157,9 @@ type side struct {
 	resource  schema.GroupVersionResource
 	client    dynamic.Interface
 	extraSpec map[string]any // what the peer's schema requires beyond ours (the operator's allCells)
+	// listTyped lists a namespace into typed VitessCells, as a client-go program would, and
+	// returns how many it read.
+	listTyped func(ctx context.Context, namespace string) (int, error)
 
 	latencies   map[string][]time.Duration            // by operation
 	lastWritten map[string]*unstructured.Unstructured // each timed object as last written, by name
@@ -197,6 +212,49 @@ func newSide(name string, tenant *rest.Config, resource schema.GroupVersionResou
 	}
 	return &side{name: name, resource: resource, client: client, extraSpec: extraSpec,
 		latencies: map[string][]time.Duration{}, lastWritten: map[string]*unstructured.Unstructured{}}, nil
+}
+
+// clientsetList lists our VitessCells with the generated clientset, which asks for protobuf.
+func clientsetList(tenant *rest.Config) (func(context.Context, string) (int, error), error) {
+	config := rest.CopyConfig(tenant)
+	config.QPS, config.Burst = 1000, 1000
+	client, err := versioned.NewForConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, namespace string) (int, error) {
+		list, err := client.VitessV1alpha1().VitessCells(namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return 0, err
+		}
+		return len(list.Items), nil
+	}, nil
+}
+
+// jsonList lists the CRD peer's cells into the same typed VitessCells: JSON, the only form a CRD
+// serves, decoded as client-go's JSON serializer decodes it.
+func jsonList(tenant *rest.Config, resource schema.GroupVersionResource) (func(context.Context, string) (int, error), error) {
+	config := rest.CopyConfig(tenant)
+	config.QPS, config.Burst = 1000, 1000
+	config.GroupVersion = &schema.GroupVersion{Group: resource.Group, Version: resource.Version}
+	config.APIPath = "/apis"
+	config.AcceptContentTypes = runtime.ContentTypeJSON
+	config.NegotiatedSerializer = clientscheme.Codecs.WithoutConversion()
+	client, err := rest.RESTClientFor(config)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, namespace string) (int, error) {
+		data, err := client.Get().Namespace(namespace).Resource(resource.Resource).Do(ctx).Raw()
+		if err != nil {
+			return 0, err
+		}
+		var list v1alpha1.VitessCellList
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(data, &list); err != nil {
+			return 0, err
+		}
+		return len(list.Items), nil
+	}, nil
 }
 
 func (s *side) in(namespace string) dynamic.ResourceInterface {
@@ -374,7 +432,16 @@ func (c *comparison) measurePass(ctx context.Context, pass int) error {
 			return err
 		}
 	}
-	return nil
+	// The large list again, into typed objects: ours in protobuf, the CRD's in JSON.
+	return c.interleave("listlarge-typed", c.sizes.largeListSamples, func(s *side, i int) (time.Duration, error) {
+		return timed(func() error {
+			listed, err := s.listTyped(ctx, c.largeNamespace)
+			if err == nil && listed != c.sizes.largeList {
+				err = fmt.Errorf("listed %d objects, want %d", listed, c.sizes.largeList)
+			}
+			return err
+		})
+	})
 }
 
 // watchArrival is a watch event as the client received it.
