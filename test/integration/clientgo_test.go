@@ -29,10 +29,7 @@ func TestClientGo(t *testing.T) {
 	ns := newNamespace(t, "clientgo")
 	config := controlPlane.AdminConfig()
 	answers := &mediaTypes{seen: map[string]int{}}
-	config.Wrap(func(next http.RoundTripper) http.RoundTripper {
-		answers.next = next
-		return answers
-	})
+	config.Wrap(answers.counting)
 	client := vitessClient(t, config)
 
 	factory := externalversions.NewSharedInformerFactoryWithOptions(client, 0, externalversions.WithNamespace(ns))
@@ -133,20 +130,29 @@ func TestClientGo(t *testing.T) {
 	}
 }
 
-// mediaTypes counts the media types of the answers from the group's paths.
+// mediaTypes counts the media types of the answers from the group's paths, through every
+// transport counting wraps.
 type mediaTypes struct {
-	next http.RoundTripper
 	mu   sync.Mutex
 	seen map[string]int
 }
 
-func (m *mediaTypes) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := m.next.RoundTrip(req)
+func (m *mediaTypes) counting(next http.RoundTripper) http.RoundTripper {
+	return countingTransport{next: next, counts: m}
+}
+
+type countingTransport struct {
+	next   http.RoundTripper
+	counts *mediaTypes
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
 	if err == nil && strings.HasPrefix(req.URL.Path, "/apis/"+v1alpha1.SchemeGroupVersion.Group+"/") {
 		mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-		m.mu.Lock()
-		m.seen[mediaType]++
-		m.mu.Unlock()
+		t.counts.mu.Lock()
+		t.counts.seen[mediaType]++
+		t.counts.mu.Unlock()
 	}
 	return resp, err
 }
