@@ -323,9 +323,8 @@ func switchWritesKillingLeader(ctx context.Context, t *testing.T, api typed.Vite
 	if n := strings.Count(readFile(t, vtctld.LogPath()), switchingWrites); n != 1 {
 		t.Errorf("vtctld switched writes %d times, want once (log %s)", n, vtctld.LogPath())
 	}
-	notes := eventNotes(ctx, t, ns, workflow, "SwitchWritesDone", "SwitchWritesFailed")
-	if len(notes) != 1 || !strings.Contains(notes[0], "carried out (its answer was lost when the loop's leader changed)") {
-		t.Errorf("SwitchWrites Events: %q; want one, recorded from Vitess' state by the new leader", notes)
+	if note := onlyEvent(ctx, t, ns, workflow, "SwitchWritesDone", "SwitchWritesFailed"); !strings.Contains(note, "carried out (its answer was lost when the loop's leader changed)") {
+		t.Errorf("SwitchWrites Event %q; want one recorded from Vitess' state by the new leader", note)
 	}
 
 	if _, err := workflows.Complete(ctx, workflow, &v1alpha1.VitessCompleteRequest{ObjectMeta: metav1.ObjectMeta{Name: workflow}}, metav1.CreateOptions{}); err != nil {
@@ -439,8 +438,8 @@ func reparentKillingLeader(ctx context.Context, t *testing.T, api typed.VitessV1
 	if notes := eventNotes(ctx, t, ns, shardName, "PlannedReparent"); len(notes) != 0 {
 		t.Errorf("PlannedReparent Events %q; want none: the leader that asked was killed before the answer", notes)
 	}
-	if notes := eventNotes(ctx, t, ns, shardName, "ReplacingTablet"); len(notes) != 1 || !strings.Contains(notes[0], oldPrimary) {
-		t.Errorf("ReplacingTablet Events %q; want one, of %s", notes, oldPrimary)
+	if note := onlyEvent(ctx, t, ns, shardName, "ReplacingTablet"); !strings.Contains(note, oldPrimary) {
+		t.Errorf("ReplacingTablet Event %q; want one, of %s", note, oldPrimary)
 	}
 }
 
@@ -467,6 +466,21 @@ func eventNotes(ctx context.Context, t *testing.T, ns, object string, reasons ..
 		}
 	}
 	return notes
+}
+
+// onlyEvent waits for the one Event about object with one of reasons and returns its note. The
+// loop's recorder writes Events in the background, so the effect an Event reports can be seen
+// before the Event is; a second Event fails the test at once.
+func onlyEvent(ctx context.Context, t *testing.T, ns, object string, reasons ...string) string {
+	t.Helper()
+	var notes []string
+	eventually(t, fmt.Sprintf("one %v Event about %s", reasons, object), func() (bool, error) {
+		if notes = eventNotes(ctx, t, ns, object, reasons...); len(notes) > 1 {
+			t.Fatalf("%v Events about %s: %q; want one", reasons, object, notes)
+		}
+		return len(notes) == 1, nil
+	})
+	return notes[0]
 }
 
 func waitWorkflow(t *testing.T, workflows typed.VitessWorkflowInterface, name, what string, done func(*v1alpha1.VitessWorkflow) bool) *v1alpha1.VitessWorkflow {

@@ -127,17 +127,5 @@ func TestTabletRollout(t *testing.T) {
 	if pod, err := core.CoreV1().Pods(ns).Get(ctx, pods[0], metav1.GetOptions{}); err != nil || pod.Spec.Containers[0].Image == "vitess/lite:v24.0.1" {
 		t.Errorf("the tablet that was not released was replaced: %v", err)
 	}
-	events, err := core.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replaced := 0
-	for _, event := range events.Items {
-		if event.Reason == "ReplacingTablet" && event.Regarding.Name == shardName && event.Type == corev1.EventTypeNormal {
-			replaced++
-		}
-	}
-	if replaced != 1 {
-		t.Errorf("%d ReplacingTablet Events on the shard, want 1", replaced)
-	}
+	onlyEvent(ctx, t, ns, shardName, "ReplacingTablet")
 }
