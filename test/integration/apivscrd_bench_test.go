@@ -86,9 +86,8 @@ func benchmarkSizes(b *testing.B) comparisonSizes {
 // operations: create, get, get-unproxied (the same gets with ours straight at our server, without
 // the aggregator's hop), update, list of 100 objects, list of the large namespace (listlarge, of
 // objects-listlarge objects), and watch, the time from before an update to its event reaching the
-// watching client. The
-// throughput of 8 concurrent writers is ours-create-objects/s and peer-create-objects/s, with
-// ratio-create-throughput (ours/peer; above 1 is ours faster). One operation (ns/op) is one pass
+// watching client. The throughput of 8 concurrent writers is ours-create-objects/s and
+// peer-create-objects/s, with ratio-create-throughput (ours/peer; above 1 is ours faster). One operation (ns/op) is one pass
 // over the latency samples.
 //
 // Both sides are driven by a dynamic client each, so that the client-side cost (JSON into
@@ -227,9 +226,7 @@ func newSide(name string, tenant *rest.Config, resource schema.GroupVersionResou
 // what a proxied request costs (kube-apiserver authorized it before the hop). What is left is what
 // our server itself takes to serve the request.
 func unproxiedClient() (dynamic.Interface, error) {
-	config := controlPlane.AdminConfig()
-	config.Host = server.URL()
-	config.TLSClientConfig.CAData, config.TLSClientConfig.CAFile = server.CACert(), ""
+	config := straightToServer(controlPlane.AdminConfig())
 	config.QPS, config.Burst = 1000, 1000
 	return dynamic.NewForConfig(config)
 }

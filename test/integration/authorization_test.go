@@ -76,10 +76,7 @@ subjects:
 
 	// Straight to the server, with the same token: the server authenticates it and authorizes
 	// every request itself.
-	direct := *tenantConfig
-	direct.Host = server.URL()
-	direct.TLSClientConfig.CAData, direct.TLSClientConfig.CAFile = server.CACert(), ""
-	straight := vitessClient(t, &direct).VitessV1alpha1()
+	straight := vitessClient(t, straightToServer(tenantConfig)).VitessV1alpha1()
 	before = serverCounter(t, delegatedAuthorizations)
 	if _, err := straight.VitessCells(namespace).Create(ctx, cell("direct"), metav1.CreateOptions{}); err != nil {
 		t.Errorf("create straight to the server: %v", err)

@@ -138,6 +138,15 @@ func readFile(t *testing.T, path string) string {
 	return string(data)
 }
 
+// straightToServer is config sent straight to our server instead of through kube-apiserver's
+// aggregator.
+func straightToServer(config *rest.Config) *rest.Config {
+	straight := rest.CopyConfig(config)
+	straight.Host = server.URL()
+	straight.TLSClientConfig.CAData, straight.TLSClientConfig.CAFile = server.CACert(), ""
+	return straight
+}
+
 // eventually polls cond until it holds or the test's context ends.
 func eventually(t *testing.T, what string, cond func() (bool, error)) {
 	t.Helper()

@@ -295,10 +295,7 @@ func reconcilerWrites(t *testing.T) float64 {
 
 // serverMetrics reads the server's /metrics, as the cluster admin.
 func serverMetrics() (string, error) {
-	config := controlPlane.AdminConfig()
-	config.Host = server.URL()
-	config.TLSClientConfig.CAData, config.TLSClientConfig.CAFile = server.CACert(), ""
-	client, err := rest.HTTPClientFor(config)
+	client, err := rest.HTTPClientFor(straightToServer(controlPlane.AdminConfig()))
 	if err != nil {
 		return "", err
 	}
