@@ -15,6 +15,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
@@ -74,20 +75,22 @@ func BenchmarkExampleToFirstSQL(b *testing.B) {
 	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-first-sql")
 }
 
-// BenchmarkCopyRates copies the same table out of keyspace commerce twice per round: by a
-// MoveTables workflow made through our API (the movetables action), and by the same MoveTables
-// made with vtctldclient in the vtctld Pod, as users do without us. Both copies are watched the
-// same way (vtctld's GetWorkflows and WorkflowStatus, every 200 ms), from the request until every
-// stream has left the copy phase; each workflow is then cancelled, which drops the copy, for the
-// next round. Rounds alternate which goes first. It reports the rows per second of each and their
-// ratio (ours/vtctldclient), medians over the rounds.
+// BenchmarkCopyRates compares two copies of the same rows, each made twice per round: by a
+// workflow made through our API (an action), and by the same workflow made with vtctldclient in
+// the vtctld Pod, as users do without us. MoveTables moves table customer out of keyspace commerce
+// (into ours, or theirs); Reshard splits keyspace splitours (or splittheirs), which holds the same
+// rows, from - into -80 and 80-. Every copy is watched the same way (vtctld's GetWorkflows and
+// WorkflowStatus, every 200 ms), from the request until every stream has left the copy phase; the
+// workflow is then cancelled, which drops what it copied, for the next round. Rounds alternate
+// which side goes first. It reports the rows per second of each and their ratios
+// (ours/vtctldclient), medians over the rounds.
 //
 // VITESS_BENCH_COPY_ROWS (default 2,000) and VITESS_BENCH_COPY_ROUNDS (default 1) size it; make
 // bench sets them.
 func BenchmarkCopyRates(b *testing.B) {
 	rows, rounds := envInt(b, "VITESS_BENCH_COPY_ROWS", 2000), envInt(b, "VITESS_BENCH_COPY_ROUNDS", 1)
 	rc := sharedRealCluster(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Minute)
 	defer cancel()
 	root, err := framework.RepoRoot()
 	if err != nil {
@@ -103,32 +106,166 @@ func BenchmarkCopyRates(b *testing.B) {
 	backend := &realNodeBackend{ctx: ctx, cp: rc.cp, api: client, namespace: namespace, initDB: exampleInitDB(b, root)}
 	// One tablet a shard (durability none): the copy, not the replicas, is measured.
 	const pools = "[{cell: zone1, type: replica, replicas: 1}]"
-	keyspaces := []string{"commerce", "ours", "theirs"}
-	var specs []string
-	for _, keyspace := range keyspaces {
-		specs = append(specs, scenario.Keyspace(keyspace, pools, 1))
+	cluster := func(splitParts ...int) string {
+		return backend.Cluster(namespace,
+			scenario.Keyspace("commerce", pools, 1), scenario.Keyspace("ours", pools, 1), scenario.Keyspace("theirs", pools, 1),
+			scenario.Keyspace("splitours", pools, splitParts...), scenario.Keyspace("splittheirs", pools, splitParts...))
 	}
-	if out, errOut, err := rc.cp.KubectlInput(ctx, backend.Cluster(namespace, specs...), "apply", "-f", "-"); err != nil {
-		b.Fatalf("%v\n%s%s", err, out, errOut)
+	apply := func(manifest string) {
+		if out, errOut, err := rc.cp.KubectlInput(ctx, manifest, "apply", "-f", "-"); err != nil {
+			b.Fatalf("%v\n%s%s", err, out, errOut)
+		}
 	}
-	for _, keyspace := range keyspaces {
-		waitFor(ctx, b, keyspace+"'s primary", func(ctx context.Context) (bool, error) {
-			shard, err := api.VitessShards(namespace).Get(ctx, names.Shard("demo", keyspace, "x-x"), metav1.GetOptions{})
-			return err == nil && shard.Status.PrimaryAlias != "", err
+	waitPrimary := func(keyspace, shard string) {
+		waitFor(ctx, b, keyspace+"/"+shard+"'s primary", func(ctx context.Context) (bool, error) {
+			found, err := api.VitessShards(namespace).Get(ctx, names.Shard("demo", keyspace, shard), metav1.GetOptions{})
+			return err == nil && found.Status.PrimaryAlias != "", err
 		})
 	}
-	commerce := names.Keyspace("demo", "commerce")
-	if _, err := api.VitessKeyspaces(namespace).ApplySchema(ctx, commerce, &v1alpha1.VitessSchemaRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: commerce},
-		SQL:        "create table customer(customer_id bigint not null, email varbinary(128), note varbinary(255), primary key(customer_id))",
-	}, metav1.CreateOptions{}); err != nil {
-		b.Fatalf("schema: %v", err)
+	apply(cluster(1))
+	for _, keyspace := range []string{"commerce", "ours", "theirs", "splitours", "splittheirs"} {
+		waitPrimary(keyspace, "x-x")
 	}
 	address, err := gatewayAddress(ctx, rc.cp, api, namespace, "demo")
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := vitess.OpenVtgate(b, address, "commerce")
+	for _, keyspace := range []string{"commerce", "splitours", "splittheirs"} {
+		object := names.Keyspace("demo", keyspace)
+		if _, err := api.VitessKeyspaces(namespace).ApplySchema(ctx, object, &v1alpha1.VitessSchemaRequest{
+			ObjectMeta: metav1.ObjectMeta{Name: object},
+			SQL:        "create table customer(customer_id bigint not null, email varbinary(128), note varbinary(255), primary key(customer_id))",
+		}, metav1.CreateOptions{}); err != nil {
+			b.Fatalf("schema of %s: %v", keyspace, err)
+		}
+		if keyspace != "commerce" {
+			// Reshard splits by the keyspace's vindex.
+			if _, err := api.VitessKeyspaces(namespace).UpdateVSchema(ctx, object, &v1alpha1.VitessKeyspaceVSchema{
+				ObjectMeta: metav1.ObjectMeta{Name: object},
+				VSchema: runtime.RawExtension{Raw: []byte(`{"sharded": true, "vindexes": {"hash": {"type": "hash"}},
+					"tables": {"customer": {"column_vindexes": [{"column": "customer_id", "name": "hash"}]}}}`)},
+			}, metav1.UpdateOptions{}); err != nil {
+				b.Fatalf("vschema of %s: %v", keyspace, err)
+			}
+		}
+		writeRows(ctx, b, vitess.OpenVtgate(b, address, keyspace), rows)
+	}
+	// The target shards come after the rows, as a user adds them to split a keyspace that serves.
+	apply(cluster(1, 2))
+	for _, keyspace := range []string{"splitours", "splittheirs"} {
+		waitPrimary(keyspace, "x-80")
+		waitPrimary(keyspace, "80-x")
+	}
+
+	found, err := api.VitessClusters(namespace).Get(ctx, "demo", metav1.GetOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dashboard, err := rc.cp.Client().CoreV1().Services(namespace).Get(ctx, found.Status.VitessDashboardServiceName, metav1.GetOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	observer, err := vtctld.Dial(net.JoinHostPort(dashboard.Spec.ClusterIP, "15999"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer observer.Close()
+	vtctldclient := func(args ...string) {
+		command := append([]string{"exec", "-n", namespace, "deploy/" + names.VtctldDeploymentName("demo", "zone1"), "--",
+			"/vt/bin/vtctldclient", "--server=localhost:15999"}, args...)
+		if out, errOut, err := rc.cp.Kubectl(ctx, command...); err != nil {
+			b.Fatalf("vtctldclient %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+		}
+	}
+	// ourCopy times a workflow made by an action; deleting its VitessWorkflow cancels it in Vitess,
+	// which drops the copy.
+	ourCopy := func(keyspace, workflow string, act func(object string) (*v1alpha1.VitessWorkflow, error)) (time.Duration, func()) {
+		start := time.Now()
+		made, err := act(names.Keyspace("demo", keyspace))
+		if err != nil {
+			b.Fatalf("%s in %s: %v", workflow, keyspace, err)
+		}
+		took := waitCopied(ctx, b, observer, keyspace, workflow, start)
+		return took, func() {
+			if err := api.VitessWorkflows(namespace).Delete(ctx, made.Name, metav1.DeleteOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			waitFor(ctx, b, "the VitessWorkflow gone", func(ctx context.Context) (bool, error) {
+				_, err := api.VitessWorkflows(namespace).Get(ctx, made.Name, metav1.GetOptions{})
+				return apierrors.IsNotFound(err), err
+			})
+		}
+	}
+	// theirCopy times the same workflow made with vtctldclient; cancel drops the copy.
+	theirCopy := func(command, keyspace, workflow string, create ...string) (time.Duration, func()) {
+		start := time.Now()
+		vtctldclient(append([]string{command, "--workflow", workflow, "--target-keyspace", keyspace, "create"}, create...)...)
+		took := waitCopied(ctx, b, observer, keyspace, workflow, start)
+		return took, func() { vtctldclient(command, "--workflow", workflow, "--target-keyspace", keyspace, "cancel") }
+	}
+	type copier func(workflow string) (time.Duration, func())
+	comparisons := []struct {
+		name         string
+		ours, theirs copier
+	}{
+		{
+			name: "movetables",
+			ours: func(workflow string) (time.Duration, func()) {
+				return ourCopy("ours", workflow, func(object string) (*v1alpha1.VitessWorkflow, error) {
+					return api.VitessKeyspaces(namespace).MoveTables(ctx, object, &v1alpha1.VitessMoveTablesRequest{
+						ObjectMeta: metav1.ObjectMeta{Name: object}, Workflow: workflow, SourceKeyspace: "commerce", Tables: []string{"customer"},
+					}, metav1.CreateOptions{})
+				})
+			},
+			theirs: func(workflow string) (time.Duration, func()) {
+				return theirCopy("MoveTables", "theirs", workflow, "--source-keyspace", "commerce", "--tables", "customer")
+			},
+		},
+		{
+			name: "reshard",
+			ours: func(workflow string) (time.Duration, func()) {
+				return ourCopy("splitours", workflow, func(object string) (*v1alpha1.VitessWorkflow, error) {
+					return api.VitessKeyspaces(namespace).Reshard(ctx, object, &v1alpha1.VitessReshardRequest{
+						ObjectMeta: metav1.ObjectMeta{Name: object}, Workflow: workflow, SourceShards: []string{"-"}, TargetShards: []string{"-80", "80-"},
+					}, metav1.CreateOptions{})
+				})
+			},
+			theirs: func(workflow string) (time.Duration, func()) {
+				return theirCopy("Reshard", "splittheirs", workflow, "--source-shards=-", "--target-shards=-80,80-")
+			},
+		},
+	}
+	rates := map[string][]float64{}
+	for b.Loop() {
+		for round := range rounds {
+			for _, comparison := range comparisons {
+				sides := []struct {
+					who string
+					run copier
+				}{{"ours", comparison.ours}, {"vtctldclient", comparison.theirs}}
+				if round%2 == 1 {
+					slices.Reverse(sides)
+				}
+				for _, side := range sides {
+					took, cancelCopy := side.run(fmt.Sprintf("%s%d", comparison.name, round))
+					key := comparison.name + "-" + side.who
+					rates[key] = append(rates[key], float64(rows)/took.Seconds())
+					b.Logf("round %d: %s by %s copied %d rows in %s", round, comparison.name, side.who, rows, took.Round(time.Millisecond))
+					cancelCopy()
+				}
+			}
+		}
+	}
+	for _, comparison := range comparisons {
+		ours, theirs := median(rates[comparison.name+"-ours"]), median(rates[comparison.name+"-vtctldclient"])
+		b.ReportMetric(ours, comparison.name+"-ours-rows/s")
+		b.ReportMetric(theirs, comparison.name+"-vtctldclient-rows/s")
+		b.ReportMetric(ours/theirs, "ratio-"+comparison.name+"-rows/s")
+	}
+}
+
+// writeRows writes customers 1 to rows, a thousand to a statement.
+func writeRows(ctx context.Context, b *testing.B, db *sql.DB, rows int) {
 	const batch = 1000
 	for first := 1; first <= rows; first += batch {
 		values := make([]string, 0, batch)
@@ -142,79 +279,6 @@ func BenchmarkCopyRates(b *testing.B) {
 			return err == nil, err
 		})
 	}
-
-	cluster, err := api.VitessClusters(namespace).Get(ctx, "demo", metav1.GetOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	dashboard, err := rc.cp.Client().CoreV1().Services(namespace).Get(ctx, cluster.Status.VitessDashboardServiceName, metav1.GetOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	observer, err := vtctld.Dial(net.JoinHostPort(dashboard.Spec.ClusterIP, "15999"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer observer.Close()
-	vtctldclient := []string{"exec", "-n", namespace, "deploy/" + names.VtctldDeploymentName("demo", "zone1"), "--", "/vt/bin/vtctldclient", "--server=localhost:15999"}
-
-	copies := map[string]func(round int) (time.Duration, func()){
-		"ours": func(round int) (time.Duration, func()) {
-			ours := names.Keyspace("demo", "ours")
-			workflow := fmt.Sprintf("copy%d", round)
-			start := time.Now()
-			moved, err := api.VitessKeyspaces(namespace).MoveTables(ctx, ours, &v1alpha1.VitessMoveTablesRequest{
-				ObjectMeta: metav1.ObjectMeta{Name: ours}, Workflow: workflow, SourceKeyspace: "commerce", Tables: []string{"customer"},
-			}, metav1.CreateOptions{})
-			if err != nil {
-				b.Fatalf("movetables: %v", err)
-			}
-			took := waitCopied(ctx, b, observer, "ours", workflow, start)
-			return took, func() {
-				// Deleting the VitessWorkflow cancels it in Vitess, which drops the copy.
-				if err := api.VitessWorkflows(namespace).Delete(ctx, moved.Name, metav1.DeleteOptions{}); err != nil {
-					b.Fatal(err)
-				}
-				waitFor(ctx, b, "the VitessWorkflow gone", func(ctx context.Context) (bool, error) {
-					_, err := api.VitessWorkflows(namespace).Get(ctx, moved.Name, metav1.GetOptions{})
-					return apierrors.IsNotFound(err), err
-				})
-			}
-		},
-		"vtctldclient": func(round int) (time.Duration, func()) {
-			workflow := fmt.Sprintf("copy%d", round)
-			start := time.Now()
-			if out, errOut, err := rc.cp.Kubectl(ctx, append(vtctldclient, "MoveTables", "--workflow", workflow, "--target-keyspace", "theirs",
-				"create", "--source-keyspace", "commerce", "--tables", "customer")...); err != nil {
-				b.Fatalf("vtctldclient MoveTables create: %v\n%s%s", err, out, errOut)
-			}
-			took := waitCopied(ctx, b, observer, "theirs", workflow, start)
-			return took, func() {
-				if out, errOut, err := rc.cp.Kubectl(ctx, append(vtctldclient, "MoveTables", "--workflow", workflow, "--target-keyspace", "theirs", "cancel")...); err != nil {
-					b.Fatalf("vtctldclient MoveTables cancel: %v\n%s%s", err, out, errOut)
-				}
-			}
-		},
-	}
-	rates := map[string][]float64{}
-	for b.Loop() {
-		for round := range rounds {
-			order := []string{"ours", "vtctldclient"}
-			if round%2 == 1 {
-				slices.Reverse(order)
-			}
-			for _, who := range order {
-				took, cancelCopy := copies[who](round)
-				rates[who] = append(rates[who], float64(rows)/took.Seconds())
-				b.Logf("round %d: %s copied %d rows in %s", round, who, rows, took.Round(time.Millisecond))
-				cancelCopy()
-			}
-		}
-	}
-	ours, theirs := median(rates["ours"]), median(rates["vtctldclient"])
-	b.ReportMetric(ours, "ours-rows/s")
-	b.ReportMetric(theirs, "vtctldclient-rows/s")
-	b.ReportMetric(ours/theirs, "ratio-movetables-rows/s")
 }
 
 // waitCopied waits, polling vtctld every 200 ms, until the workflow's streams have all left the
