@@ -16,8 +16,8 @@ count=${COUNT:-3}
 out=docs/benchmarks
 mkdir -p "$out" .local
 export VITESS_BENCH_LIST_LARGE=${VITESS_BENCH_LIST_LARGE:-10000}
-export VITESS_BENCH_COPY_ROWS=${VITESS_BENCH_COPY_ROWS:-200000}
-export VITESS_BENCH_COPY_ROUNDS=${VITESS_BENCH_COPY_ROUNDS:-3}
+export VITESS_BENCH_COPY_ROWS=${VITESS_BENCH_COPY_ROWS:-1000000}
+export VITESS_BENCH_COPY_ROUNDS=${VITESS_BENCH_COPY_ROUNDS:-4}
 tiers=(./test/integration/)
 if [[ ${VITESS_BENCH_NODE:-} == 1 ]]; then
 	tiers+=(./test/node/)

@@ -186,6 +186,8 @@ type Stream struct {
 	State       string // Copying, Running, Stopped, Error, ...
 	Message     string
 	RowsCopied  int64
+	// Position is how far the stream has replicated; empty until its copy phase has started.
+	Position string
 }
 
 // WorkflowState is what Vitess reports of a workflow.
@@ -226,6 +228,7 @@ func (c *Client) Workflow(ctx context.Context, keyspace, workflow string) (*Work
 				State:       s.GetState(),
 				Message:     s.GetMessage(),
 				RowsCopied:  s.GetRowsCopied(),
+				Position:    s.GetPosition(),
 			})
 		}
 	}
