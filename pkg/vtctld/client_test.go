@@ -37,7 +37,8 @@ type fakeVtctld struct {
 	shards    map[string]*vtctldatapb.Shard
 	srv       map[string]*topodatapb.SrvKeyspace // by cell; a nil value is a cell without one
 	tablets   []*topodatapb.Tablet
-	failures  map[string][]error // method -> errors for its next calls, in order
+	workflows map[string]*vtctldatapb.Workflow // by keyspace/name
+	failures  map[string][]error               // method -> errors for its next calls, in order
 	calls     map[string]int
 	block     map[string]bool // method -> wait for the caller's deadline instead of answering
 }
@@ -181,6 +182,22 @@ func (f *fakeVtctld) GetTablets(ctx context.Context, req *vtctldatapb.GetTablets
 			}
 		}
 		return resp, nil
+	})
+}
+
+func (f *fakeVtctld) GetWorkflows(ctx context.Context, req *vtctldatapb.GetWorkflowsRequest) (*vtctldatapb.GetWorkflowsResponse, error) {
+	return answer(ctx, f, "GetWorkflows", func() (*vtctldatapb.GetWorkflowsResponse, error) {
+		resp := &vtctldatapb.GetWorkflowsResponse{}
+		if w, ok := f.workflows[req.GetKeyspace()+"/"+req.GetWorkflow()]; ok {
+			resp.Workflows = append(resp.Workflows, w)
+		}
+		return resp, nil
+	})
+}
+
+func (f *fakeVtctld) WorkflowStatus(ctx context.Context, req *vtctldatapb.WorkflowStatusRequest) (*vtctldatapb.WorkflowStatusResponse, error) {
+	return answer(ctx, f, "WorkflowStatus", func() (*vtctldatapb.WorkflowStatusResponse, error) {
+		return &vtctldatapb.WorkflowStatusResponse{TrafficState: "Reads Not Switched. Writes Not Switched"}, nil
 	})
 }
 

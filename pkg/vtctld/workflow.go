@@ -183,11 +183,11 @@ type Stream struct {
 	Shard       string // target shard
 	SourceShard string
 	Tablet      string // the target primary that runs it
-	State       string // Copying, Running, Stopped, Error, ...
-	Message     string
-	RowsCopied  int64
-	// Position is how far the stream has replicated; empty until its copy phase has started.
-	Position string
+	// State is Vitess' word (Copying, Running, Stopped, Error, ...), except that a stream which
+	// has not begun its copy is Copying: see Workflow.
+	State      string
+	Message    string
+	RowsCopied int64
 }
 
 // WorkflowState is what Vitess reports of a workflow.
@@ -220,15 +220,20 @@ func (c *Client) Workflow(ctx context.Context, keyspace, workflow string) (*Work
 	state := &WorkflowState{MaxLagSeconds: found.GetMaxVReplicationLag()}
 	for _, shard := range found.GetShardStreams() {
 		for _, s := range shard.GetStreams() {
+			streamState := s.GetState()
+			if streamState == "Running" && s.GetPosition() == "" {
+				// A new stream is Running, with no position and no copy state, until its tablet
+				// begins the copy; to anyone reading it that would look like a finished copy.
+				streamState = "Copying"
+			}
 			state.Streams = append(state.Streams, Stream{
 				ID:          s.GetId(),
 				Shard:       s.GetShard(),
 				SourceShard: s.GetBinlogSource().GetShard(),
 				Tablet:      aliasString(s.GetTablet()),
-				State:       s.GetState(),
+				State:       streamState,
 				Message:     s.GetMessage(),
 				RowsCopied:  s.GetRowsCopied(),
-				Position:    s.GetPosition(),
 			})
 		}
 	}

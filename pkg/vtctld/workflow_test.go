@@ -1,10 +1,13 @@
 package vtctld
 
 import (
+	"context"
 	"slices"
 	"testing"
 
+	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
 	querypb "vitess.io/vitess/go/vt/proto/query"
+	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 )
 
 func TestTrafficState(t *testing.T) {
@@ -53,5 +56,34 @@ func TestParseAlias(t *testing.T) {
 		if _, err := parseAlias(bad); err == nil {
 			t.Errorf("parseAlias(%q) accepted", bad)
 		}
+	}
+}
+
+// A stream that Vitess reports Running before its tablet has begun the copy (no position yet) is
+// read as Copying: taken at its word, a workflow created a moment ago would look fully copied.
+func TestWorkflowStreamNotYetCopying(t *testing.T) {
+	fake := newFakeVtctld()
+	stream := func(id int64, shard, state, position string) *vtctldatapb.Workflow_Stream {
+		return &vtctldatapb.Workflow_Stream{Id: id, Shard: shard, State: state, Position: position,
+			BinlogSource: &binlogdatapb.BinlogSource{Keyspace: "commerce", Shard: "-"}}
+	}
+	fake.workflows = map[string]*vtctldatapb.Workflow{"customer/commerce2customer": {
+		Name: "commerce2customer",
+		ShardStreams: map[string]*vtctldatapb.Workflow_ShardStream{
+			"-80/zone1-0000000300": {Streams: []*vtctldatapb.Workflow_Stream{stream(1, "-80", "Running", "")}},
+			"80-/zone1-0000000400": {Streams: []*vtctldatapb.Workflow_Stream{stream(2, "80-", "Running", "MySQL56/6a7c3b1e-0000-0000-0000-000000000000:1-42")}},
+		},
+	}}
+	client := startFake(t, fake)
+	state, err := client.Workflow(context.Background(), "customer", "commerce2customer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range state.Streams {
+		got = append(got, s.Shard+" "+s.State)
+	}
+	if want := []string{"-80 Copying", "80- Running"}; !slices.Equal(got, want) {
+		t.Errorf("streams = %q, want %q", got, want)
 	}
 }

@@ -564,10 +564,7 @@ func (w *workflowRound) observe(ctx context.Context) {
 		streams = append(streams, v1alpha1.VitessWorkflowStream{ID: s.ID, Shard: s.Shard, SourceShard: s.SourceShard,
 			Tablet: s.Tablet, State: s.State, Message: s.Message, RowsCopied: s.RowsCopied})
 	}
-	progress := "100%"
-	if state.RowsTotal > 0 {
-		progress = fmt.Sprintf("%d%%", min(100, state.RowsCopied*100/state.RowsTotal))
-	}
+	progress := copyProgress(phase, state)
 	w.change(func(s *v1alpha1.VitessWorkflowStatus) {
 		s.Phase, s.Streams, s.TrafficState = phase, streams, state.TrafficState
 		s.ReadsSwitched, s.WritesSwitched = vtctld.ReadsSwitched(state.TrafficState), vtctld.WritesSwitched(state.TrafficState)
@@ -579,6 +576,19 @@ func (w *workflowRound) observe(ctx context.Context) {
 		w.next = workflowActivePoll
 	}
 	w.observeVDiff(ctx)
+}
+
+// copyProgress is the share of rows copied. Vitess counts rows only while a copy runs, so no
+// count means the copy is over, unless a stream is yet to begin it.
+func copyProgress(phase v1alpha1.VitessWorkflowPhase, state *vtctld.WorkflowState) string {
+	switch {
+	case state.RowsTotal > 0:
+		return fmt.Sprintf("%d%%", min(100, state.RowsCopied*100/state.RowsTotal))
+	case phase == v1alpha1.WorkflowPhaseCopying:
+		return "0%"
+	default:
+		return "100%"
+	}
 }
 
 // streamsPhase sums up the streams: any error wins, then copying, then running.

@@ -121,3 +121,23 @@ func TestCreationFinished(t *testing.T) {
 		}
 	}
 }
+
+// Vitess counts rows only during a copy: no count is a finished copy, except while a stream is yet
+// to begin its copy, which must not read 100%.
+func TestCopyProgress(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		phase v1alpha1.VitessWorkflowPhase
+		state vtctld.WorkflowState
+		want  string
+	}{
+		{"copying", v1alpha1.WorkflowPhaseCopying, vtctld.WorkflowState{RowsCopied: 250, RowsTotal: 1000}, "25%"},
+		{"copy not begun", v1alpha1.WorkflowPhaseCopying, vtctld.WorkflowState{}, "0%"},
+		{"copy over", v1alpha1.WorkflowPhaseRunning, vtctld.WorkflowState{}, "100%"},
+		{"estimate short of the rows", v1alpha1.WorkflowPhaseCopying, vtctld.WorkflowState{RowsCopied: 1200, RowsTotal: 1000}, "100%"},
+	} {
+		if got := copyProgress(tc.phase, &tc.state); got != tc.want {
+			t.Errorf("%s: copyProgress = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
