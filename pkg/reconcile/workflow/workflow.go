@@ -31,10 +31,14 @@ import (
 // time per workflow, so a slow or unreachable vtctld never holds a worker.
 
 const (
-	// workflowActivePoll is how often a workflow is read while something moves: the copy, a
-	// VDiff, an action. workflowPoll otherwise.
+	// workflowActivePoll is how often a workflow is read while something moves: a VDiff, an
+	// action. workflowCopyPoll during the copy, workflowPoll otherwise.
 	workflowActivePoll = 2 * time.Second
-	workflowPoll       = 10 * time.Second
+	// workflowCopyPoll is less often: each reading of a copying workflow queries every source and
+	// target primary (copy state, table sizes) on the tablets doing the copy, which lasts minutes
+	// to hours and needs no finer progress.
+	workflowCopyPoll = 5 * time.Second
+	workflowPoll     = 10 * time.Second
 	// workflowRetry is when a failed creation is tried again.
 	workflowRetry = 15 * time.Second
 	// workflowActionTimeout bounds an action in Vitess: a traffic switch waits up to 30 s for
@@ -573,7 +577,7 @@ func (w *workflowRound) observe(ctx context.Context) {
 	w.setCondition(v1alpha1.ConditionReady, phase == v1alpha1.WorkflowPhaseRunning, string(phase), fmt.Sprintf("%d stream(s); %s", len(streams), state.TrafficState))
 	w.setCondition(v1alpha1.ConditionProgressing, phase == v1alpha1.WorkflowPhaseCopying, string(phase), "copy "+progress)
 	if phase == v1alpha1.WorkflowPhaseCopying {
-		w.next = workflowActivePoll
+		w.next = workflowCopyPoll
 	}
 	w.observeVDiff(ctx)
 }
