@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the control-plane and Vitess binaries the local cluster and the integration tests run (and the
-# kubelet, kube-proxy, CoreDNS and crane, for a real node, its Services and its images; Helm, to install the chart), from the Go module proxy, once per version. They are cached outside the work tree so that a fresh clone
+# kubelet, kube-proxy, CoreDNS and crane, for a real node, its Services and its images; Helm, to install the chart; SeaweedFS, the object store backups go to), from the Go module proxy, once per version. They are cached outside the work tree so that a fresh clone
 # (and CI on the same machine) reuses them; a new machine rebuilds them.
 # Prints the directory that holds them on its last line.
 set -euo pipefail
@@ -20,6 +20,7 @@ build "$KWOK_BIN" "$here/tools/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
 build "$COREDNS_BIN" "$here/tools/coredns" "-s -w" coredns=.
 build "$CRANE_BIN" "$here/tools/crane" "-s -w" crane=github.com/google/go-containerregistry/cmd/crane
 build "$HELM_BIN" "$here/tools/helm" "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" helm=helm.sh/helm/v3/cmd/helm
+build "$SEAWEEDFS_BIN" "$here/tools/seaweedfs" "-s -w" weed=github.com/seaweedfs/seaweedfs/weed
 vt=vitess.io/vitess/go/cmd
 build "$VITESS_BIN" "$here/tools/vitess" "-s -w" \
 	vtctld=$vt/vtctld vtctldclient=$vt/vtctldclient vtgate=$vt/vtgate vttablet=$vt/vttablet \

@@ -8,6 +8,10 @@ VITESS_VERSION=v0.24.0 # keep in step with hack/tools/vitess/go.mod
 CRANE_VERSION=v0.22.1 # keep in step with hack/tools/crane/go.mod
 HELM_VERSION=v3.22.0 # keep in step with hack/tools/helm/go.mod
 COREDNS_VERSION=v1.15.0 # keep in step with hack/tools/coredns/go.mod
+# SeaweedFS, the S3-compatible object store that backups are tested against; its module has no
+# release tags on the proxy, so its pseudo-version is the version. Keep in step with
+# hack/tools/seaweedfs/go.mod.
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 # The etcd the reconciler's lockserver pods run by default (defaultEtcdImage in pkg/reconcile/etcd.go),
 # for the image hack/build-images.sh makes; keep in step with hack/tools/etcd-image/go.mod.
 ETCD_IMAGE_VERSION=v3.5.17
@@ -22,6 +26,7 @@ KWOK_BIN=$TOOLS_BIN/kwok-$KWOK_VERSION
 VITESS_BIN=$TOOLS_BIN/vitess-$VITESS_VERSION
 CRANE_BIN=$TOOLS_BIN/crane-$CRANE_VERSION
 HELM_BIN=$TOOLS_BIN/helm-$HELM_VERSION
+SEAWEEDFS_BIN=$TOOLS_BIN/seaweedfs-$SEAWEEDFS_VERSION
 # Keyed by its plugin list too (hack/tools/coredns/main.go), which a version does not pin.
 COREDNS_BIN=$TOOLS_BIN/coredns-$COREDNS_VERSION-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/tools/coredns/main.go" | cut -c1-12)
 ETCD_IMAGE_BIN=$TOOLS_BIN/etcd-image-$ETCD_IMAGE_VERSION

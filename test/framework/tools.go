@@ -30,6 +30,8 @@ type Tools struct {
 	Crane string
 	// Helm installs the chart in artifacts/charts.
 	Helm string
+	// Weed is SeaweedFS, whose S3 gateway is the object store backups are tested against.
+	Weed string
 
 	Vtctld       string
 	Vtctldclient string
@@ -101,11 +103,11 @@ func EnsureTools(repoRoot string) (Tools, error) {
 }
 
 func toolPaths(repoRoot string) (Tools, error) {
-	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN", "CRANE_BIN", "HELM_BIN")
+	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN", "CRANE_BIN", "HELM_BIN", "SEAWEEDFS_BIN")
 	if err != nil {
 		return Tools{}, err
 	}
-	k8s, etcd, kwok, vitess, mysqlRoot, coredns, crane, helm := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4], dirs[5], dirs[6], dirs[7]
+	k8s, etcd, kwok, vitess, mysqlRoot, coredns, crane, helm, seaweedfs := dirs[0], dirs[1], dirs[2], dirs[3], dirs[4], dirs[5], dirs[6], dirs[7], dirs[8]
 	return Tools{
 		KubeAPIServer:         filepath.Join(k8s, "kube-apiserver"),
 		KubeControllerManager: filepath.Join(k8s, "kube-controller-manager"),
@@ -118,6 +120,7 @@ func toolPaths(repoRoot string) (Tools, error) {
 		Kwok:                  filepath.Join(kwok, "kwok"),
 		Crane:                 filepath.Join(crane, "crane"),
 		Helm:                  filepath.Join(helm, "helm"),
+		Weed:                  filepath.Join(seaweedfs, "weed"),
 		Vtctld:                filepath.Join(vitess, "vtctld"),
 		Vtctldclient:          filepath.Join(vitess, "vtctldclient"),
 		Vtgate:                filepath.Join(vitess, "vtgate"),
@@ -149,7 +152,7 @@ func libVars(repoRoot string, names ...string) ([]string, error) {
 
 func (t Tools) missing() string {
 	for _, p := range []string{
-		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.KubeProxy, t.CoreDNS, t.Etcd, t.Kwok, t.Crane, t.Helm,
+		t.KubeAPIServer, t.KubeControllerManager, t.KubeScheduler, t.Kubectl, t.Kubelet, t.KubeProxy, t.CoreDNS, t.Etcd, t.Kwok, t.Crane, t.Helm, t.Weed,
 		t.Vtctld, t.Vtctldclient, t.Vtgate, t.Vttablet, t.Vtorc, t.Mysqlctl, t.Mysqlctld,
 		filepath.Join(t.MysqlRoot, "bin", "mysqld"),
 	} {
