@@ -23,11 +23,7 @@ func TestObjectStore(t *testing.T) {
 	integration(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	root, err := framework.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools, err := framework.EnsureTools(root)
+	tools, err := framework.EnsureRepoTools()
 	if err != nil {
 		t.Fatal(err)
 	}

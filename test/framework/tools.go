@@ -102,6 +102,15 @@ func EnsureTools(repoRoot string) (Tools, error) {
 	return tools, nil
 }
 
+// EnsureRepoTools is EnsureTools for the repository the working directory is in.
+func EnsureRepoTools() (Tools, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return Tools{}, err
+	}
+	return EnsureTools(root)
+}
+
 func toolPaths(repoRoot string) (Tools, error) {
 	dirs, err := libVars(repoRoot, "K8S_BIN", "ETCD_BIN", "KWOK_BIN", "VITESS_BIN", "MYSQL_ROOT", "COREDNS_BIN", "CRANE_BIN", "HELM_BIN", "SEAWEEDFS_BIN")
 	if err != nil {

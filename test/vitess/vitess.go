@@ -46,7 +46,7 @@ type Topology struct {
 // StartTopology starts etcd with its data and log in dir, and returns once it is healthy. Stop it
 // with Stop.
 func StartTopology(ctx context.Context, dir string) (*Topology, error) {
-	tools, err := ensureTools()
+	tools, err := framework.EnsureRepoTools()
 	if err != nil {
 		return nil, err
 	}
@@ -62,14 +62,6 @@ func StartTopology(ctx context.Context, dir string) (*Topology, error) {
 
 // Stop stops etcd.
 func (t *Topology) Stop() { t.etcd.Stop() }
-
-func ensureTools() (framework.Tools, error) {
-	root, err := framework.RepoRoot()
-	if err != nil {
-		return framework.Tools{}, err
-	}
-	return framework.EnsureTools(root)
-}
 
 // Vtctld is a running (or stopped) vtctld. Its methods are safe for concurrent use.
 type Vtctld struct {
