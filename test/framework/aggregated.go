@@ -138,6 +138,7 @@ func (cp *ControlPlane) StartVitessAPIServer(ctx context.Context, opts ServerOpt
 		"--authentication-kubeconfig=" + s.kubeconfigPath,
 		"--authorization-kubeconfig=" + s.kubeconfigPath,
 		"--audit-log-path=" + s.auditLogPath,
+		"--audit-log-maxsize=0", // never rotated, as kube-apiserver's
 		"--audit-policy-file=" + cp.auditPolicy,
 		"--data-dir=" + s.dataDir,
 	}, opts.ExtraArgs...)
