@@ -79,7 +79,8 @@ type VitessImagePullPolicies struct {
 type ClusterBackupSpec struct {
 	// Locations where backups are stored; at least one.
 	Locations []VitessBackupLocation
-	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin.
+	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
+	// needs an image that carries it: the default vitess/lite image does not.
 	Engine VitessBackupEngine
 }
 
@@ -99,8 +100,14 @@ type VitessBackupLocation struct {
 	GCS *GCSBackupLocation
 	// S3 stores backups in an S3-compatible bucket.
 	S3 *S3BackupLocation
-	// Volume stores backups in a volume mounted into the tablet Pods.
+	// Azblob stores backups in an Azure Blob Storage container.
+	Azblob *AzblobBackupLocation
+	// Ceph stores backups in a Ceph object store.
+	Ceph *CephBackupLocation
+	// Volume stores backups in a volume mounted into the Pods that back up and restore.
 	Volume *corev1.VolumeSource
+	// VolumeSubPath is the directory within Volume that holds the backups. Default: its root.
+	VolumeSubPath string
 	// Annotations are added to Pods that use this location.
 	Annotations map[string]string
 }
@@ -120,6 +127,23 @@ type S3BackupLocation struct {
 	KeyPrefix      string
 	ForcePathStyle bool
 	AuthSecret     *SecretSource
+	// MinPartSize is the smallest part, in bytes, of a multipart upload. Default: Vitess' (5 MiB).
+	MinPartSize int64
+}
+
+// AzblobBackupLocation is an Azure Blob Storage container.
+type AzblobBackupLocation struct {
+	Account   string
+	Container string
+	KeyPrefix string
+	// AuthSecret holds the account key.
+	AuthSecret SecretSource
+}
+
+// CephBackupLocation is a Ceph object store.
+type CephBackupLocation struct {
+	// AuthSecret holds the ceph_backup_config.json Vitess reads (endpoint, credentials, bucket).
+	AuthSecret SecretSource
 }
 
 // VitessDashboardSpec deploys vtctld.

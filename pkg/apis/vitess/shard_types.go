@@ -48,6 +48,10 @@ type VitessShardSpec struct {
 	UpdateStrategy *VitessClusterUpdateStrategy
 	// VitessOrchestrator, when set, runs VTOrc for the shard in every cell that has its tablets.
 	VitessOrchestrator *VitessOrchestratorSpec
+	// BackupLocations are the cluster's backup locations; a tablet pool's BackupLocationName picks one.
+	BackupLocations []VitessBackupLocation
+	// BackupEngine is the cluster's backup engine.
+	BackupEngine VitessBackupEngine
 }
 
 // VitessShardStatus is the observed state of a shard.

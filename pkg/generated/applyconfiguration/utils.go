@@ -32,6 +32,10 @@ import (
 func ForKind(kind schema.GroupVersionKind) interface{} {
 	switch kind {
 	// Group=vitess.planetscale.com, Version=v1alpha1
+	case v1alpha1.SchemeGroupVersion.WithKind("AzblobBackupLocation"):
+		return &vitessv1alpha1.AzblobBackupLocationApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CephBackupLocation"):
+		return &vitessv1alpha1.CephBackupLocationApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ClusterBackupSpec"):
 		return &vitessv1alpha1.ClusterBackupSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ComponentSpec"):

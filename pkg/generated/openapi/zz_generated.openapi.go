@@ -35,6 +35,8 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1alpha1.AzblobBackupLocation{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_AzblobBackupLocation(ref),
+		v1alpha1.CephBackupLocation{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_CephBackupLocation(ref),
 		v1alpha1.ClusterBackupSpec{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref),
 		v1alpha1.ComponentSpec{}.OpenAPIModelName():                              schema_pkg_apis_vitess_v1alpha1_ComponentSpec(ref),
 		v1alpha1.EtcdLockserver{}.OpenAPIModelName():                             schema_pkg_apis_vitess_v1alpha1_EtcdLockserver(ref),
@@ -415,6 +417,72 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_AzblobBackupLocation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "AzblobBackupLocation is an Azure Blob Storage container.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"account": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"container": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"keyPrefix": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"authSecret": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AuthSecret holds the account key.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"account", "container", "authSecret"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.SecretSource{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_CephBackupLocation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CephBackupLocation is a Ceph object store.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"authSecret": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AuthSecret holds the ceph_backup_config.json Vitess reads (endpoint, credentials, bucket).",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"authSecret"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.SecretSource{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -442,7 +510,7 @@ func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallb
 					},
 					"engine": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin.",
+							Description: "Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup needs an image that carries it: the default vitess/lite image does not.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -1441,6 +1509,13 @@ func schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref common.ReferenceCallba
 							Ref: ref(v1alpha1.SecretSource{}.OpenAPIModelName()),
 						},
 					},
+					"minPartSize": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MinPartSize is the smallest part, in bytes, of a multipart upload. Default: Vitess' (5 MiB).",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
 				},
 				Required: []string{"region", "bucket"},
 			},
@@ -1513,10 +1588,29 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref common.ReferenceCa
 							Ref:         ref(v1alpha1.S3BackupLocation{}.OpenAPIModelName()),
 						},
 					},
+					"azblob": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Azblob stores backups in an Azure Blob Storage container.",
+							Ref:         ref(v1alpha1.AzblobBackupLocation{}.OpenAPIModelName()),
+						},
+					},
+					"ceph": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Ceph stores backups in a Ceph object store.",
+							Ref:         ref(v1alpha1.CephBackupLocation{}.OpenAPIModelName()),
+						},
+					},
 					"volume": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Volume stores backups in a volume mounted into the tablet Pods.",
+							Description: "Volume stores backups in a volume mounted into the Pods that back up and restore.",
 							Ref:         ref(v1.VolumeSource{}.OpenAPIModelName()),
+						},
+					},
+					"volumeSubPath": {
+						SchemaProps: spec.SchemaProps{
+							Description: "VolumeSubPath is the directory within volume that holds the backups. Default: its root.",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"annotations": {
@@ -1538,7 +1632,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref common.ReferenceCa
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.GCSBackupLocation{}.OpenAPIModelName(), v1alpha1.S3BackupLocation{}.OpenAPIModelName(), v1.VolumeSource{}.OpenAPIModelName()},
+			v1alpha1.AzblobBackupLocation{}.OpenAPIModelName(), v1alpha1.CephBackupLocation{}.OpenAPIModelName(), v1alpha1.GCSBackupLocation{}.OpenAPIModelName(), v1alpha1.S3BackupLocation{}.OpenAPIModelName(), v1.VolumeSource{}.OpenAPIModelName()},
 	}
 }
 
@@ -4373,12 +4467,37 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 							Ref:         ref(v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()),
 						},
 					},
+					"backupLocations": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "BackupLocations are the cluster's backup locations; a tablet pool's backupLocationName picks one.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.VitessBackupLocation{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"backupEngine": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BackupEngine is the cluster's backup engine.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 				Required: []string{"databaseInitScriptSecret", "name", "keyspaceName", "keyRange", "cluster"},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
+			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 

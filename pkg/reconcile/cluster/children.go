@@ -38,6 +38,11 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 			Spec:       v1alpha1.EtcdLockserverSpec{EtcdLockserverTemplate: *spec.GlobalLockserver.Etcd.DeepCopy()},
 		}
 	}
+	var backupLocations []v1alpha1.VitessBackupLocation
+	var backupEngine v1alpha1.VitessBackupEngine
+	if spec.Backup != nil {
+		backupLocations, backupEngine = spec.Backup.Locations, spec.Backup.Engine
+	}
 	zones := map[string]string{}
 	for _, cell := range spec.Cells {
 		if cell.Zone != "" {
@@ -95,11 +100,21 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 					ImagePullSecrets:    slices.Clone(spec.ImagePullSecrets),
 					UpdateStrategy:      spec.UpdateStrategy.DeepCopy(),
 					VitessOrchestrator:  keyspace.VitessOrchestrator.DeepCopy(),
+					BackupLocations:     copyBackupLocations(backupLocations),
+					BackupEngine:        backupEngine,
 				},
 			})
 		}
 	}
 	return desired, nil
+}
+
+func copyBackupLocations(locations []v1alpha1.VitessBackupLocation) []v1alpha1.VitessBackupLocation {
+	var out []v1alpha1.VitessBackupLocation
+	for i := range locations {
+		out = append(out, *locations[i].DeepCopy())
+	}
+	return out
 }
 
 // keyspaceShards is the union of the keyspace's partitionings, one shard per distinct key range.

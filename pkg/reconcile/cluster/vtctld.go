@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"maps"
+
 	"k8s.io/utils/ptr"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -33,7 +35,7 @@ func vtctldDeployment(cluster *v1alpha1.VitessCluster, cell string) *appsv1.Depl
 	if dashboard == nil {
 		dashboard = &v1alpha1.VitessDashboardSpec{}
 	}
-	return objects.StatelessComponent{
+	component := objects.StatelessComponent{
 		Name:       vitess.ComponentVtctld,
 		Deployment: names.VtctldDeploymentName(cluster.Name, cell),
 		Cell:       cell,
@@ -42,7 +44,14 @@ func vtctldDeployment(cluster *v1alpha1.VitessCluster, cell string) *appsv1.Depl
 		Image:      cluster.Spec.Images.Vtctld,
 		PullPolicy: cluster.Spec.ImagePullPolicies.Vtctld,
 		Flags:      map[string]string{"cell": cell, "service-map": "grpc-vtctl,grpc-vtctld"},
-	}.Build(ownedByCluster(cluster))
+	}
+	// vtctld lists and removes backups, in the first location as the vitess-operator has it.
+	if backup := cluster.Spec.Backup; backup != nil && len(backup.Locations) > 0 {
+		storage := objects.NewBackupStorage(cluster.Name, backup.Engine, &backup.Locations[0])
+		maps.Copy(component.Flags, storage.Flags)
+		component.Volumes, component.Mounts, component.Env, component.Annotations = storage.Volumes, storage.Mounts, storage.Env, storage.Annotations
+	}
+	return component.Build(ownedByCluster(cluster))
 }
 
 // vtctldService is the cluster's vtctld Service: the web dashboard and the gRPC API that

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
@@ -35,5 +36,44 @@ func TestVtctld(t *testing.T) {
 	cluster.Spec.Images.Vtctld = "vitess/lite:v24.0.1"
 	if vtctldDeployment(cluster, "zone1").Annotations[vitess.AnnotationSpecHash] == before {
 		t.Errorf("a new image kept the deployment's hash")
+	}
+}
+
+// vtctld reaches the first backup location, as the vitess-operator's does, and the cluster's shards
+// carry every location for their pools to choose from.
+func TestBackupLocationsReachVtctldAndShards(t *testing.T) {
+	cluster := exampleCluster()
+	cluster.Spec.Backup = &v1alpha1.ClusterBackupSpec{Engine: v1alpha1.VitessBackupEngineBuiltin, Locations: []v1alpha1.VitessBackupLocation{
+		{S3: &v1alpha1.S3BackupLocation{Region: "us-east-1", Bucket: "vitess", AuthSecret: &v1alpha1.SecretSource{Name: "s3-auth", Key: "credentials"}},
+			Annotations: map[string]string{"backup.example.com/tier": "hot"}},
+		{Name: "local", Volume: &corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}}
+	pod := vtctldDeployment(cluster, "zone1").Spec.Template
+	container := pod.Spec.Containers[0]
+	for _, want := range []string{"--backup-storage-implementation=s3", "--s3-backup-storage-bucket=vitess", "--s3-backup-storage-root=example", "--backup-engine-implementation=builtin"} {
+		if !slices.Contains(container.Args, want) {
+			t.Errorf("vtctld args lack %s: %v", want, container.Args)
+		}
+	}
+	if len(pod.Spec.Volumes) != 1 || pod.Spec.Volumes[0].Secret == nil || pod.Spec.Volumes[0].Secret.SecretName != "s3-auth" {
+		t.Errorf("vtctld volumes %+v, want the S3 credentials' Secret alone", pod.Spec.Volumes)
+	}
+	if len(container.VolumeMounts) != 1 || !container.VolumeMounts[0].ReadOnly || len(container.Env) != 1 || container.Env[0].Value != "/vt/secrets/s3-backup-auth/credentials" {
+		t.Errorf("vtctld mounts %+v, env %+v", container.VolumeMounts, container.Env)
+	}
+	if pod.Annotations["backup.example.com/tier"] != "hot" {
+		t.Errorf("vtctld Pod annotations %v lack the location's", pod.Annotations)
+	}
+
+	children, err := desiredChildren(cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shards := range children.Shards {
+		for _, shard := range shards {
+			if len(shard.Spec.BackupLocations) != 2 || shard.Spec.BackupLocations[1].Name != "local" || shard.Spec.BackupEngine != "builtin" {
+				t.Errorf("shard %s backup locations %+v, engine %q", shard.Name, shard.Spec.BackupLocations, shard.Spec.BackupEngine)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -133,6 +134,15 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 	if spec.DatabaseName != "" {
 		tabletFlags["init-db-name-override"] = spec.DatabaseName
 	}
+	backup := poolBackupStorage(shard, pool)
+	if backup != nil {
+		// A tablet that starts with no data (a new replica, or one whose claim was lost) restores
+		// the shard's latest backup, then replicates from the primary; one that finds data on its
+		// claim, or no backup to restore, starts as it would without a location.
+		tabletFlags["restore-from-backup"] = "true"
+		maps.Copy(tabletFlags, backup.Flags)
+		maps.Copy(annotations, backup.Annotations)
+	}
 	for _, extra := range []map[string]string{spec.ExtraVitessFlags, vttablet.ExtraFlags} {
 		for flag, value := range extra {
 			tabletFlags[flag] = value
@@ -154,6 +164,13 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: names.TabletPVCName(spec.Cluster, pool.Cell, t.uid)}}})
 	} else {
 		volumes = append(volumes, corev1.Volume{Name: volumeData, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+	}
+	var tabletMounts []corev1.VolumeMount
+	tabletEnv := append([]corev1.EnvVar{{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}, vtEnv...)
+	if backup != nil {
+		volumes = append(volumes, backup.Volumes...)
+		tabletMounts = append(tabletMounts, backup.Mounts...)
+		tabletEnv = append(tabletEnv, backup.Env...)
 	}
 	dataMount := corev1.VolumeMount{Name: volumeData, MountPath: vtDataRoot}
 	socketMount := corev1.VolumeMount{Name: volumeSocket, MountPath: vtSocketDir}
@@ -214,8 +231,7 @@ printf '%%s\n' "$MYSQLD_CONFIG_OVERRIDES" > %[1]s/config/overrides.cnf
 			Name: vitess.ComponentVttablet, Image: vitessImage, ImagePullPolicy: spec.ImagePullPolicies.Vttablet,
 			Command: []string{"/vt/bin/vttablet"},
 			Args:    objects.FlagArgs(tabletFlags),
-			Env: append(append([]corev1.EnvVar{{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}},
-				vtEnv...), vttablet.ExtraEnv...),
+			Env:     append(tabletEnv, vttablet.ExtraEnv...),
 			Ports: []corev1.ContainerPort{
 				{Name: "web", ContainerPort: objects.VitessWebPort, Protocol: corev1.ProtocolTCP},
 				{Name: "grpc", ContainerPort: objects.VitessGRPCPort, Protocol: corev1.ProtocolTCP},
@@ -225,7 +241,7 @@ printf '%%s\n' "$MYSQLD_CONFIG_OVERRIDES" > %[1]s/config/overrides.cnf
 			// with little lag.
 			ReadinessProbe:  &corev1.Probe{ProbeHandler: objects.VitessHealth, PeriodSeconds: 10},
 			LivenessProbe:   &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("web")}}, PeriodSeconds: 10, FailureThreshold: 30},
-			VolumeMounts:    append([]corev1.VolumeMount{dataMount, socketMount, tmpMount}, pool.ExtraVolumeMounts...),
+			VolumeMounts:    append(append([]corev1.VolumeMount{dataMount, socketMount, tmpMount}, tabletMounts...), pool.ExtraVolumeMounts...),
 			SecurityContext: objects.RestrictedContainer(),
 		},
 		{
@@ -286,6 +302,18 @@ printf '%%s\n' "$MYSQLD_CONFIG_OVERRIDES" > %[1]s/config/overrides.cnf
 	}
 	objects.StampHash(&pod.ObjectMeta, pod.Spec)
 	return pod
+}
+
+// poolBackupStorage is how a pool's tablets reach the backup location it names, nil when the
+// shard has no location by that name ("" names the default location, as in the vitess-operator).
+func poolBackupStorage(shard *v1alpha1.VitessShard, pool *v1alpha1.VitessShardTabletPool) *objects.BackupStorage {
+	for i := range shard.Spec.BackupLocations {
+		if location := &shard.Spec.BackupLocations[i]; location.Name == pool.BackupLocationName {
+			storage := objects.NewBackupStorage(shard.Spec.Cluster, shard.Spec.BackupEngine, location)
+			return &storage
+		}
+	}
+	return nil
 }
 
 // tabletDataDir is where mysqlctld keeps the tablet's MySQL files on its claim.

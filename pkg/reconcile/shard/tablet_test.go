@@ -139,3 +139,39 @@ func TestVtorc(t *testing.T) {
 		t.Errorf("vtorc without vitessOrchestrator: %v", deployments)
 	}
 }
+
+// A pool's tablets reach the location it names and restore from it when they start without data;
+// a pool that names none, or a shard without locations, runs as before.
+func TestTabletBackupLocation(t *testing.T) {
+	shard := exampleShard(t)
+	before := tabletPod(shard, shardTablets(shard)[0])
+	shard.Spec.BackupLocations = []v1alpha1.VitessBackupLocation{
+		{Name: "nightly", Volume: &corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/backup"}}, VolumeSubPath: "vitess",
+			Annotations: map[string]string{"backup.example.com/tier": "cold"}},
+	}
+	if pod := tabletPod(shard, shardTablets(shard)[0]); pod.Annotations[vitess.AnnotationSpecHash] != before.Annotations[vitess.AnnotationSpecHash] {
+		t.Errorf("a location no pool names changed the tablet Pod")
+	}
+	shard.Spec.TabletPools[0].BackupLocationName = "nightly"
+	pod := tabletPod(shard, shardTablets(shard)[0])
+	vttablet := pod.Spec.Containers[0]
+	for _, want := range []string{"--restore-from-backup=true", "--backup-storage-implementation=file", "--file-backup-storage-root=/vt/backups/example", "--backup-engine-implementation=builtin"} {
+		if !slices.Contains(vttablet.Args, want) {
+			t.Errorf("vttablet args lack %s: %v", want, vttablet.Args)
+		}
+	}
+	if i := slices.IndexFunc(vttablet.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/vt/backups" }); i < 0 || vttablet.VolumeMounts[i].SubPath != "vitess" {
+		t.Errorf("vttablet mounts %+v lack the backup volume's sub path", vttablet.VolumeMounts)
+	}
+	if !slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.HostPath != nil && v.HostPath.Path == "/backup" }) {
+		t.Errorf("tablet Pod volumes %+v lack the backup volume", pod.Spec.Volumes)
+	}
+	if pod.Annotations["backup.example.com/tier"] != "cold" {
+		t.Errorf("tablet Pod annotations %v lack the location's", pod.Annotations)
+	}
+	for _, c := range pod.Spec.Containers[1:] {
+		if slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/vt/backups" }) {
+			t.Errorf("container %s mounts the backups: only vttablet backs up and restores", c.Name)
+		}
+	}
+}

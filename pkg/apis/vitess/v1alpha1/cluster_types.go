@@ -118,7 +118,8 @@ type ClusterBackupSpec struct {
 	// Locations where backups are stored; at least one.
 	// +listType=atomic
 	Locations []VitessBackupLocation `json:"locations" protobuf:"bytes,1,rep,name=locations"`
-	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin.
+	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
+	// needs an image that carries it: the default vitess/lite image does not.
 	// +optional
 	Engine VitessBackupEngine `json:"engine,omitempty" protobuf:"bytes,2,opt,name=engine,casttype=VitessBackupEngine"`
 }
@@ -142,9 +143,18 @@ type VitessBackupLocation struct {
 	// S3 stores backups in an S3-compatible bucket.
 	// +optional
 	S3 *S3BackupLocation `json:"s3,omitempty" protobuf:"bytes,3,opt,name=s3"`
-	// Volume stores backups in a volume mounted into the tablet Pods.
+	// Azblob stores backups in an Azure Blob Storage container.
+	// +optional
+	Azblob *AzblobBackupLocation `json:"azblob,omitempty" protobuf:"bytes,6,opt,name=azblob"`
+	// Ceph stores backups in a Ceph object store.
+	// +optional
+	Ceph *CephBackupLocation `json:"ceph,omitempty" protobuf:"bytes,7,opt,name=ceph"`
+	// Volume stores backups in a volume mounted into the Pods that back up and restore.
 	// +optional
 	Volume *corev1.VolumeSource `json:"volume,omitempty" protobuf:"bytes,4,opt,name=volume"`
+	// VolumeSubPath is the directory within volume that holds the backups. Default: its root.
+	// +optional
+	VolumeSubPath string `json:"volumeSubPath,omitempty" protobuf:"bytes,8,opt,name=volumeSubPath"`
 	// Annotations are added to Pods that use this location.
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty" protobuf:"bytes,5,rep,name=annotations"`
@@ -171,6 +181,25 @@ type S3BackupLocation struct {
 	ForcePathStyle bool `json:"forcePathStyle,omitempty" protobuf:"varint,5,opt,name=forcePathStyle"`
 	// +optional
 	AuthSecret *SecretSource `json:"authSecret,omitempty" protobuf:"bytes,6,opt,name=authSecret"`
+	// MinPartSize is the smallest part, in bytes, of a multipart upload. Default: Vitess' (5 MiB).
+	// +optional
+	MinPartSize int64 `json:"minPartSize,omitempty" protobuf:"varint,7,opt,name=minPartSize"`
+}
+
+// AzblobBackupLocation is an Azure Blob Storage container.
+type AzblobBackupLocation struct {
+	Account   string `json:"account" protobuf:"bytes,1,opt,name=account"`
+	Container string `json:"container" protobuf:"bytes,2,opt,name=container"`
+	// +optional
+	KeyPrefix string `json:"keyPrefix,omitempty" protobuf:"bytes,3,opt,name=keyPrefix"`
+	// AuthSecret holds the account key.
+	AuthSecret SecretSource `json:"authSecret" protobuf:"bytes,4,opt,name=authSecret"`
+}
+
+// CephBackupLocation is a Ceph object store.
+type CephBackupLocation struct {
+	// AuthSecret holds the ceph_backup_config.json Vitess reads (endpoint, credentials, bucket).
+	AuthSecret SecretSource `json:"authSecret" protobuf:"bytes,1,opt,name=authSecret"`
 }
 
 // VitessDashboardSpec deploys vtctld.

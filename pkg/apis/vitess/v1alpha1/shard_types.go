@@ -60,6 +60,13 @@ type VitessShardSpec struct {
 	// VitessOrchestrator, when set, runs VTOrc for the shard in every cell that has its tablets.
 	// +optional
 	VitessOrchestrator *VitessOrchestratorSpec `json:"vitessOrchestrator,omitempty" protobuf:"bytes,15,opt,name=vitessOrchestrator"`
+	// BackupLocations are the cluster's backup locations; a tablet pool's backupLocationName picks one.
+	// +optional
+	// +listType=atomic
+	BackupLocations []VitessBackupLocation `json:"backupLocations,omitempty" protobuf:"bytes,16,rep,name=backupLocations"`
+	// BackupEngine is the cluster's backup engine.
+	// +optional
+	BackupEngine VitessBackupEngine `json:"backupEngine,omitempty" protobuf:"bytes,17,opt,name=backupEngine,casttype=VitessBackupEngine"`
 }
 
 // VitessShardStatus is the observed state of a shard.

@@ -1501,6 +1501,53 @@ func SetObjectDefaults_VitessShard(in *VitessShard) {
 			}
 		}
 	}
+	for i := range in.Spec.BackupLocations {
+		a := &in.Spec.BackupLocations[i]
+		if a.Volume != nil {
+			if a.Volume.ISCSI != nil {
+				if a.Volume.ISCSI.ISCSIInterface == "" {
+					a.Volume.ISCSI.ISCSIInterface = "default"
+				}
+			}
+			if a.Volume.RBD != nil {
+				if a.Volume.RBD.RBDPool == "" {
+					a.Volume.RBD.RBDPool = "rbd"
+				}
+				if a.Volume.RBD.RadosUser == "" {
+					a.Volume.RBD.RadosUser = "admin"
+				}
+				if a.Volume.RBD.Keyring == "" {
+					a.Volume.RBD.Keyring = "/etc/ceph/keyring"
+				}
+			}
+			if a.Volume.AzureDisk != nil {
+				if a.Volume.AzureDisk.CachingMode == nil {
+					ptrVar1 := v1.AzureDataDiskCachingMode(v1.AzureDataDiskCachingReadWrite)
+					a.Volume.AzureDisk.CachingMode = &ptrVar1
+				}
+				if a.Volume.AzureDisk.FSType == nil {
+					var ptrVar1 string = "ext4"
+					a.Volume.AzureDisk.FSType = &ptrVar1
+				}
+				if a.Volume.AzureDisk.ReadOnly == nil {
+					var ptrVar1 bool = false
+					a.Volume.AzureDisk.ReadOnly = &ptrVar1
+				}
+				if a.Volume.AzureDisk.Kind == nil {
+					ptrVar1 := v1.AzureDataDiskKind(v1.AzureSharedBlobDisk)
+					a.Volume.AzureDisk.Kind = &ptrVar1
+				}
+			}
+			if a.Volume.ScaleIO != nil {
+				if a.Volume.ScaleIO.StorageMode == "" {
+					a.Volume.ScaleIO.StorageMode = "ThinProvisioned"
+				}
+				if a.Volume.ScaleIO.FSType == "" {
+					a.Volume.ScaleIO.FSType = "xfs"
+				}
+			}
+		}
+	}
 }
 
 func SetObjectDefaults_VitessShardList(in *VitessShardList) {

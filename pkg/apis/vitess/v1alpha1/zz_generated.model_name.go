@@ -22,6 +22,16 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in AzblobBackupLocation) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.AzblobBackupLocation"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CephBackupLocation) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.CephBackupLocation"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterBackupSpec) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.ClusterBackupSpec"
 }

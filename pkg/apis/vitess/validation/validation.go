@@ -283,17 +283,29 @@ func validateLocalObjectReferences(refs []corev1.LocalObjectReference, path *fie
 
 // validateBackup checks the backup settings and returns the names of the backup locations.
 func validateBackup(b *vitess.ClusterBackupSpec, path *field.Path) (sets.Set[string], field.ErrorList) {
-	var errs field.ErrorList
-	names := sets.New[string]()
-	if b.Engine != "" && !slices.Contains(backupEngines, b.Engine) {
-		errs = append(errs, field.NotSupported(path.Child("engine"), string(b.Engine), backupEngines))
-	}
+	errs := validateBackupEngine(b.Engine, path.Child("engine"))
 	locsPath := path.Child("locations")
 	if len(b.Locations) == 0 {
 		errs = append(errs, field.Required(locsPath, "at least one backup location is required when backup is set"))
 	}
-	for i := range b.Locations {
-		loc := &b.Locations[i]
+	names, locErrs := validateBackupLocations(b.Locations, locsPath)
+	return names, append(errs, locErrs...)
+}
+
+func validateBackupEngine(engine vitess.VitessBackupEngine, path *field.Path) field.ErrorList {
+	if engine != "" && !slices.Contains(backupEngines, engine) {
+		return field.ErrorList{field.NotSupported(path, string(engine), backupEngines)}
+	}
+	return nil
+}
+
+// validateBackupLocations checks each location and returns their names.
+func validateBackupLocations(locations []vitess.VitessBackupLocation, locsPath *field.Path) (sets.Set[string], field.ErrorList) {
+	var errs field.ErrorList
+	names := sets.New[string]()
+	const oneOf = "set exactly one of gcs, s3, azblob, ceph or volume"
+	for i := range locations {
+		loc := &locations[i]
 		locPath := locsPath.Index(i)
 		if loc.Name != "" {
 			for _, msg := range content.IsDNS1123Label(loc.Name) {
@@ -312,6 +324,7 @@ func validateBackup(b *vitess.ClusterBackupSpec, path *field.Path) (sets.Set[str
 			if loc.GCS.Bucket == "" {
 				errs = append(errs, field.Required(gcsPath.Child("bucket"), "name the Google Cloud Storage bucket"))
 			}
+			errs = append(errs, validateKeyPrefix(loc.GCS.KeyPrefix, gcsPath.Child("keyPrefix"))...)
 			if loc.GCS.AuthSecret != nil {
 				errs = append(errs, validateSecretSource(loc.GCS.AuthSecret, gcsPath.Child("authSecret"))...)
 			}
@@ -325,25 +338,64 @@ func validateBackup(b *vitess.ClusterBackupSpec, path *field.Path) (sets.Set[str
 			if loc.S3.Region == "" {
 				errs = append(errs, field.Required(s3Path.Child("region"), "name the bucket's region"))
 			}
+			errs = append(errs, validateKeyPrefix(loc.S3.KeyPrefix, s3Path.Child("keyPrefix"))...)
+			if loc.S3.MinPartSize < 0 {
+				errs = append(errs, field.Invalid(s3Path.Child("minPartSize"), loc.S3.MinPartSize, "must be a size in bytes, or 0 for Vitess' default"))
+			}
 			if loc.S3.AuthSecret != nil {
 				errs = append(errs, validateSecretSource(loc.S3.AuthSecret, s3Path.Child("authSecret"))...)
 			}
 		}
+		if loc.Azblob != nil {
+			set = append(set, "azblob")
+			azPath := locPath.Child("azblob")
+			if loc.Azblob.Account == "" {
+				errs = append(errs, field.Required(azPath.Child("account"), "name the storage account"))
+			}
+			if loc.Azblob.Container == "" {
+				errs = append(errs, field.Required(azPath.Child("container"), "name the blob container"))
+			}
+			errs = append(errs, validateKeyPrefix(loc.Azblob.KeyPrefix, azPath.Child("keyPrefix"))...)
+			errs = append(errs, validateSecretSource(&loc.Azblob.AuthSecret, azPath.Child("authSecret"))...)
+		}
+		if loc.Ceph != nil {
+			set = append(set, "ceph")
+			errs = append(errs, validateSecretSource(&loc.Ceph.AuthSecret, locPath.Child("ceph", "authSecret"))...)
+		}
 		if loc.Volume != nil {
 			set = append(set, "volume")
 		}
+		if loc.VolumeSubPath != "" {
+			subPath := locPath.Child("volumeSubPath")
+			if loc.Volume == nil {
+				errs = append(errs, field.Forbidden(subPath, "applies only to a volume location"))
+			} else if strings.HasPrefix(loc.VolumeSubPath, "/") || slices.Contains(strings.Split(loc.VolumeSubPath, "/"), "..") {
+				errs = append(errs, field.Invalid(subPath, loc.VolumeSubPath, "must be a relative path that does not contain '..'"))
+			}
+		}
 		switch {
 		case len(set) == 0:
-			errs = append(errs, field.Required(locPath, "set exactly one of gcs, s3 or volume"))
+			errs = append(errs, field.Required(locPath, oneOf))
 		case len(set) > 1:
 			for _, extra := range set[1:] {
 				errs = append(errs, field.Forbidden(locPath.Child(extra),
-					fmt.Sprintf("may not be set together with %s: set exactly one of gcs, s3 or volume", set[0])))
+					fmt.Sprintf("may not be set together with %s: %s", set[0], oneOf)))
 			}
 		}
 		errs = append(errs, apimachineryvalidation.ValidateAnnotations(loc.Annotations, locPath.Child("annotations"))...)
 	}
 	return names, errs
+}
+
+// validateKeyPrefix checks a bucket key prefix: Vitess joins it into object keys and flags.
+func validateKeyPrefix(prefix string, path *field.Path) field.ErrorList {
+	switch {
+	case len(prefix) > 256:
+		return field.ErrorList{field.TooLong(path, prefix, 256)}
+	case strings.ContainsAny(prefix, "\r\n"):
+		return field.ErrorList{field.Invalid(path, prefix, "may not contain line breaks")}
+	}
+	return nil
 }
 
 // validateLockserverSpec checks a choice between an external lockserver and a deployed etcd.
@@ -1108,7 +1160,10 @@ func validateVitessShardSpec(spec *vitess.VitessShardSpec, path *field.Path) fie
 	if spec.DurabilityPolicy != "" && !slices.Contains(durabilityPolicies, spec.DurabilityPolicy) {
 		errs = append(errs, field.NotSupported(path.Child("durabilityPolicy"), spec.DurabilityPolicy, durabilityPolicies))
 	}
-	errs = append(errs, validateShardTemplate(&spec.VitessShardTemplate, clusterContext{}, path)...)
+	locations, locErrs := validateBackupLocations(spec.BackupLocations, path.Child("backupLocations"))
+	errs = append(errs, locErrs...)
+	errs = append(errs, validateBackupEngine(spec.BackupEngine, path.Child("backupEngine"))...)
+	errs = append(errs, validateShardTemplate(&spec.VitessShardTemplate, clusterContext{backupLocations: locations}, path)...)
 	errs = append(errs, validateImages(&spec.Images, path.Child("images"))...)
 	errs = append(errs, validateZoneMap(spec.ZoneMap, path.Child("zoneMap"))...)
 	errs = append(errs, validateExtraFlags(spec.ExtraVitessFlags, path.Child("extraVitessFlags"))...)

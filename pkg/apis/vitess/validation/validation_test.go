@@ -307,6 +307,35 @@ func TestValidateVitessCluster(t *testing.T) {
 		{"pool uses an undeclared backup location", func(c *vitess.VitessCluster) {
 			commercePool0(c).BackupLocationName = "offsite"
 		}, []want{e(notFound, commercePool+".backupLocationName")}},
+		{"every location kind, each complete", func(c *vitess.VitessCluster) {
+			secret := vitess.SecretSource{Name: "backup-auth", Key: "credentials"}
+			c.Spec.Backup.Locations[0].VolumeSubPath = "vitess/backups"
+			c.Spec.Backup.Locations = append(c.Spec.Backup.Locations,
+				vitess.VitessBackupLocation{Name: "s3", S3: &vitess.S3BackupLocation{Bucket: "b", Region: "r", Endpoint: "http://s3:8333", KeyPrefix: "team/a", MinPartSize: 8 << 20, AuthSecret: &secret}},
+				vitess.VitessBackupLocation{Name: "gcs", GCS: &vitess.GCSBackupLocation{Bucket: "b", AuthSecret: &secret}},
+				vitess.VitessBackupLocation{Name: "azure", Azblob: &vitess.AzblobBackupLocation{Account: "a", Container: "c", AuthSecret: secret}},
+				vitess.VitessBackupLocation{Name: "ceph", Ceph: &vitess.CephBackupLocation{AuthSecret: secret}})
+		}, nil},
+		{"incomplete azblob and ceph locations", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Locations = append(c.Spec.Backup.Locations,
+				vitess.VitessBackupLocation{Name: "azure", Azblob: &vitess.AzblobBackupLocation{}},
+				vitess.VitessBackupLocation{Name: "ceph", Ceph: &vitess.CephBackupLocation{AuthSecret: vitess.SecretSource{Name: "ceph"}}})
+		}, []want{
+			e(required, "spec.backup.locations[1].azblob.account"),
+			e(required, "spec.backup.locations[1].azblob.container"),
+			e(required, "spec.backup.locations[1].azblob.authSecret.name"),
+			e(required, "spec.backup.locations[1].azblob.authSecret.key"),
+			e(required, "spec.backup.locations[2].ceph.authSecret.key"),
+		}},
+		{"bad s3 part size and key prefix", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Locations[0] = vitess.VitessBackupLocation{S3: &vitess.S3BackupLocation{Bucket: "b", Region: "r", KeyPrefix: "a\nb", MinPartSize: -1}}
+		}, []want{e(invalid, "spec.backup.locations[0].s3.minPartSize"), e(invalid, "spec.backup.locations[0].s3.keyPrefix")}},
+		{"volume sub path escaping the volume", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Locations[0].VolumeSubPath = "../etc"
+		}, []want{e(invalid, "spec.backup.locations[0].volumeSubPath")}},
+		{"volume sub path without a volume", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Locations[0] = vitess.VitessBackupLocation{GCS: &vitess.GCSBackupLocation{Bucket: "b"}, VolumeSubPath: "x"}
+		}, []want{e(forbidden, "spec.backup.locations[0].volumeSubPath")}},
 
 		// Dashboard.
 		{"dashboard in an undeclared cell", func(c *vitess.VitessCluster) {
@@ -840,6 +869,17 @@ func TestValidateVitessShard(t *testing.T) {
 		{"unknown durability", func(s *vitess.VitessShard) { s.Spec.DurabilityPolicy = "paxos" }, []want{e(notSupported, "spec.durabilityPolicy")}},
 		{"no init script secret", func(s *vitess.VitessShard) { s.Spec.DatabaseInitScriptSecret.Name = "" }, []want{e(required, "spec.databaseInitScriptSecret.name")}},
 		{"pool type", func(s *vitess.VitessShard) { s.Spec.TabletPools[0].Type = "spare" }, []want{e(notSupported, "spec.tabletPools[0].type")}},
+		{"pool with one of the shard's backup locations", func(s *vitess.VitessShard) {
+			s.Spec.BackupLocations = []vitess.VitessBackupLocation{{Name: "nightly", Volume: &corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+			s.Spec.TabletPools[0].BackupLocationName = "nightly"
+		}, nil},
+		{"pool with a backup location the shard lacks", func(s *vitess.VitessShard) {
+			s.Spec.TabletPools[0].BackupLocationName = "nightly"
+		}, []want{e(notFound, "spec.tabletPools[0].backupLocationName")}},
+		{"bad backup location and engine", func(s *vitess.VitessShard) {
+			s.Spec.BackupLocations = []vitess.VitessBackupLocation{{Name: "nightly"}}
+			s.Spec.BackupEngine = "mysqldump"
+		}, []want{e(required, "spec.backupLocations[0]"), e(notSupported, "spec.backupEngine")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

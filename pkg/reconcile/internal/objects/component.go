@@ -3,10 +3,12 @@ package objects
 import (
 	"fmt"
 	"maps"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -43,6 +45,9 @@ type StatelessComponent struct {
 	Ports      []corev1.ContainerPort
 	Volumes    []corev1.Volume
 	Mounts     []corev1.VolumeMount
+	Env        []corev1.EnvVar
+	// Annotations are added to the Pods' own (the component spec's win).
+	Annotations map[string]string
 	// WebOnly components serve no gRPC.
 	WebOnly bool
 	// Labels narrow the Deployment's selector beyond component, cluster and cell.
@@ -136,7 +141,7 @@ func (c StatelessComponent) Build(owner ComponentOwner) *appsv1.Deployment {
 			Replicas: ptr.To(c.Replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: CopyMap(c.Spec.Annotations)},
+				ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: CopyMap(k8slabels.Merge(c.Annotations, c.Spec.Annotations))},
 				Spec: corev1.PodSpec{
 					ImagePullSecrets: owner.PullSecrets,
 					Affinity:         c.Spec.Affinity,
@@ -148,7 +153,7 @@ func (c StatelessComponent) Build(owner ComponentOwner) *appsv1.Deployment {
 						ImagePullPolicy: c.PullPolicy,
 						Command:         []string{"/vt/bin/" + c.Name},
 						Args:            FlagArgs(flags),
-						Env:             c.Spec.ExtraEnv,
+						Env:             append(slices.Clone(c.Env), c.Spec.ExtraEnv...),
 						Ports:           ports,
 						Resources:       c.Spec.Resources,
 						ReadinessProbe:  &corev1.Probe{ProbeHandler: VitessHealth, PeriodSeconds: 10},

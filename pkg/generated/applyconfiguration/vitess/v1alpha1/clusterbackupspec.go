@@ -29,7 +29,8 @@ import (
 type ClusterBackupSpecApplyConfiguration struct {
 	// Locations where backups are stored; at least one.
 	Locations []VitessBackupLocationApplyConfiguration `json:"locations,omitempty"`
-	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin.
+	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
+	// needs an image that carries it: the default vitess/lite image does not.
 	Engine *vitessv1alpha1.VitessBackupEngine `json:"engine,omitempty"`
 }
 

@@ -29,6 +29,8 @@ type S3BackupLocationApplyConfiguration struct {
 	KeyPrefix      *string                         `json:"keyPrefix,omitempty"`
 	ForcePathStyle *bool                           `json:"forcePathStyle,omitempty"`
 	AuthSecret     *SecretSourceApplyConfiguration `json:"authSecret,omitempty"`
+	// MinPartSize is the smallest part, in bytes, of a multipart upload. Default: Vitess' (5 MiB).
+	MinPartSize *int64 `json:"minPartSize,omitempty"`
 }
 
 // S3BackupLocationApplyConfiguration constructs a declarative configuration of the S3BackupLocation type for use with
@@ -82,5 +84,13 @@ func (b *S3BackupLocationApplyConfiguration) WithForcePathStyle(value bool) *S3B
 // If called multiple times, the AuthSecret field is set to the value of the last call.
 func (b *S3BackupLocationApplyConfiguration) WithAuthSecret(value *SecretSourceApplyConfiguration) *S3BackupLocationApplyConfiguration {
 	b.AuthSecret = value
+	return b
+}
+
+// WithMinPartSize sets the MinPartSize field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the MinPartSize field is set to the value of the last call.
+func (b *S3BackupLocationApplyConfiguration) WithMinPartSize(value int64) *S3BackupLocationApplyConfiguration {
+	b.MinPartSize = &value
 	return b
 }

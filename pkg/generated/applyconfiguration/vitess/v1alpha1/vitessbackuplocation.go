@@ -33,8 +33,14 @@ type VitessBackupLocationApplyConfiguration struct {
 	GCS *GCSBackupLocationApplyConfiguration `json:"gcs,omitempty"`
 	// S3 stores backups in an S3-compatible bucket.
 	S3 *S3BackupLocationApplyConfiguration `json:"s3,omitempty"`
-	// Volume stores backups in a volume mounted into the tablet Pods.
+	// Azblob stores backups in an Azure Blob Storage container.
+	Azblob *AzblobBackupLocationApplyConfiguration `json:"azblob,omitempty"`
+	// Ceph stores backups in a Ceph object store.
+	Ceph *CephBackupLocationApplyConfiguration `json:"ceph,omitempty"`
+	// Volume stores backups in a volume mounted into the Pods that back up and restore.
 	Volume *v1.VolumeSource `json:"volume,omitempty"`
+	// VolumeSubPath is the directory within volume that holds the backups. Default: its root.
+	VolumeSubPath *string `json:"volumeSubPath,omitempty"`
 	// Annotations are added to Pods that use this location.
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
@@ -69,11 +75,35 @@ func (b *VitessBackupLocationApplyConfiguration) WithS3(value *S3BackupLocationA
 	return b
 }
 
+// WithAzblob sets the Azblob field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Azblob field is set to the value of the last call.
+func (b *VitessBackupLocationApplyConfiguration) WithAzblob(value *AzblobBackupLocationApplyConfiguration) *VitessBackupLocationApplyConfiguration {
+	b.Azblob = value
+	return b
+}
+
+// WithCeph sets the Ceph field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Ceph field is set to the value of the last call.
+func (b *VitessBackupLocationApplyConfiguration) WithCeph(value *CephBackupLocationApplyConfiguration) *VitessBackupLocationApplyConfiguration {
+	b.Ceph = value
+	return b
+}
+
 // WithVolume sets the Volume field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Volume field is set to the value of the last call.
 func (b *VitessBackupLocationApplyConfiguration) WithVolume(value v1.VolumeSource) *VitessBackupLocationApplyConfiguration {
 	b.Volume = &value
+	return b
+}
+
+// WithVolumeSubPath sets the VolumeSubPath field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the VolumeSubPath field is set to the value of the last call.
+func (b *VitessBackupLocationApplyConfiguration) WithVolumeSubPath(value string) *VitessBackupLocationApplyConfiguration {
+	b.VolumeSubPath = &value
 	return b
 }
 

@@ -19,6 +19,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	vitessv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	v1 "k8s.io/api/core/v1"
 )
 
@@ -56,6 +57,10 @@ type VitessShardSpecApplyConfiguration struct {
 	UpdateStrategy *VitessClusterUpdateStrategyApplyConfiguration `json:"updateStrategy,omitempty"`
 	// VitessOrchestrator, when set, runs VTOrc for the shard in every cell that has its tablets.
 	VitessOrchestrator *VitessOrchestratorSpecApplyConfiguration `json:"vitessOrchestrator,omitempty"`
+	// BackupLocations are the cluster's backup locations; a tablet pool's backupLocationName picks one.
+	BackupLocations []VitessBackupLocationApplyConfiguration `json:"backupLocations,omitempty"`
+	// BackupEngine is the cluster's backup engine.
+	BackupEngine *vitessv1alpha1.VitessBackupEngine `json:"backupEngine,omitempty"`
 }
 
 // VitessShardSpecApplyConfiguration constructs a declarative configuration of the VitessShardSpec type for use with
@@ -244,5 +249,26 @@ func (b *VitessShardSpecApplyConfiguration) WithUpdateStrategy(value *VitessClus
 // If called multiple times, the VitessOrchestrator field is set to the value of the last call.
 func (b *VitessShardSpecApplyConfiguration) WithVitessOrchestrator(value *VitessOrchestratorSpecApplyConfiguration) *VitessShardSpecApplyConfiguration {
 	b.VitessOrchestrator = value
+	return b
+}
+
+// WithBackupLocations adds the given value to the BackupLocations field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the BackupLocations field.
+func (b *VitessShardSpecApplyConfiguration) WithBackupLocations(values ...*VitessBackupLocationApplyConfiguration) *VitessShardSpecApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithBackupLocations")
+		}
+		b.BackupLocations = append(b.BackupLocations, *values[i])
+	}
+	return b
+}
+
+// WithBackupEngine sets the BackupEngine field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the BackupEngine field is set to the value of the last call.
+func (b *VitessShardSpecApplyConfiguration) WithBackupEngine(value vitessv1alpha1.VitessBackupEngine) *VitessShardSpecApplyConfiguration {
+	b.BackupEngine = &value
 	return b
 }
