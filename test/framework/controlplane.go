@@ -371,7 +371,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, etcdURL string) erro
 	// installed in the cluster (make install) talks to it from its Pods.
 	bind, advertise, endpoints := "127.0.0.1", "127.0.0.1", "none"
 	if cp.opts.RealNode {
-		bind, advertise, endpoints = "0.0.0.0", realNodeIP, "lease"
+		bind, advertise, endpoints = "0.0.0.0", RealNodeIP, "lease"
 	}
 	args := []string{
 		"--etcd-servers=" + etcdURL,

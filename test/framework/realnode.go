@@ -38,15 +38,17 @@ const (
 	RealNodeTaintKey = "vitess-apiserver.test/real-node"
 )
 
+// RealNodeIP is the real node's bridge address: the pods' gateway, and the node's InternalIP, on
+// which the kubelet serves kube-apiserver (logs, exec). A server the test process runs on it while
+// the real node runs (an object store) is reachable from the node's Pods.
+const RealNodeIP = "10.244.0.1"
+
 // The real node's network interface and addresses are machine-wide names: one real node runs on a
 // machine at a time, serialised by a lock file in os.TempDir().
 const (
 	realNodeBridge    = "vtnode0"
 	realNodePodSubnet = "10.244.0.0/24"
-	// realNodeIP is the bridge's own address: the pods' gateway, and the node's InternalIP, on which
-	// the kubelet serves kube-apiserver (logs, exec).
-	realNodeIP       = "10.244.0.1"
-	realNodeLockFile = "vitess-apiserver-real-node.lock"
+	realNodeLockFile  = "vitess-apiserver-real-node.lock"
 	// kubeletClientUser is the identity kube-apiserver presents to kubelets.
 	kubeletClientUser = "kube-apiserver-kubelet-client"
 	// realNodeDrainTimeout bounds how long Stop waits for the kubelet to stop the node's pods.
@@ -194,7 +196,7 @@ func createBridge() error {
 	_ = exec.Command("ip", "link", "delete", realNodeBridge).Run()
 	for _, args := range [][]string{
 		{"link", "add", "name", realNodeBridge, "type", "bridge"},
-		{"addr", "add", realNodeIP + "/24", "dev", realNodeBridge},
+		{"addr", "add", RealNodeIP + "/24", "dev", realNodeBridge},
 		{"link", "set", realNodeBridge, "up"},
 		{"route", "add", serviceSubnet, "dev", realNodeBridge},
 	} {
@@ -281,7 +283,7 @@ func cniConfig(ipamDir string) []byte {
 				"hairpinMode": true,
 				"ipam": map[string]any{
 					"type":    "host-local",
-					"ranges":  [][]map[string]string{{{"subnet": realNodePodSubnet, "gateway": realNodeIP}}},
+					"ranges":  [][]map[string]string{{{"subnet": realNodePodSubnet, "gateway": RealNodeIP}}},
 					"routes":  []map[string]string{{"dst": "0.0.0.0/0"}},
 					"dataDir": ipamDir,
 				},
@@ -340,7 +342,7 @@ func (cp *ControlPlane) startKubelet(ctx context.Context) error {
 		"--root-dir="+filepath.Join(n.dir, "kubelet"),
 		"--cert-dir="+filepath.Join(n.dir, "kubelet", "pki"), // not derived from --root-dir
 		"--hostname-override="+RealNodeName,
-		"--node-ip="+realNodeIP,
+		"--node-ip="+RealNodeIP,
 	)
 }
 
@@ -355,7 +357,7 @@ func kubeletConfig(n *realNode, port, healthzPort int, clientCAFile string, tain
 	config, err := json.MarshalIndent(map[string]any{
 		"apiVersion":               "kubelet.config.k8s.io/v1beta1",
 		"kind":                     "KubeletConfiguration",
-		"address":                  realNodeIP,
+		"address":                  RealNodeIP,
 		"port":                     port,
 		"readOnlyPort":             0,
 		"healthzBindAddress":       "127.0.0.1",
@@ -375,7 +377,7 @@ func kubeletConfig(n *realNode, port, healthzPort int, clientCAFile string, tain
 		"enforceNodeAllocatable":        []string{},
 		"localStorageCapacityIsolation": false,
 		"clusterDomain":                 clusterDomain,
-		"clusterDNS":                    []string{realNodeIP},
+		"clusterDNS":                    []string{RealNodeIP},
 		"podLogsDir":                    filepath.Join(n.dir, "pod-logs"),
 		"volumePluginDir":               filepath.Join(n.dir, "volume-plugins"),
 		// Image garbage collection off: a collected image could not be pulled again.

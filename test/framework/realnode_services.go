@@ -71,7 +71,7 @@ func (cp *ControlPlane) startClusterDNS(ctx context.Context) error {
     cache 5
     loadbalance
 }
-`, clusterDNSPort, realNodeIP, readyPort, clusterDomain, kubeconfig)
+`, clusterDNSPort, RealNodeIP, readyPort, clusterDomain, kubeconfig)
 	path := filepath.Join(n.dir, "Corefile")
 	if err := os.WriteFile(path, []byte(corefile), 0o644); err != nil {
 		return err
@@ -119,7 +119,7 @@ conntrack:
   maxPerCore: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
-`, kubeconfig, RealNodeName, realNodePodSubnet, loopback(healthz), loopback(metrics), realNodeIP)
+`, kubeconfig, RealNodeName, realNodePodSubnet, loopback(healthz), loopback(metrics), RealNodeIP)
 	path := filepath.Join(n.dir, "kube-proxy.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		return err
@@ -188,7 +188,7 @@ func (cp *ControlPlane) componentKubeconfig(ctx context.Context, name, user stri
 // dials vtctld by its Service name) resolves names as it would in a pod.
 func (n *realNode) resolvConf() (string, error) {
 	path := filepath.Join(n.dir, "resolv.conf")
-	conf := fmt.Sprintf("nameserver %s\nsearch %s.svc.%s svc.%s %s\noptions ndots:5\n", realNodeIP, ServerNamespace, clusterDomain, clusterDomain, clusterDomain)
+	conf := fmt.Sprintf("nameserver %s\nsearch %s.svc.%s svc.%s %s\noptions ndots:5\n", RealNodeIP, ServerNamespace, clusterDomain, clusterDomain, clusterDomain)
 	return path, os.WriteFile(path, []byte(conf), 0o644)
 }
 

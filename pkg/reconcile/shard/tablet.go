@@ -142,6 +142,10 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 		tabletFlags["restore-from-backup"] = "true"
 		maps.Copy(tabletFlags, backup.Flags)
 		maps.Copy(annotations, backup.Annotations)
+		// vttablet backs up and restores only with mysqld's my.cnf in hand (it stops and starts
+		// mysqld and copies its files), and reads it only when it is not given a socket: it finds
+		// the my.cnf mysqlctld writes on the claim, and the socket named in it.
+		delete(tabletFlags, "db-socket")
 	}
 	for _, extra := range []map[string]string{spec.ExtraVitessFlags, vttablet.ExtraFlags} {
 		for flag, value := range extra {

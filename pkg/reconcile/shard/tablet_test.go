@@ -160,6 +160,9 @@ func TestTabletBackupLocation(t *testing.T) {
 			t.Errorf("vttablet args lack %s: %v", want, vttablet.Args)
 		}
 	}
+	if slices.ContainsFunc(vttablet.Args, func(arg string) bool { return strings.HasPrefix(arg, "--db-socket") }) {
+		t.Errorf("vttablet args %v name mysqld's socket: vttablet then reads no my.cnf, and refuses to back up or restore", vttablet.Args)
+	}
 	if i := slices.IndexFunc(vttablet.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/vt/backups" }); i < 0 || vttablet.VolumeMounts[i].SubPath != "vitess" {
 		t.Errorf("vttablet mounts %+v lack the backup volume's sub path", vttablet.VolumeMounts)
 	}

@@ -40,6 +40,18 @@ func NewBackupStorage(cluster string, engine v1alpha1.VitessBackupEngine, locati
 		Flags:       map[string]string{"backup-engine-implementation": string(engine)},
 		Annotations: maps.Clone(location.Annotations),
 	}
+	if engine == v1alpha1.VitessBackupEngineXtraBackup {
+		// What the vitess-operator runs xtrabackup with: as the tablet's DBA user, streamed and
+		// striped, compressed on the way to storage.
+		maps.Copy(s.Flags, map[string]string{
+			"xtrabackup-user":         "vt_dba",
+			"xtrabackup-stream-mode":  "xbstream",
+			"xtrabackup-stripes":      "8",
+			"xtrabackup-backup-flags": "--parallel=1",
+			"xbstream-restore-flags":  "--parallel=1",
+			"backup-storage-compress": "true",
+		})
+	}
 	switch {
 	case location.Volume != nil:
 		s.Flags["backup-storage-implementation"] = "file"

@@ -46,6 +46,8 @@ func TestBackupStorage(t *testing.T) {
 					"backup-engine-implementation": "xtrabackup", "backup-storage-implementation": "s3",
 					"s3-backup-aws-region": "us-east-1", "s3-backup-storage-bucket": "vitess", "s3-backup-storage-root": "team-a/example",
 					"s3-backup-force-path-style": "true", "s3-backup-aws-endpoint": "http://10.0.0.1:8333", "s3-backup-aws-min-partsize": "16777216",
+					"xtrabackup-user": "vt_dba", "xtrabackup-stream-mode": "xbstream", "xtrabackup-stripes": "8",
+					"xtrabackup-backup-flags": "--parallel=1", "xbstream-restore-flags": "--parallel=1", "backup-storage-compress": "true",
 				},
 				Volumes: []corev1.Volume{secretVolume("s3-backup-auth")},
 				Mounts:  []corev1.VolumeMount{{Name: "s3-backup-auth", MountPath: "/vt/secrets/s3-backup-auth", ReadOnly: true}},
