@@ -202,7 +202,7 @@ func (f *fakeVtctld) WorkflowStatus(ctx context.Context, req *vtctldatapb.Workfl
 }
 
 // startFake serves fake on a loopback port and returns a client of it whose retries do not sleep.
-func startFake(t *testing.T, fake *fakeVtctld, opts ...Option) *Client {
+func startFake(t *testing.T, fake vtctlservicepb.VtctldServer, opts ...Option) *Client {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

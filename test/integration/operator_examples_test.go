@@ -93,10 +93,11 @@ func TestOperatorExamples(t *testing.T) {
 
 	apply("101_initial_cluster.yaml")
 	waitForObjects(t, core, "101", want, nil)
+	commerceTablets := want.pods[3:6]
+	checkBackupVolume(t, core, append([]string{want.deployments[0]}, commerceTablets...))
 
 	// 201 adds the customer keyspace and moves every image to another tag: commerce's tablets are
 	// replaced, never more than one at a time.
-	commerceTablets := want.pods[3:6]
 	stopWatching := watchReadyTablets(t, core, commerceTablets)
 	apply("201_customer_tablets.yaml")
 	oldCustomer := shardObjects("customer", "-", "x-x")
@@ -135,6 +136,42 @@ func TestOperatorExamples(t *testing.T) {
 	for _, pvc := range want.pvcs {
 		if _, err := core.CoreV1().PersistentVolumeClaims("example").Get(ctx, pvc, metav1.GetOptions{}); err != nil {
 			t.Errorf("deleting the cluster removed PVC %s: %v", pvc, err)
+		}
+	}
+}
+
+// checkBackupVolume checks that vtctld's Deployment (the first name) and each tablet Pod (the rest)
+// mount 101's backup claim, vitess-backups, and run with its engine and the file storage root the
+// operator gives them.
+func checkBackupVolume(t *testing.T, core kubernetes.Interface, names []string) {
+	t.Helper()
+	ctx := testContext(t)
+	deployment, err := core.AppsV1().Deployments("example").Get(ctx, names[0], metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := map[string]corev1.PodSpec{names[0]: deployment.Spec.Template.Spec}
+	for _, name := range names[1:] {
+		pod, err := core.CoreV1().Pods("example").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs[name] = pod.Spec
+	}
+	for name, spec := range specs {
+		if !slices.ContainsFunc(spec.Volumes, func(v corev1.Volume) bool {
+			return v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "vitess-backups"
+		}) {
+			t.Errorf("%s does not mount 101's backup claim: %+v", name, spec.Volumes)
+		}
+		args := spec.Containers[0].Args
+		for _, flag := range []string{"--backup-engine-implementation=xtrabackup", "--backup-storage-implementation=file", "--file-backup-storage-root=/vt/backups/example"} {
+			if !slices.Contains(args, flag) {
+				t.Errorf("%s runs without %s: %v", name, flag, args)
+			}
+		}
+		if strings.Contains(name, "-vttablet-") && !slices.Contains(args, "--restore-from-backup=true") {
+			t.Errorf("tablet %s does not restore from backup: %v", name, args)
 		}
 	}
 }

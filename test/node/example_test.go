@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -34,14 +37,16 @@ import (
 // directories and electing primaries on two cores takes minutes.
 const realPodsTimeout = 10 * time.Minute
 
-// TestExampleCluster applies artifacts/examples/example-cluster.yaml, as the README says, to a
+// TestExampleCluster applies artifacts/examples/example-cluster.yaml, as the README says (plus
+// two backup locations: a volume, and an S3 bucket for the rdonly pool), to a
 // cluster whose node really runs pods. The cluster must come up from that alone: three etcd
 // members in quorum, vtctld, the cell registered, three tablets with a primary the reconciler
 // elected, vtgate serving, the VitessCluster Ready. Then commerce gets its VSchema and schema
 // through the subresources, and rows are written and read through the vtgate Service with a MySQL
 // driver. Last, the rdonly tablet's Pod is deleted while rows keep being written: the reconciler
 // recreates it, its mysqld starts from the data its PVC kept (no new data directory, the same
-// server_uuid), and it catches up with what it missed.
+// server_uuid), and it catches up with what it missed. Then the replica and rdonly tablets are
+// backed up and lost, Pods and claims, and come back from their backups (restoreLostTablets).
 func TestExampleCluster(t *testing.T) {
 	rc := sharedRealCluster(t)
 	cp := rc.cp
@@ -52,8 +57,19 @@ func TestExampleCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	const namespace, clusterName = "example", "example"
+	tools, err := framework.EnsureRepoTools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The object store listens on the real node's address, which its Pods reach.
+	store, err := framework.StartObjectStore(ctx, tools.Weed, t.TempDir(), framework.RealNodeIP, "vitess-backups")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Stop)
+	manifest := withBackupLocations(t, filepath.Join(root, "artifacts", "examples", "example-cluster.yaml"), store)
 	applied := time.Now()
-	if out, errOut, err := cp.Kubectl(ctx, "apply", "-f", filepath.Join(root, "artifacts", "examples", "example-cluster.yaml")); err != nil {
+	if out, errOut, err := cp.KubectlInput(ctx, manifest, "apply", "-f", "-"); err != nil {
 		t.Fatalf("%v\n%s%s", err, out, errOut)
 	}
 	// Leave the node to the tests after this one.
@@ -204,6 +220,257 @@ func TestExampleCluster(t *testing.T) {
 	if err := vtapi.VitessShards(namespace).Delete(ctx, handMade.Name, metav1.DeleteOptions{}); err != nil {
 		t.Error(err)
 	}
+
+	restoreLostTablets(backupTest{ctx: ctx, t: t, cp: cp, store: store, namespace: namespace}, shards.Items[0].Status.PrimaryAlias,
+		primary, vitess.OpenVtgate(t, gatewayAddress, "commerce@replica"), rdonly)
+}
+
+// withBackupLocations is the example's manifest with two backup locations: by default a claim on
+// the node that the tablets and vtctld share (one node, so ReadWriteOnce will do), and for the
+// rdonly pool the S3 bucket of store, with its credentials in a Secret.
+func withBackupLocations(t *testing.T, path string, store *framework.ObjectStore) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := string(data)
+	edit := func(old, new string) {
+		t.Helper()
+		if !strings.Contains(manifest, old) {
+			t.Fatalf("%s no longer has %q", path, old)
+		}
+		manifest = strings.Replace(manifest, old, new, 1)
+	}
+	const clusterHead = "kind: VitessCluster\nmetadata:\n  name: example\n  namespace: example\nspec:\n"
+	edit(clusterHead, clusterHead+fmt.Sprintf(`  backup:
+    locations:
+    - volume:
+        persistentVolumeClaim:
+          claimName: example-backups
+    - name: offsite
+      s3:
+        endpoint: %s
+        region: %s
+        bucket: %s
+        forcePathStyle: true
+        authSecret:
+          name: example-s3-auth
+          key: credentials
+`, store.Endpoint, store.Region, store.Bucket))
+	edit("            type: rdonly\n", "            type: rdonly\n            backupLocationName: offsite\n")
+	return manifest + fmt.Sprintf(`---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: example-backups
+  namespace: example
+spec:
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 2Gi
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: example-s3-auth
+  namespace: example
+stringData:
+  credentials: |
+    [default]
+    aws_access_key_id = %s
+    aws_secret_access_key = %s
+`, store.AccessKey, store.SecretKey)
+}
+
+// backupTest drives the example cluster's commerce shard through losses it recovers from by
+// restoring backups.
+type backupTest struct {
+	ctx       context.Context
+	t         *testing.T
+	cp        *framework.ControlPlane
+	store     *framework.ObjectStore
+	namespace string
+}
+
+func (b backupTest) tabletPods(tabletType string) []corev1.Pod {
+	b.t.Helper()
+	selector := labels.SelectorFromSet(labels.Set{vitessapi.LabelComponent: "vttablet", vitessapi.LabelTabletType: tabletType}).String()
+	pods, err := b.cp.Client().CoreV1().Pods(b.namespace).List(b.ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return pods.Items
+}
+
+// vtctldclient runs vtctldclient in the vtctld Pod, as users do today.
+func (b backupTest) vtctldclient(args ...string) string {
+	b.t.Helper()
+	pods, err := b.cp.Client().CoreV1().Pods(b.namespace).List(b.ctx, metav1.ListOptions{LabelSelector: vitessapi.LabelComponent + "=vtctld"})
+	if err != nil || len(pods.Items) != 1 {
+		b.t.Fatalf("vtctld pods: %v, %d of them", err, len(pods.Items))
+	}
+	cmd := append([]string{"exec", "--namespace", b.namespace, pods.Items[0].Name, "-c", "vtctld", "--", "/vt/bin/vtctldclient", "--server", "localhost:15999"}, args...)
+	out, errOut, err := b.cp.Kubectl(b.ctx, cmd...)
+	if err != nil {
+		b.t.Fatalf("vtctldclient %s: %v\n%s%s", strings.Join(args, " "), err, out, tail(errOut, 20))
+	}
+	return out
+}
+
+// backUp backs up each tablet to its pool's location and checks that the backup is there: the
+// replica's in the volume, which vtctld reads, and the rdonly tablet's in the bucket.
+func (b backupTest) backUp(replica, rdonly corev1.Pod) {
+	b.t.Helper()
+	for _, pod := range []corev1.Pod{replica, rdonly} {
+		started := time.Now()
+		b.vtctldclient("Backup", tabletAliasOf(&pod))
+		b.t.Logf("%s tablet %s backed up in %s", pod.Labels[vitessapi.LabelTabletType], tabletAliasOf(&pod), time.Since(started).Round(time.Second))
+	}
+	if backups := b.vtctldclient("GetBackups", "commerce/-"); !strings.Contains(backups, tabletAliasOf(&replica)) {
+		b.t.Fatalf("vtctld lists no backup of %s in the volume:\n%s", tabletAliasOf(&replica), backups)
+	}
+	objects, err := b.store.Client().ListObjectsV2(b.ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b.store.Bucket), Prefix: aws.String("example/commerce/-/")})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var keys []string
+	for _, object := range objects.Contents {
+		keys = append(keys, aws.ToString(object.Key))
+	}
+	if !slices.ContainsFunc(keys, func(key string) bool {
+		return strings.Contains(key, tabletAliasOf(&rdonly)) && strings.HasSuffix(key, "/MANIFEST")
+	}) {
+		b.t.Fatalf("the bucket has no backup of %s: %v", tabletAliasOf(&rdonly), keys)
+	}
+}
+
+// lose deletes the tablets' claims and Pods and waits until every one is back, Ready, on a new
+// claim, and says it restored a backup.
+func (b backupTest) lose(pods ...corev1.Pod) {
+	b.t.Helper()
+	core := b.cp.Client().CoreV1()
+	claims := map[string]types.UID{}
+	for _, pod := range pods {
+		data := slices.IndexFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.PersistentVolumeClaim != nil && v.Name == "vtdataroot" })
+		if data < 0 {
+			b.t.Fatalf("tablet Pod %s has no data claim", pod.Name)
+		}
+		name := pod.Spec.Volumes[data].PersistentVolumeClaim.ClaimName
+		claim, err := core.PersistentVolumeClaims(b.namespace).Get(b.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		claims[name] = claim.UID
+		// The claim goes first: it stays until its Pod is gone, so neither comes back with the old data.
+		if err := core.PersistentVolumeClaims(b.namespace).Delete(b.ctx, name, metav1.DeleteOptions{}); err != nil {
+			b.t.Fatal(err)
+		}
+		if err := core.Pods(b.namespace).Delete(b.ctx, pod.Name, metav1.DeleteOptions{}); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	waitFor(b.ctx, b.t, fmt.Sprintf("%d tablet(s) back on new claims, Ready", len(pods)), func(ctx context.Context) (bool, error) {
+		for _, old := range pods {
+			pod, err := core.Pods(b.namespace).Get(ctx, old.Name, metav1.GetOptions{})
+			if err != nil || pod.UID == old.UID || !framework.PodReady(pod) {
+				return false, nil
+			}
+		}
+		for name, uid := range claims {
+			if claim, err := core.PersistentVolumeClaims(b.namespace).Get(ctx, name, metav1.GetOptions{}); err != nil || claim.UID == uid {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	for _, pod := range pods {
+		logs, _, err := b.cp.Kubectl(b.ctx, "logs", "--namespace", b.namespace, pod.Name, "-c", "vttablet")
+		if err != nil || !strings.Contains(logs, "Restore: pos=") {
+			b.t.Errorf("the new %s tablet %s does not say it restored a backup (%v):\n%s", pod.Labels[vitessapi.LabelTabletType], tabletAliasOf(&pod), err, tail(logs, 30))
+		}
+	}
+}
+
+// tabletAliasOf is the Vitess alias of the tablet a Pod runs, from its labels.
+func tabletAliasOf(pod *corev1.Pod) string {
+	return pod.Labels[vitessapi.LabelCell] + "-" + pod.Labels[vitessapi.LabelTabletUID]
+}
+
+func customers(ctx context.Context, db *sql.DB) int {
+	var n int
+	if err := db.QueryRowContext(ctx, "select count(*) from customer").Scan(&n); err != nil {
+		return -1
+	}
+	return n
+}
+
+// restoreLostTablets backs up the replica that is not primary to the volume and the rdonly tablet
+// to S3, and then loses both tablets' Pods and claims. The primary's binary logs from before the
+// backups are purged first, so a tablet that started empty could never replicate its way back:
+// the only way the new ones serve every row is by restoring their location's backup and
+// replicating from there. Then the whole shard is lost, primary too, after a second round of
+// backups: it comes back by itself from them, with a primary and every row. Before all that, the
+// reconciler has made the shard's first backup by itself.
+func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdonly *sql.DB) {
+	ctx, t := b.ctx, b.t
+	t.Helper()
+	var replicaPod corev1.Pod
+	for _, pod := range b.tabletPods("replica") {
+		if tabletAliasOf(&pod) != primaryAlias {
+			replicaPod = pod
+		}
+	}
+	rdonlyPods := b.tabletPods("rdonly")
+	if replicaPod.Name == "" || len(rdonlyPods) != 1 {
+		t.Fatalf("no replica besides the primary %s, or %d rdonly tablets", primaryAlias, len(rdonlyPods))
+	}
+	// initializeBackup (unset, so true): the reconciler gave the new shard its first backup, made by
+	// the replica in vtctld's location.
+	waitFor(ctx, t, "the shard's first backup, made by the reconciler", func(ctx context.Context) (bool, error) {
+		events, err := b.cp.Client().EventsV1().Events(b.namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, event := range events.Items {
+			switch event.Reason {
+			case "InitialBackupTaken":
+				return true, nil
+			case "InitialBackupFailed":
+				return false, fmt.Errorf("the first backup failed: %s", event.Note)
+			}
+		}
+		return false, nil
+	})
+	if backups := b.vtctldclient("GetBackups", "commerce/-"); !strings.Contains(backups, tabletAliasOf(&replicaPod)) {
+		t.Fatalf("vtctld lists no backup of %s after the reconciler's first backup:\n%s", tabletAliasOf(&replicaPod), backups)
+	}
+	waitFor(ctx, t, "the replica and rdonly tablets have the 20 customers", func(context.Context) (bool, error) {
+		return customers(ctx, replica) == 20 && customers(ctx, rdonly) == 20, nil
+	})
+	b.backUp(replicaPod, rdonlyPods[0])
+	b.vtctldclient("ExecuteFetchAsDBA", primaryAlias, "FLUSH BINARY LOGS")
+	b.vtctldclient("ExecuteFetchAsDBA", primaryAlias, "PURGE BINARY LOGS BEFORE NOW()")
+	insertCustomers(ctx, t, primary, 21, 30)
+	started := time.Now()
+	b.lose(replicaPod, rdonlyPods[0])
+	waitFor(ctx, t, "the restored replica and rdonly tablets serving all 30 customers", func(context.Context) (bool, error) {
+		return customers(ctx, replica) == 30 && customers(ctx, rdonly) == 30, nil
+	})
+	t.Logf("replica and rdonly tablets restored from the volume and S3 and caught up %s after their Pods and claims were deleted", time.Since(started).Round(time.Second))
+
+	// Disaster recovery: back up, then lose every tablet of the shard at once.
+	replicas := b.tabletPods("replica")
+	notPrimary := slices.IndexFunc(replicas, func(pod corev1.Pod) bool { return tabletAliasOf(&pod) != primaryAlias })
+	b.backUp(replicas[notPrimary], b.tabletPods("rdonly")[0])
+	started = time.Now()
+	b.lose(append(replicas, b.tabletPods("rdonly")...)...)
+	waitFor(ctx, t, "the recovered shard serving all 30 customers from a primary and the rdonly tablet", func(context.Context) (bool, error) {
+		return customers(ctx, primary) == 30 && customers(ctx, rdonly) == 30, nil
+	})
+	insertCustomers(ctx, t, primary, 31, 31)
+	t.Logf("the whole shard recovered from its backups, writable, %s after every tablet's Pod and claim were deleted", time.Since(started).Round(time.Second))
 }
 
 func mustExec(ctx context.Context, t testing.TB, db *sql.DB, statement string) {

@@ -137,6 +137,14 @@ func (p *clusterPass) readTopology(ctx context.Context, view *topology.View) err
 			return err
 		}
 	}
+	tablets, err := client.AllTablets(ctx)
+	if err != nil {
+		return err
+	}
+	view.TabletTypes = map[string]string{}
+	for _, tablet := range tablets {
+		view.TabletTypes[tablet.Alias] = tablet.Type
+	}
 	// The keyspaces the spec no longer declares are read too: their shards are turned down only
 	// once the reading says they no longer serve. One Vitess does not know has nothing to serve.
 	declared := map[string]bool{}

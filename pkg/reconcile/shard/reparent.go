@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -62,7 +63,9 @@ func (p *shardPass) reparentAway(ctx context.Context, primary, why string) {
 // replicates from a primary. The most advanced replica is promoted (see vtctld.ElectPrimary): a
 // shard whose tablets start with data (a restore, volumes kept from an earlier life) must not lose
 // what one of them has; when none has everything the others have, the Event says so and a person
-// chooses. With VTOrc configured it is left to VTOrc.
+// chooses. The same election is held when the primary the record names has come back as a
+// replica (see topology.View.PrimaryCameBackAsReplica): every tablet of the shard restored a backup
+// after its data was lost, and nothing serves writes. With VTOrc configured it is left to VTOrc.
 func (p *shardPass) electPrimary(ctx context.Context) {
 	shard := p.shard
 	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.running < p.desired {
@@ -73,7 +76,8 @@ func (p *shardPass) electPrimary(ctx context.Context) {
 		return
 	}
 	record, known := view.Shards[shard.Spec.KeyspaceName+"/"+shard.Spec.Name]
-	if !known || record.PrimaryAlias != "" {
+	lost := view.PrimaryCameBackAsReplica(shard.Spec.KeyspaceName, shard.Spec.Name)
+	if !known || (record.PrimaryAlias != "" && !lost) {
 		return
 	}
 	tablets := shardTablets(shard)
@@ -96,12 +100,21 @@ func (p *shardPass) electPrimary(ctx context.Context) {
 				return errTabletsNotRegistered
 			}
 		}
+		what := "the shard's first primary"
+		if lost {
+			// Checked again on this fresh reading: a primary that serves is never reparented here.
+			i := slices.IndexFunc(registered, func(r vtctld.Tablet) bool { return r.Alias == record.PrimaryAlias })
+			if i < 0 || registered[i].Type == "PRIMARY" {
+				return nil
+			}
+			what = fmt.Sprintf("the shard's primary, since %s came back from a backup as a %s", record.PrimaryAlias, strings.ToLower(registered[i].Type))
+		}
 		promoted, err := client.ElectPrimary(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, candidates)
 		if err != nil {
-			p.Events.Eventf(shard, nil, corev1.EventTypeWarning, "PrimaryElectionFailed", "Reparent", "electing the shard's first primary: %v", err)
+			p.Events.Eventf(shard, nil, corev1.EventTypeWarning, "PrimaryElectionFailed", "Reparent", "electing %s: %v", what, err)
 			return err
 		}
-		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "PrimaryElected", "Reparent", "%s, the most advanced replica, is the shard's first primary", promoted)
+		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "PrimaryElected", "Reparent", "%s, the most advanced replica, is %s", promoted, what)
 		return nil
 	})
 }

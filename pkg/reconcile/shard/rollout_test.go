@@ -28,9 +28,13 @@ type fakeVitess struct {
 	primary    string
 	registered []vtctld.Tablet
 
+	backups   []vtctld.Backup
+	backupErr error
+
 	mu         sync.Mutex
 	reparented []string
 	candidates []string
+	backedUp   []string
 }
 
 func (f *fakeVitess) Shards(context.Context, string) ([]vtctld.Shard, error) {
@@ -53,6 +57,17 @@ func (f *fakeVitess) ReparentAwayFrom(_ context.Context, _, _, alias string) (st
 	defer f.mu.Unlock()
 	f.reparented = append(f.reparented, alias)
 	return "", nil
+}
+
+func (f *fakeVitess) Backups(context.Context, string, string) ([]vtctld.Backup, error) {
+	return f.backups, nil
+}
+
+func (f *fakeVitess) BackUp(_ context.Context, alias string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.backedUp = append(f.backedUp, alias)
+	return f.backupErr
 }
 
 // TestRollReplacesTabletsByAFreshReadingOfThePrimary: tablets whose spec changed are replaced one
@@ -220,5 +235,69 @@ func TestRollDoesNotReplaceATabletTwice(t *testing.T) {
 	}
 	if replacing != 1 {
 		t.Errorf("%d ReplacingTablet Events, want 1", replacing)
+	}
+}
+
+// TestPrimaryElectedWhenTheNamedPrimaryCameBackAsAReplica: a shard whose every tablet restored a
+// backup (its claims were lost) has a record that still names the old primary, whose tablet is now
+// a replica: nothing takes writes until a primary is elected among the replicas. A named primary
+// that is registered as PRIMARY, or not registered at all, is never reparented away from here.
+func TestPrimaryElectedWhenTheNamedPrimaryCameBackAsAReplica(t *testing.T) {
+	keyspace, shard := keyspaceShard(t)
+	shard.Spec.VitessOrchestrator = nil
+	tablets := shardTablets(shard)
+	named := tablets[1].alias()
+	for _, tc := range []struct {
+		name string
+		// viewType and freshType are the named primary's type in the last reading and now; "" is
+		// not registered.
+		viewType, freshType string
+		elected             bool
+	}{
+		{name: "came back as a replica", viewType: "REPLICA", freshType: "REPLICA", elected: true},
+		{name: "serving as primary", viewType: "PRIMARY", freshType: "PRIMARY"},
+		{name: "not registered in the reading", viewType: "", freshType: "REPLICA"},
+		{name: "primary again by the time of the fresh reading", viewType: "REPLICA", freshType: "PRIMARY"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var core []runtime.Object
+			vitessShard := &fakeVitess{}
+			viewTypes := map[string]string{}
+			for _, tablet := range tablets {
+				pod := tabletPod(shard, tablet)
+				pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: vitess.ComponentVttablet, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+				core = append(core, pod, tabletPVC(shard, tablet))
+				tabletType := "REPLICA"
+				if tablet.alias() == named {
+					tabletType = tc.freshType
+					if tc.viewType == "" {
+						continue
+					}
+					viewTypes[tablet.alias()] = tc.viewType
+				} else {
+					viewTypes[tablet.alias()] = "REPLICA"
+				}
+				vitessShard.registered = append(vitessShard.registered, vtctld.Tablet{Alias: tablet.alias(), Type: tabletType})
+			}
+			if tc.viewType == "" {
+				vitessShard.registered = append(vitessShard.registered, vtctld.Tablet{Alias: named, Type: tc.freshType})
+			}
+			fakes := objectstest.New([]runtime.Object{keyspace, shard}, core)
+			topo := topology.New(func(string) {}, func(string) {})
+			c := New(fakes.Clients, fakes.Kinds, topo)
+			c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
+			fakes.Sync(t)
+			topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
+				Shards: map[string]vtctld.Shard{"commerce/-": {Name: "-", PrimaryAlias: named}}, TabletTypes: viewTypes})
+			ctx, cancel := context.WithCancel(t.Context())
+			if err := c.reconcile(ctx, shard.Namespace+"/"+shard.Name); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			c.background.Wait()
+			if elected := vitessShard.candidates != nil; elected != tc.elected {
+				t.Errorf("elected a primary among %v: %v, want %v", vitessShard.candidates, elected, tc.elected)
+			}
+		})
 	}
 }

@@ -48,6 +48,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	p := &shardPass{Pass: objects.NewPass(c.clients, shard), Controller: c, shard: shard}
 	p.syncTablets(ctx)
 	p.electPrimary(ctx)
+	p.initializeBackup(ctx)
 	p.SyncDeployments(ctx, namespace, shardLabels(shard, vitess.ComponentVtorc), vtorcDeployments(shard))
 	return errors.Join(append(p.Errs, p.updateStatus(ctx))...)
 }

@@ -56,10 +56,22 @@ type View struct {
 	// serving graph routes primary traffic to.
 	Shards  map[string]vtctld.Shard
 	Serving map[string][]string
+	// TabletTypes are the registered tablets' types (PRIMARY, REPLICA, ...) by alias.
+	TabletTypes map[string]string
 
 	// Failures counts the readings that failed in a row; NextReading is when the next is due.
 	Failures    int
 	NextReading time.Time
+}
+
+// PrimaryCameBackAsReplica reports whether the reading shows keyspace/shard's record naming a
+// primary whose tablet is registered as another type: it lost its data and restored a backup,
+// which brings a tablet back as a replica, and nothing serves the shard's writes. A named primary
+// not registered at all (a cell that did not answer) says nothing.
+func (v *View) PrimaryCameBackAsReplica(keyspace, shard string) bool {
+	primary := v.Shards[keyspace+"/"+shard].PrimaryAlias
+	tabletType, registered := v.TabletTypes[primary]
+	return primary != "" && registered && tabletType != "PRIMARY"
 }
 
 // Reached reports whether the view holds a complete reading.

@@ -29,7 +29,7 @@ func TestBackupStorage(t *testing.T) {
 			name:     "volume with a sub path",
 			location: v1alpha1.VitessBackupLocation{Volume: &hostPath, VolumeSubPath: "team-a", Annotations: map[string]string{"backup.example.com/tier": "cold"}},
 			want: BackupStorage{
-				Flags: map[string]string{"backup-engine-implementation": "builtin", "backup-storage-implementation": "file", "file-backup-storage-root": "/vt/backups/example"},
+				Flags:       map[string]string{"backup-engine-implementation": "builtin", "backup-storage-implementation": "file", "file-backup-storage-root": "/vt/backups/example"},
 				Volumes:     []corev1.Volume{{Name: "vitess-backups", VolumeSource: hostPath}},
 				Mounts:      []corev1.VolumeMount{{Name: "vitess-backups", MountPath: "/vt/backups", SubPath: "team-a"}},
 				Annotations: map[string]string{"backup.example.com/tier": "cold"},

@@ -1,0 +1,107 @@
+package shard
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objectstest"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
+)
+
+// TestFirstBackup: a shard with a backup location gets one first backup, made by an rdonly tablet or
+// else a replica that is not the primary, once its tablets are ready and it has a primary; not when it has a complete
+// backup already, not under initializeBackup: false, not without a location; a failure is a
+// Warning Event, tried again after backupRetry rather than on every pass.
+func TestFirstBackup(t *testing.T) {
+	keyspace, shard := keyspaceShard(t)
+	shard.Spec.VitessOrchestrator = nil
+	shard.Spec.BackupLocations = []v1alpha1.VitessBackupLocation{{Volume: &corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	tablets := shardTablets(shard)
+	primary := tablets[0].alias()
+	rdonlyAlias := func() string {
+		s := shard.DeepCopy()
+		s.Spec.TabletPools[0].Type = v1alpha1.TabletPoolTypeRdonly
+		return shardTablets(s)[0].alias()
+	}()
+	for _, tc := range []struct {
+		name     string
+		mutate   func(*v1alpha1.VitessShard, *fakeVitess)
+		notReady bool
+		want     []string // the tablets backed up
+		event    string
+	}{
+		{name: "a new shard", want: []string{tablets[1].alias()}, event: "InitialBackupTaken"},
+		{name: "tablets not ready yet", notReady: true},
+		{name: "a complete backup exists", mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) {
+			f.backups = []vtctld.Backup{{Name: "2026-12-07.120000.zone1-0000000101", Complete: false}, {Name: "2026-12-07.130000.zone1-0000000101", Complete: true}}
+		}},
+		{name: "only an incomplete backup exists", mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) {
+			f.backups = []vtctld.Backup{{Name: "2026-12-07.120000.zone1-0000000101", Complete: false}}
+		}, want: []string{tablets[1].alias()}, event: "InitialBackupTaken"},
+		{name: "initializeBackup false", mutate: func(s *v1alpha1.VitessShard, _ *fakeVitess) {
+			s.Spec.Replication = &v1alpha1.VitessReplicationSpec{InitializeBackup: ptr.To(false)}
+		}},
+		{name: "no location", mutate: func(s *v1alpha1.VitessShard, _ *fakeVitess) { s.Spec.BackupLocations = nil }},
+		{name: "the pools use a location vtctld does not read", mutate: func(s *v1alpha1.VitessShard, _ *fakeVitess) {
+			s.Spec.BackupLocations = append(s.Spec.BackupLocations, v1alpha1.VitessBackupLocation{Name: "offsite", Volume: &corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+			s.Spec.TabletPools[0].BackupLocationName = "offsite"
+		}},
+		{name: "an rdonly tablet before a replica", mutate: func(s *v1alpha1.VitessShard, _ *fakeVitess) {
+			rdonly := s.Spec.TabletPools[0]
+			rdonly.Type, rdonly.Replicas = v1alpha1.TabletPoolTypeRdonly, 1
+			s.Spec.TabletPools = append(s.Spec.TabletPools, rdonly)
+		}, want: []string{rdonlyAlias}, event: "InitialBackupTaken"},
+		{name: "the backup fails", mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) { f.backupErr = errors.New("xtrabackup: not found") },
+			want: []string{tablets[1].alias()}, event: "InitialBackupFailed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shard := shard.DeepCopy()
+			vitessShard := &fakeVitess{primary: primary}
+			if tc.mutate != nil {
+				tc.mutate(shard, vitessShard)
+			}
+			var pods []runtime.Object
+			for _, tablet := range shardTablets(shard) {
+				pod := tabletPod(shard, tablet)
+				if !tc.notReady {
+					pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+				}
+				pods = append(pods, pod, tabletPVC(shard, tablet))
+			}
+			fakes := objectstest.New([]runtime.Object{keyspace, shard}, pods)
+			topo := topology.New(func(string) {}, func(string) {})
+			c := New(fakes.Clients, fakes.Kinds, topo)
+			c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
+			fakes.Sync(t)
+			topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
+				Shards: map[string]vtctld.Shard{"commerce/-": {Name: "-", PrimaryAlias: primary}}})
+			key := shard.Namespace + "/" + shard.Name
+			for range 2 {
+				if err := c.reconcile(t.Context(), key); err != nil {
+					t.Fatal(err)
+				}
+				c.background.Wait()
+			}
+			// Once each: the second pass finds the backup made, or waits backupRetry after a failure.
+			if !slices.Equal(vitessShard.backedUp, tc.want) {
+				t.Errorf("backed up %v over two passes, want %v", vitessShard.backedUp, tc.want)
+			}
+			var events []string
+			for len(fakes.Events.Events) > 0 {
+				events = append(events, <-fakes.Events.Events)
+			}
+			if tc.event != "" && !slices.ContainsFunc(events, func(e string) bool { return strings.Contains(e, tc.event) }) {
+				t.Errorf("events %v, want a %s", events, tc.event)
+			}
+		})
+	}
+}

@@ -1,0 +1,95 @@
+package vtctld
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	logutilpb "vitess.io/vitess/go/vt/proto/logutil"
+	mysqlctlpb "vitess.io/vitess/go/vt/proto/mysqlctl"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
+	vtctlservicepb "vitess.io/vitess/go/vt/proto/vtctlservice"
+	vttimepb "vitess.io/vitess/go/vt/proto/vttime"
+)
+
+// backupVtctld is a fake vtctld that lists backups and streams a backup's log, failing it after
+// the log when told to.
+type backupVtctld struct {
+	*fakeVtctld
+	backups  []*mysqlctlpb.BackupInfo
+	detailed bool
+	backedUp []string
+	fail     error
+}
+
+func (f *backupVtctld) GetBackups(ctx context.Context, req *vtctldatapb.GetBackupsRequest) (*vtctldatapb.GetBackupsResponse, error) {
+	return answer(ctx, f.fakeVtctld, "GetBackups", func() (*vtctldatapb.GetBackupsResponse, error) {
+		f.detailed = req.GetDetailed()
+		return &vtctldatapb.GetBackupsResponse{Backups: f.backups}, nil
+	})
+}
+
+func (f *backupVtctld) Backup(req *vtctldatapb.BackupRequest, stream vtctlservicepb.Vtctld_BackupServer) error {
+	f.mu.Lock()
+	f.backedUp = append(f.backedUp, aliasString(req.GetTabletAlias()))
+	fail := f.fail
+	f.mu.Unlock()
+	if req.GetConcurrency() <= 0 {
+		// vttablet v24 copies files through a semaphore of this size: with 0, none ever is.
+		return status.Errorf(codes.InvalidArgument, "concurrency %d: the backup would never copy a file", req.GetConcurrency())
+	}
+	for _, line := range []string{"Starting backup", "Backup completed"} {
+		if err := stream.Send(&vtctldatapb.BackupResponse{Event: &logutilpb.Event{Value: line}}); err != nil {
+			return err
+		}
+	}
+	return fail
+}
+
+// TestBackups: the listing asks for the manifests (without them Vitess reports every backup's
+// status as unknown) and reads a backup as complete only when its manifest says so; a backup is
+// asked for with a concurrency that copies files (the default 0 hangs the tablet in BACKUP with
+// mysqld stopped) and returns when the tablet's stream ends, with the stream's error.
+func TestBackups(t *testing.T) {
+	fake := &backupVtctld{fakeVtctld: newFakeVtctld(), backups: []*mysqlctlpb.BackupInfo{
+		{Name: "2026-12-07.120000.zone1-0000000101", TabletAlias: &topodatapb.TabletAlias{Cell: "zone1", Uid: 101},
+			Time: &vttimepb.Time{Seconds: 1796644800}, Engine: "builtin", Status: mysqlctlpb.BackupInfo_COMPLETE},
+		{Name: "2026-12-07.130000.zone1-0000000101", Status: mysqlctlpb.BackupInfo_INCOMPLETE},
+		{Name: "2026-12-07.140000.zone1-0000000101", Status: mysqlctlpb.BackupInfo_VALID},
+	}}
+	c := startFake(t, fake)
+	ctx := context.Background()
+	backups, err := c.Backups(ctx, "commerce", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fake.detailed {
+		t.Errorf("GetBackups was not asked for the backups' manifests")
+	}
+	var complete []bool
+	for _, b := range backups {
+		complete = append(complete, b.Complete)
+	}
+	if !slices.Equal(complete, []bool{true, false, true}) || backups[0].TabletAlias != "zone1-0000000101" ||
+		!backups[0].Time.Equal(time.Unix(1796644800, 0)) || backups[0].Engine != "builtin" {
+		t.Errorf("backups %+v", backups)
+	}
+
+	if err := c.BackUp(ctx, "zone1-0000000102"); err != nil {
+		t.Fatalf("BackUp: %v", err)
+	}
+	fake.mu.Lock()
+	fake.fail = status.Error(codes.Unknown, "backup is not supported by this engine")
+	fake.mu.Unlock()
+	if err := c.BackUp(ctx, "zone1-0000000102"); err == nil || status.Code(err) != codes.Unknown {
+		t.Errorf("a backup that failed after its log: %v", err)
+	}
+	if !slices.Equal(fake.backedUp, []string{"zone1-0000000102", "zone1-0000000102"}) {
+		t.Errorf("backed up %v", fake.backedUp)
+	}
+}
