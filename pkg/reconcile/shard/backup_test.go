@@ -5,14 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objectstest"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
@@ -77,12 +75,7 @@ func TestFirstBackup(t *testing.T) {
 				}
 				pods = append(pods, pod, tabletPVC(shard, tablet))
 			}
-			fakes := objectstest.New([]runtime.Object{keyspace, shard}, pods)
-			topo := topology.New(func(string) {}, func(string) {})
-			c := New(fakes.Clients, fakes.Kinds, topo)
-			c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
-			fakes.Sync(t)
-			topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
+			c, fakes := controllerAskingVitess(t, keyspace, shard, pods, vitessShard, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
 				Shards: map[string]vtctld.Shard{"commerce/-": {Name: "-", PrimaryAlias: primary}}})
 			key := shard.Namespace + "/" + shard.Name
 			for range 2 {

@@ -70,6 +70,19 @@ func (f *fakeVitess) BackUp(_ context.Context, alias string) error {
 	return f.backupErr
 }
 
+// controllerAskingVitess is startedController for keyspace, shard and core objects, asking
+// vitessShard of Vitess, with view as the cluster's topology reading (none when nil).
+func controllerAskingVitess(t *testing.T, keyspace *v1alpha1.VitessKeyspace, shard *v1alpha1.VitessShard, core []runtime.Object,
+	vitessShard *fakeVitess, view *topology.View) (*Controller, *objectstest.Fakes) {
+	t.Helper()
+	c, fakes := startedController(t, []runtime.Object{keyspace, shard}, core)
+	c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
+	if view != nil {
+		c.topology.SetView(shard.Namespace+"/"+shard.Spec.Cluster, view)
+	}
+	return c, fakes
+}
+
 // TestRollReplacesTabletsByAFreshReadingOfThePrimary: tablets whose spec changed are replaced one
 // at a time, and which one is the primary is read from Vitess when one is about to go, never taken
 // from the shard's status, which may predate a failover. Without a reading of the topology nothing
@@ -103,15 +116,12 @@ func TestRollReplacesTabletsByAFreshReadingOfThePrimary(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			shard := shard.DeepCopy()
 			shard.Status.PrimaryAlias = tc.statusPrimary
-			fakes := objectstest.New([]runtime.Object{keyspace, shard}, pods)
-			topo := topology.New(func(string) {}, func(string) {})
-			c := New(fakes.Clients, fakes.Kinds, topo)
-			vitessShard := &fakeVitess{primary: tc.primary}
-			c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
-			fakes.Sync(t)
+			var view *topology.View
 			if tc.read {
-				topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true}})
+				view = &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true}}
 			}
+			vitessShard := &fakeVitess{primary: tc.primary}
+			c, fakes := controllerAskingVitess(t, keyspace, shard, pods, vitessShard, view)
 			ctx, cancel := context.WithCancel(t.Context())
 			if err := c.reconcile(ctx, shard.Namespace+"/"+shard.Name); err != nil {
 				t.Fatal(err)
@@ -169,12 +179,7 @@ func TestFirstPrimaryIsElectedAmongTheReplicas(t *testing.T) {
 			replicas = append(replicas, tablet.alias())
 		}
 	}
-	fakes := objectstest.New([]runtime.Object{keyspace, shard}, core)
-	topo := topology.New(func(string) {}, func(string) {})
-	c := New(fakes.Clients, fakes.Kinds, topo)
-	c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
-	fakes.Sync(t)
-	topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
+	c, _ := controllerAskingVitess(t, keyspace, shard, core, vitessShard, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
 		Shards: map[string]vtctld.Shard{"commerce/-": {Name: "-"}}})
 	ctx, cancel := context.WithCancel(t.Context())
 	if err := c.reconcile(ctx, shard.Namespace+"/"+shard.Name); err != nil {
@@ -202,15 +207,10 @@ func TestRollDoesNotReplaceATabletTwice(t *testing.T) {
 		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 		pods = append(pods, pod, tabletPVC(shard, tablet))
 	}
-	fakes := objectstest.New([]runtime.Object{keyspace, shard}, pods)
+	c, fakes := controllerAskingVitess(t, keyspace, shard, pods, &fakeVitess{primary: tablets[1].alias()},
+		&topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true}})
 	// The deletion never reaches the cache: as if every pass ran before the informer's update.
 	fakes.Core.PrependReactor("delete", "pods", func(clienttesting.Action) (bool, runtime.Object, error) { return true, nil, nil })
-	topo := topology.New(func(string) {}, func(string) {})
-	c := New(fakes.Clients, fakes.Kinds, topo)
-	vitessShard := &fakeVitess{primary: tablets[1].alias()}
-	c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
-	fakes.Sync(t)
-	topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true}})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	for range 3 {
@@ -282,12 +282,7 @@ func TestPrimaryElectedWhenTheNamedPrimaryCameBackAsAReplica(t *testing.T) {
 			if tc.viewType == "" {
 				vitessShard.registered = append(vitessShard.registered, vtctld.Tablet{Alias: named, Type: tc.freshType})
 			}
-			fakes := objectstest.New([]runtime.Object{keyspace, shard}, core)
-			topo := topology.New(func(string) {}, func(string) {})
-			c := New(fakes.Clients, fakes.Kinds, topo)
-			c.vitess = func(string, time.Duration) (vitessShards, error) { return vitessShard, nil }
-			fakes.Sync(t)
-			topo.SetView(shard.Namespace+"/"+shard.Spec.Cluster, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
+			c, _ := controllerAskingVitess(t, keyspace, shard, core, vitessShard, &topology.View{Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
 				Shards: map[string]vtctld.Shard{"commerce/-": {Name: "-", PrimaryAlias: named}}, TabletTypes: viewTypes})
 			ctx, cancel := context.WithCancel(t.Context())
 			if err := c.reconcile(ctx, shard.Namespace+"/"+shard.Name); err != nil {
