@@ -446,6 +446,17 @@ func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdo
 	if backups := b.vtctldclient("GetBackups", "commerce/-"); !strings.Contains(backups, tabletAliasOf(&replicaPod)) {
 		t.Fatalf("vtctld lists no backup of %s after the reconciler's first backup:\n%s", tabletAliasOf(&replicaPod), backups)
 	}
+	api, err := versioned.NewForConfig(b.cp.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, "the shard's BackedUp condition True", func(ctx context.Context) (bool, error) {
+		shards, err := api.VitessV1alpha1().VitessShards(b.namespace).List(ctx, metav1.ListOptions{})
+		if err != nil || len(shards.Items) == 0 {
+			return false, err
+		}
+		return meta.IsStatusConditionTrue(shards.Items[0].Status.Conditions, v1alpha1.ConditionBackedUp), nil
+	})
 	waitFor(ctx, t, "the replica and rdonly tablets have the 20 customers", func(context.Context) (bool, error) {
 		return customers(ctx, replica) == 20 && customers(ctx, rdonly) == 20, nil
 	})

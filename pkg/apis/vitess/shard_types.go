@@ -58,7 +58,7 @@ type VitessShardSpec struct {
 type VitessShardStatus struct {
 	// ObservedGeneration is the generation this status describes.
 	ObservedGeneration int64
-	// Conditions: Ready, Progressing, Degraded.
+	// Conditions: Ready, Progressing, Degraded; BackedUp when the shard makes its first backup.
 	Conditions []metav1.Condition
 	// Tablets counts the shard's tablets: desired and ready.
 	Tablets ReadyCount

@@ -4525,7 +4525,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref common.ReferenceCallb
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Conditions: Ready, Progressing, Degraded.",
+							Description: "Conditions: Ready, Progressing, Degraded; BackedUp when the shard makes its first backup.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -48,41 +49,47 @@ func (p *shardPass) initializeBackup(ctx context.Context) {
 	p.background.Go(ctx, shardKey+"/backup", func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, backupTimeout)
 		defer cancel()
-		failed := func() {
-			p.recordFirstBackup(shard.UID, false)
+		// Each outcome enqueues the shard, whose next pass reports it in the BackedUp condition.
+		failed := func(why string) {
+			p.recordFirstBackup(shard.UID, firstBackup{failedAt: time.Now(), failure: why})
+			p.queue.Add(shardKey)
 			p.queue.AddAfter(shardKey, backupRetry)
+		}
+		done := func() {
+			p.recordFirstBackup(shard.UID, firstBackup{done: true})
+			p.queue.Add(shardKey)
 		}
 		client, err := p.vitess(view.Address, backupTimeout)
 		if err != nil {
-			failed()
+			failed(fmt.Sprintf("reaching vtctld: %v", err))
 			return
 		}
 		backups, err := client.Backups(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
 		if err != nil {
 			klog.V(2).InfoS("Reading the shard's backups failed", "shard", shardKey, "err", err)
-			failed()
+			failed(fmt.Sprintf("listing the shard's backups: %v", err))
 			return
 		}
 		if slices.ContainsFunc(backups, func(b vtctld.Backup) bool { return b.Complete }) {
-			p.recordFirstBackup(shard.UID, true)
+			done()
 			return
 		}
 		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "InitialBackup", "Backup", "backing up %s: the shard has no backup yet", tablet)
 		if err := client.BackUp(ctx, tablet); err != nil {
 			p.Events.Eventf(shard, nil, corev1.EventTypeWarning, "InitialBackupFailed", "Backup", "backing up %s: %v", tablet, err)
-			failed()
+			failed(fmt.Sprintf("backing up %s: %v", tablet, err))
 			return
 		}
 		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "InitialBackupTaken", "Backup", "backed up %s: the shard's first backup", tablet)
-		p.recordFirstBackup(shard.UID, true)
+		done()
 	})
 }
 
 // initializesBackup tells whether the shard is to get a first backup: initializeBackup is unset
-// or true, and vtctld has a backup location to find it in.
+// or true, vtctld has a backup location to find it in, and some pool's tablets back up there.
 func initializesBackup(shard *v1alpha1.VitessShard) bool {
 	replication := ptr.Deref(shard.Spec.Replication, v1alpha1.VitessReplicationSpec{})
-	return ptr.Deref(replication.InitializeBackup, true) && len(shard.Spec.BackupLocations) > 0
+	return ptr.Deref(replication.InitializeBackup, true) && len(shard.Spec.BackupLocations) > 0 && backupTablet(shard, "") != ""
 }
 
 // backupTablet is the tablet that makes the shard's first backup: the first rdonly tablet, else
@@ -107,25 +114,41 @@ func backupTablet(shard *v1alpha1.VitessShard, primary string) string {
 type firstBackup struct {
 	// done: the shard has a complete backup.
 	done bool
-	// failedAt is when the last attempt to find or make one failed.
+	// failedAt is when the last attempt to find or make one failed, and failure why.
 	failedAt time.Time
+	failure  string
 }
 
 // firstBackupDue tells whether the shard may need a first backup: none is known, and no attempt
 // failed within backupRetry (passes come far more often, and each attempt would be an Event).
 func (c *Controller) firstBackupDue(uid types.UID) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	state := c.firstBackups[uid]
+	state := c.firstBackupState(uid)
 	return !state.done && time.Since(state.failedAt) >= backupRetry
 }
 
-func (c *Controller) recordFirstBackup(uid types.UID, done bool) {
+func (c *Controller) firstBackupState(uid types.UID) firstBackup {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if done {
-		c.firstBackups[uid] = firstBackup{done: true}
-	} else {
-		c.firstBackups[uid] = firstBackup{failedAt: time.Now()}
+	return c.firstBackups[uid]
+}
+
+func (c *Controller) recordFirstBackup(uid types.UID, state firstBackup) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.firstBackups[uid] = state
+}
+
+// backedUpCondition is the shard's BackedUp condition: whether it has the backup a tablet that
+// starts without data restores. ok is false for a shard that makes no first backup.
+func (c *Controller) backedUpCondition(shard *v1alpha1.VitessShard) (value bool, reason, message string, ok bool) {
+	if !initializesBackup(shard) {
+		return false, "", "", false
 	}
+	switch state := c.firstBackupState(shard.UID); {
+	case state.done:
+		return true, "BackupComplete", "the shard has a complete backup to restore from", true
+	case state.failure != "":
+		return false, "InitialBackupFailed", state.failure + "; tried again every " + backupRetry.String(), true
+	}
+	return false, "InitialBackupPending", "the shard's first backup is made once it has a primary and every tablet is ready", true
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
@@ -18,7 +20,8 @@ import (
 // TestFirstBackup: a shard with a backup location gets one first backup, made by an rdonly tablet or
 // else a replica that is not the primary, once its tablets are ready and it has a primary; not when it has a complete
 // backup already, not under initializeBackup: false, not without a location; a failure is a
-// Warning Event, tried again after backupRetry rather than on every pass.
+// Warning Event, tried again after backupRetry rather than on every pass. The BackedUp condition
+// says which of these the shard is in.
 func TestFirstBackup(t *testing.T) {
 	keyspace, shard := keyspaceShard(t)
 	shard.Spec.VitessOrchestrator = nil
@@ -36,15 +39,17 @@ func TestFirstBackup(t *testing.T) {
 		notReady bool
 		want     []string // the tablets backed up
 		event    string
+		// backedUp is the reason of the shard's BackedUp condition after the passes; "" is none.
+		backedUp string
 	}{
-		{name: "a new shard", want: []string{tablets[1].alias()}, event: "InitialBackupTaken"},
-		{name: "tablets not ready yet", notReady: true},
+		{name: "a new shard", want: []string{tablets[1].alias()}, event: "InitialBackupTaken", backedUp: "BackupComplete"},
+		{name: "tablets not ready yet", notReady: true, backedUp: "InitialBackupPending"},
 		{name: "a complete backup exists", mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) {
 			f.backups = []vtctld.Backup{{Name: "2026-12-07.120000.zone1-0000000101", Complete: false}, {Name: "2026-12-07.130000.zone1-0000000101", Complete: true}}
-		}},
+		}, backedUp: "BackupComplete"},
 		{name: "only an incomplete backup exists", mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) {
 			f.backups = []vtctld.Backup{{Name: "2026-12-07.120000.zone1-0000000101", Complete: false}}
-		}, want: []string{tablets[1].alias()}, event: "InitialBackupTaken"},
+		}, want: []string{tablets[1].alias()}, event: "InitialBackupTaken", backedUp: "BackupComplete"},
 		{name: "initializeBackup false", mutate: func(s *v1alpha1.VitessShard, _ *fakeVitess) {
 			s.Spec.Replication = &v1alpha1.VitessReplicationSpec{InitializeBackup: ptr.To(false)}
 		}},
@@ -57,9 +62,9 @@ func TestFirstBackup(t *testing.T) {
 			rdonly := s.Spec.TabletPools[0]
 			rdonly.Type, rdonly.Replicas = v1alpha1.TabletPoolTypeRdonly, 1
 			s.Spec.TabletPools = append(s.Spec.TabletPools, rdonly)
-		}, want: []string{rdonlyAlias}, event: "InitialBackupTaken"},
+		}, want: []string{rdonlyAlias}, event: "InitialBackupTaken", backedUp: "BackupComplete"},
 		{name: "the backup fails", mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) { f.backupErr = errors.New("xtrabackup: not found") },
-			want: []string{tablets[1].alias()}, event: "InitialBackupFailed"},
+			want: []string{tablets[1].alias()}, event: "InitialBackupFailed", backedUp: "InitialBackupFailed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			shard := shard.DeepCopy()
@@ -94,6 +99,18 @@ func TestFirstBackup(t *testing.T) {
 			}
 			if tc.event != "" && !slices.ContainsFunc(events, func(e string) bool { return strings.Contains(e, tc.event) }) {
 				t.Errorf("events %v, want a %s", events, tc.event)
+			}
+			stored, err := fakes.Vitess.VitessV1alpha1().VitessShards(shard.Namespace).Get(t.Context(), shard.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			condition := meta.FindStatusCondition(stored.Status.Conditions, v1alpha1.ConditionBackedUp)
+			switch {
+			case tc.backedUp == "" && condition != nil:
+				t.Errorf("BackedUp = %+v on a shard that makes no first backup", condition)
+			case tc.backedUp != "" && (condition == nil || condition.Reason != tc.backedUp ||
+				(condition.Status == metav1.ConditionTrue) != (tc.backedUp == "BackupComplete")):
+				t.Errorf("BackedUp = %+v, want reason %s", condition, tc.backedUp)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -291,6 +292,11 @@ func (p *shardPass) updateStatus(ctx context.Context) error {
 			set(v1alpha1.ConditionProgressing, true, "RolloutWaiting", p.waiting)
 		default:
 			set(v1alpha1.ConditionProgressing, false, "TabletsInSync", "every tablet runs its current spec")
+		}
+		if value, reason, message, ok := p.backedUpCondition(shard); ok {
+			set(v1alpha1.ConditionBackedUp, value, reason, message)
+		} else {
+			meta.RemoveStatusCondition(&status.Conditions, v1alpha1.ConditionBackedUp)
 		}
 		allReady := p.ready == p.desired
 		set(v1alpha1.ConditionReady, allReady, map[bool]string{true: "TabletsReady", false: "TabletsNotReady"}[allReady],

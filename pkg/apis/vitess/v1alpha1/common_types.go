@@ -72,4 +72,7 @@ const (
 	ConditionRegistered = "Registered"
 	// ConditionCreated is True once a VitessWorkflow exists in Vitess.
 	ConditionCreated = "Created"
+	// ConditionBackedUp, on shards with a backup location and initializeBackup, is True once the
+	// shard has a complete backup; False says why not yet (its first backup failed, or waits).
+	ConditionBackedUp = "BackedUp"
 )

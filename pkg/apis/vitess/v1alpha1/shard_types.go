@@ -74,7 +74,7 @@ type VitessShardStatus struct {
 	// ObservedGeneration is the generation this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,1,opt,name=observedGeneration"`
-	// Conditions: Ready, Progressing, Degraded.
+	// Conditions: Ready, Progressing, Degraded; BackedUp when the shard makes its first backup.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -29,7 +29,7 @@ import (
 type VitessShardStatusApplyConfiguration struct {
 	// ObservedGeneration is the generation this status describes.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
-	// Conditions: Ready, Progressing, Degraded.
+	// Conditions: Ready, Progressing, Degraded; BackedUp when the shard makes its first backup.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// Tablets counts the shard's tablets: desired and ready.
 	Tablets *ReadyCountApplyConfiguration `json:"tablets,omitempty"`
