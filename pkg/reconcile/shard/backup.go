@@ -28,8 +28,8 @@ const (
 // initializeBackup (default true) does, so that a tablet that later starts without data has one
 // to restore. The operator runs vtbackup for it, which the vitess/lite images do not carry; here a
 // tablet that is not the primary backs itself up (vtctld's Backup, see backupTablet), once the
-// shard has a primary and every tablet is ready. It is made once: vtctld's listing of the shard's backups is read
-// first, and a shard with a complete backup gets no other, now or after a restart.
+// shard has a primary and every tablet is ready. It is made once: vtctld's listing of the shard's
+// backups is read first, and a shard with a complete backup gets no other, now or after a restart.
 func (p *shardPass) initializeBackup(ctx context.Context) {
 	shard := p.shard
 	if !initializesBackup(shard) || p.ready < p.desired || !p.firstBackupDue(shard.UID) {
