@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -141,7 +142,8 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 		// claim, or no backup to restore, starts as it would without a location.
 		tabletFlags["restore-from-backup"] = "true"
 		maps.Copy(tabletFlags, backup.Flags)
-		maps.Copy(annotations, backup.Annotations)
+		// The location's annotations yield to the shard's and the pool's own, as vtctld's do.
+		annotations = k8slabels.Merge(backup.Annotations, annotations)
 		// vttablet backs up and restores only with mysqld's my.cnf in hand (it stops and starts
 		// mysqld and copies its files), and reads it only when it is not given a socket: it finds
 		// the my.cnf mysqlctld writes on the claim, and the socket named in it.

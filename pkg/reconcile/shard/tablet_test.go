@@ -172,6 +172,10 @@ func TestTabletBackupLocation(t *testing.T) {
 	if pod.Annotations["backup.example.com/tier"] != "cold" {
 		t.Errorf("tablet Pod annotations %v lack the location's", pod.Annotations)
 	}
+	shard.Spec.TabletPools[0].Annotations = map[string]string{"backup.example.com/tier": "hot"}
+	if pod := tabletPod(shard, shardTablets(shard)[0]); pod.Annotations["backup.example.com/tier"] != "hot" {
+		t.Errorf("tablet Pod annotations %v: the pool's own should win over the location's", pod.Annotations)
+	}
 	for _, c := range pod.Spec.Containers[1:] {
 		if slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/vt/backups" }) {
 			t.Errorf("container %s mounts the backups: only vttablet backs up and restores", c.Name)
