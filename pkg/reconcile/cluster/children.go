@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
@@ -38,11 +39,7 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 			Spec:       v1alpha1.EtcdLockserverSpec{EtcdLockserverTemplate: *spec.GlobalLockserver.Etcd.DeepCopy()},
 		}
 	}
-	var backupLocations []v1alpha1.VitessBackupLocation
-	var backupEngine v1alpha1.VitessBackupEngine
-	if spec.Backup != nil {
-		backupLocations, backupEngine = spec.Backup.Locations, spec.Backup.Engine
-	}
+	backup := ptr.Deref(spec.Backup, v1alpha1.ClusterBackupSpec{})
 	zones := map[string]string{}
 	for _, cell := range spec.Cells {
 		if cell.Zone != "" {
@@ -100,21 +97,13 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 					ImagePullSecrets:    slices.Clone(spec.ImagePullSecrets),
 					UpdateStrategy:      spec.UpdateStrategy.DeepCopy(),
 					VitessOrchestrator:  keyspace.VitessOrchestrator.DeepCopy(),
-					BackupLocations:     copyBackupLocations(backupLocations),
-					BackupEngine:        backupEngine,
+					BackupLocations:     backup.DeepCopy().Locations,
+					BackupEngine:        backup.Engine,
 				},
 			})
 		}
 	}
 	return desired, nil
-}
-
-func copyBackupLocations(locations []v1alpha1.VitessBackupLocation) []v1alpha1.VitessBackupLocation {
-	var out []v1alpha1.VitessBackupLocation
-	for i := range locations {
-		out = append(out, *locations[i].DeepCopy())
-	}
-	return out
 }
 
 // keyspaceShards is the union of the keyspace's partitionings, one shard per distinct key range.
