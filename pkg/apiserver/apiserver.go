@@ -117,7 +117,6 @@ func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface,
 	for resource, build := range map[string]func(*runtime.Scheme, generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error){
 		"etcdlockservers": etcdlockserver.NewStorage,
 		"vitesscells":     vitesscell.NewStorage,
-		"vitessshards":    vitessshard.NewStorage,
 	} {
 		if _, err := add(resource, build); err != nil {
 			return nil, err
@@ -126,6 +125,10 @@ func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface,
 	clusters, err := add("vitessclusters", func(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (rest.Storage, rest.Storage, error) {
 		return vitesscluster.NewStorage(scheme, optsGetter, vtctldAddresses.AllowAnnotation)
 	})
+	if err != nil {
+		return nil, err
+	}
+	shards, err := add("vitessshards", vitessshard.NewStorage)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +145,9 @@ func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface,
 	for action, actionStorage := range vitesskeyspace.NewActions(keyspaces.(rest.Getter), workflows.(rest.Creater), registry.WorkflowAdmission{Admission: admit, Scheme: Scheme}, vtctlds, recorder) {
 		storage["vitesskeyspaces/"+action] = actionStorage
 	}
+	backups := vitessshard.NewBackups(shards.(rest.Getter), storage["vitessshards/status"].(rest.Updater), vtctlds, recorder)
+	storage["vitessshards/"+vitess.ActionBackup] = vitessshard.NewBackupREST(backups)
+	storage["vitesskeyspaces/"+vitess.ActionBackup] = vitesskeyspace.NewBackupREST(keyspaces.(rest.Getter), shards.(rest.Lister), backups, recorder)
 	for action, actionStorage := range vitessworkflow.NewActions(workflows.(rest.Getter), storage["vitessworkflows/status"].(rest.Updater), vtctlds, recorder) {
 		storage["vitessworkflows/"+action] = actionStorage
 	}

@@ -44,15 +44,28 @@ func (c *Client) Backups(ctx context.Context, keyspace, shard string) ([]Backup,
 	return backups, nil
 }
 
+// BackupOptions are how a tablet is backed up.
+type BackupOptions struct {
+	// AllowPrimary lets the tablet be the primary, which Vitess otherwise refuses.
+	AllowPrimary bool
+	// Incremental backs up only the binary logs since the shard's last backup (Vitess'
+	// incremental backup from position "auto"), without stopping the tablet's mysqld.
+	Incremental bool
+}
+
 // BackUp backs the tablet up to its own backup storage and returns once the backup is complete.
-// The tablet leaves serving meanwhile, so it is never the primary.
-func (c *Client) BackUp(ctx context.Context, alias string) error {
+// A full backup with the builtin engine takes the tablet out of serving while it copies.
+func (c *Client) BackUp(ctx context.Context, alias string, options BackupOptions) error {
 	tablet, err := parseAlias(alias)
 	if err != nil {
 		return err
 	}
+	request := &vtctldatapb.BackupRequest{TabletAlias: tablet, Concurrency: backupConcurrency, AllowPrimary: options.AllowPrimary}
+	if options.Incremental {
+		request.IncrementalFromPos = "auto"
+	}
 	return c.call(ctx, "Backup", write, func(ctx context.Context) error {
-		stream, err := c.rpc.Backup(ctx, &vtctldatapb.BackupRequest{TabletAlias: tablet, Concurrency: backupConcurrency})
+		stream, err := c.rpc.Backup(ctx, request)
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,14 @@ func (f *backupVtctld) GetBackups(ctx context.Context, req *vtctldatapb.GetBacku
 
 func (f *backupVtctld) Backup(req *vtctldatapb.BackupRequest, stream vtctlservicepb.Vtctld_BackupServer) error {
 	f.mu.Lock()
-	f.backedUp = append(f.backedUp, aliasString(req.GetTabletAlias()))
+	backedUp := aliasString(req.GetTabletAlias())
+	if req.GetIncrementalFromPos() != "" {
+		backedUp += " incrementally from " + req.GetIncrementalFromPos()
+	}
+	if req.GetAllowPrimary() {
+		backedUp += " allowing the primary"
+	}
+	f.backedUp = append(f.backedUp, backedUp)
 	fail := f.fail
 	f.mu.Unlock()
 	if req.GetConcurrency() <= 0 {
@@ -54,7 +61,7 @@ func (f *backupVtctld) Backup(req *vtctldatapb.BackupRequest, stream vtctlservic
 // TestBackups: the listing asks for the manifests (without them Vitess reports every backup's
 // status as unknown) and reads a backup as complete only when its manifest says so; a backup is
 // asked for with a concurrency that copies files (the default 0 hangs the tablet in BACKUP with
-// mysqld stopped) and returns when the tablet's stream ends, with the stream's error.
+// mysqld stopped), incrementally from "auto" when asked, and returns when the tablet's stream ends, with the stream's error.
 func TestBackups(t *testing.T) {
 	fake := &backupVtctld{fakeVtctld: newFakeVtctld(), backups: []*mysqlctlpb.BackupInfo{
 		{Name: "2026-12-07.120000.zone1-0000000101", TabletAlias: &topodatapb.TabletAlias{Cell: "zone1", Uid: 101},
@@ -80,16 +87,19 @@ func TestBackups(t *testing.T) {
 		t.Errorf("backups %+v", backups)
 	}
 
-	if err := c.BackUp(ctx, "zone1-0000000102"); err != nil {
+	if err := c.BackUp(ctx, "zone1-0000000102", BackupOptions{}); err != nil {
 		t.Fatalf("BackUp: %v", err)
+	}
+	if err := c.BackUp(ctx, "zone1-0000000100", BackupOptions{AllowPrimary: true, Incremental: true}); err != nil {
+		t.Fatalf("incremental BackUp: %v", err)
 	}
 	fake.mu.Lock()
 	fake.fail = status.Error(codes.Unknown, "backup is not supported by this engine")
 	fake.mu.Unlock()
-	if err := c.BackUp(ctx, "zone1-0000000102"); err == nil || status.Code(err) != codes.Unknown {
+	if err := c.BackUp(ctx, "zone1-0000000102", BackupOptions{}); err == nil || status.Code(err) != codes.Unknown {
 		t.Errorf("a backup that failed after its log: %v", err)
 	}
-	if !slices.Equal(fake.backedUp, []string{"zone1-0000000102", "zone1-0000000102"}) {
+	if !slices.Equal(fake.backedUp, []string{"zone1-0000000102", "zone1-0000000100 incrementally from auto allowing the primary", "zone1-0000000102"}) {
 		t.Errorf("backed up %v", fake.backedUp)
 	}
 }

@@ -10,3 +10,7 @@ const (
 	ActionCancel         = "cancel"
 	ActionVDiff          = "vdiff"
 )
+
+// ActionBackup is the subresource of vitessshards and vitesskeyspaces that backs up a shard, or
+// every shard of a keyspace, now.
+const ActionBackup = "backup"

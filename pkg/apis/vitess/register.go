@@ -39,6 +39,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspaceVSchema{}, &VitessSchemaRequest{},
 		&VitessSwitchReadsRequest{}, &VitessSwitchWritesRequest{}, &VitessReverseTrafficRequest{},
 		&VitessCompleteRequest{}, &VitessCancelRequest{}, &VitessVDiffRequest{},
+		&VitessBackupRequest{},
 	)
 	return nil
 }

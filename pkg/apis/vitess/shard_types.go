@@ -66,6 +66,11 @@ type VitessShardStatus struct {
 	PrimaryAlias string
 	// Serving is true while the shard serves the primary tablet type.
 	Serving bool
+	// PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that
+	// the reconcile loop is taking or about to take.
+	PendingBackup *VitessPendingBackup
+	// LastBackup is the shard's newest complete backup in vtctld's backup location.
+	LastBackup *VitessBackupRecord
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

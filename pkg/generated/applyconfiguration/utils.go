@@ -68,6 +68,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.SecretSourceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupLocation"):
 		return &vitessv1alpha1.VitessBackupLocationApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupRecord"):
+		return &vitessv1alpha1.VitessBackupRecordApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessCell"):
 		return &vitessv1alpha1.VitessCellApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessCellGatewaySpec"):
@@ -118,6 +120,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.VitessLockserverParamsApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessOrchestratorSpec"):
 		return &vitessv1alpha1.VitessOrchestratorSpecApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessPendingBackup"):
+		return &vitessv1alpha1.VitessPendingBackupApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessReplicationSpec"):
 		return &vitessv1alpha1.VitessReplicationSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessShard"):

@@ -54,6 +54,8 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.S3BackupLocation{}.OpenAPIModelName():                           schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref),
 		v1alpha1.SecretSource{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_SecretSource(ref),
 		v1alpha1.VitessBackupLocation{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref),
+		v1alpha1.VitessBackupRecord{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessBackupRecord(ref),
+		v1alpha1.VitessBackupRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref),
 		v1alpha1.VitessCancelRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessCancelRequest(ref),
 		v1alpha1.VitessCell{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_VitessCell(ref),
 		v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessCellGatewaySpec(ref),
@@ -86,6 +88,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessLockserverParams{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref),
 		v1alpha1.VitessMoveTablesRequest{}.OpenAPIModelName():                    schema_pkg_apis_vitess_v1alpha1_VitessMoveTablesRequest(ref),
 		v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref),
+		v1alpha1.VitessPendingBackup{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessPendingBackup(ref),
 		v1alpha1.VitessReplicationSpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref),
 		v1alpha1.VitessReshardRequest{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessReshardRequest(ref),
 		v1alpha1.VitessReverseTrafficRequest{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessReverseTrafficRequest(ref),
@@ -1633,6 +1636,107 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref common.ReferenceCa
 		},
 		Dependencies: []string{
 			v1alpha1.AzblobBackupLocation{}.OpenAPIModelName(), v1alpha1.CephBackupLocation{}.OpenAPIModelName(), v1alpha1.GCSBackupLocation{}.OpenAPIModelName(), v1alpha1.S3BackupLocation{}.OpenAPIModelName(), v1.VolumeSource{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessBackupRecord(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackupRecord names one backup of a shard in its backup storage.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is Vitess' name of the backup: <date>.<time>.<tablet alias>.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"time": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Time is when the backup was taken.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"tablet": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Tablet is the alias of the tablet it was taken from.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"engine": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Engine is the backup engine that made it: builtin, xtrabackup, mysqlshell.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"name", "time"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackupRequest backs up a shard now: POST it to vitessshards/<name>/backup, where <name> is the VitessShard and equals metadata.name, or to vitesskeyspaces/<name>/backup to back up every shard of the keyspace. The backup is recorded in each shard's status.pendingBackup and taken by the reconcile loop, exactly once; its outcome is an Event on the shard, the shard's BackedUp condition and status.lastBackup. The response is the VitessShard (or VitessKeyspace).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the VitessShard's (or VitessKeyspace's) object name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"tablet": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Tablet is the alias of the tablet to back up, e.g. zone1-0000000102; only for a shard. Empty: the reconcile loop picks one that is not the primary (rdonly first, as a replica that stops to copy its files stops acknowledging semi-sync writes) and whose pool backs up to the cluster's first backup location, where vtctld finds the backups.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"allowPrimary": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AllowPrimary lets the backup be taken from the primary, when it names the primary or no other tablet can be backed up. A full backup with the builtin engine stops the tablet's mysqld, and so the shard's writes, while it copies.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"incremental": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Incremental backs up only the binary logs since the shard's last backup (Vitess' incremental backup, from position \"auto\"): the tablet keeps serving, and a restore can then reach any point in time those logs cover. The shard needs a full backup first.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -3849,6 +3953,71 @@ func schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref common.Reference
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessPendingBackup(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessPendingBackup is a backup requested through vitessshards/backup or vitesskeyspaces/backup that the reconcile loop has not finished.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"id": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ID identifies the request.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"requestedBy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequestedBy is the user who asked for the backup.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"requestedAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequestedAt is when they asked.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"tablet": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Tablet is the tablet the request named, if any.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"allowPrimary": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AllowPrimary is the request's allowPrimary.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"incremental": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Incremental is the request's incremental.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"startedAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StartedAt is when the reconcile loop claimed the backup, before it asked Vitess. A backup claimed by a server that stopped before it finished is not taken again: it is recorded as failed, unless the shard's backups show it was taken.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"id", "requestedBy", "requestedAt"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -4557,11 +4726,23 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref common.ReferenceCallb
 							Format:      "",
 						},
 					},
+					"pendingBackup": {
+						SchemaProps: spec.SchemaProps{
+							Description: "PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that the reconcile loop is taking or about to take.",
+							Ref:         ref(v1alpha1.VitessPendingBackup{}.OpenAPIModelName()),
+						},
+					},
+					"lastBackup": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastBackup is the shard's newest complete backup in vtctld's backup location.",
+							Ref:         ref(v1alpha1.VitessBackupRecord{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.ReadyCount{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.ReadyCount{}.OpenAPIModelName(), v1alpha1.VitessBackupRecord{}.OpenAPIModelName(), v1alpha1.VitessPendingBackup{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 

@@ -3,15 +3,19 @@ package shard
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objects"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
@@ -22,7 +26,15 @@ const (
 	// that will not pass by itself (an engine the image lacks, a store that refuses the
 	// credentials), so not sooner: each attempt is a Warning Event.
 	backupRetry = 5 * time.Minute
+	// backupsReadEvery is how often a shard's backups are listed, so that status.lastBackup also
+	// follows the backups this controller did not take (a schedule's, vtctldclient's): one
+	// GetBackups per shard, which reads the backup storage.
+	backupsReadEvery = 5 * time.Minute
 )
+
+// backupKey is the background work of a shard's backups: one backup at a time per shard. Not the
+// reparents' key, as a backup takes minutes and a reparent must not wait for it.
+func backupKey(shardKey string) string { return shardKey + "/backup" }
 
 // initializeBackup gives a shard with a backup location its first backup, as the operator's
 // initializeBackup (default true) does, so that a tablet that later starts without data has one
@@ -45,43 +57,199 @@ func (p *shardPass) initializeBackup(ctx context.Context) {
 		return
 	}
 	shardKey := shard.Namespace + "/" + shard.Name
-	// Not the reparents' key: a backup takes minutes, and a reparent must not wait for it.
-	p.background.Go(ctx, shardKey+"/backup", func(ctx context.Context) {
+	p.background.Go(ctx, backupKey(shardKey), func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, backupTimeout)
 		defer cancel()
 		// Each outcome enqueues the shard, whose next pass reports it in the BackedUp condition.
 		failed := func(why string) {
-			p.recordFirstBackup(shard.UID, firstBackup{failedAt: time.Now(), failure: why})
+			p.recordBackupFailure(shard.UID, "InitialBackupFailed", why+"; tried again every "+backupRetry.String())
 			p.queue.Add(shardKey)
 			p.queue.AddAfter(shardKey, backupRetry)
-		}
-		done := func() {
-			p.recordFirstBackup(shard.UID, firstBackup{done: true})
-			p.queue.Add(shardKey)
 		}
 		client, err := p.vitess(view.Address, backupTimeout)
 		if err != nil {
 			failed(fmt.Sprintf("reaching vtctld: %v", err))
 			return
 		}
-		backups, err := client.Backups(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
-		if err != nil {
+		if err := p.readBackups(ctx, client, shard); err != nil {
 			klog.V(2).InfoS("Reading the shard's backups failed", "shard", shardKey, "err", err)
 			failed(fmt.Sprintf("listing the shard's backups: %v", err))
 			return
 		}
-		if slices.ContainsFunc(backups, func(b vtctld.Backup) bool { return b.Complete }) {
-			done()
+		if p.backupState(shard.UID).backedUp {
+			p.queue.Add(shardKey)
 			return
 		}
 		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "InitialBackup", "Backup", "backing up %s: the shard has no backup yet", tablet)
-		if err := client.BackUp(ctx, tablet); err != nil {
+		if err := p.backUp(ctx, client, shard, tablet, vtctld.BackupOptions{}); err != nil {
 			p.Events.Eventf(shard, nil, corev1.EventTypeWarning, "InitialBackupFailed", "Backup", "backing up %s: %v", tablet, err)
 			failed(fmt.Sprintf("backing up %s: %v", tablet, err))
 			return
 		}
 		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "InitialBackupTaken", "Backup", "backed up %s: the shard's first backup", tablet)
-		done()
+		p.queue.Add(shardKey)
+	})
+}
+
+// takeRequestedBackup takes the backup a user asked for through vitessshards/backup or
+// vitesskeyspaces/backup (status.pendingBackup), exactly once: it is claimed in the status
+// (startedAt) before Vitess is asked, and a claimed backup that is not under way here (the server
+// that claimed it stopped, or lost the lead, mid-backup) is never asked for again. It is recorded
+// as taken if the shard lists a complete backup made since the claim, and as failed otherwise, so
+// that the user, who asked for one backup, decides whether to ask again.
+func (p *shardPass) takeRequestedBackup(ctx context.Context) {
+	shard := p.shard
+	pending := shard.Status.PendingBackup
+	shardKey := shard.Namespace + "/" + shard.Name
+	if pending == nil || p.backupState(shard.UID).finished[pending.ID] || p.background.Busy(backupKey(shardKey)) {
+		return
+	}
+	view := p.topology.View(shard.Namespace + "/" + shard.Spec.Cluster)
+	if !view.Reached() {
+		return
+	}
+	requested := *pending
+	if requested.StartedAt != nil {
+		p.background.Go(ctx, backupKey(shardKey), func(ctx context.Context) {
+			client, err := p.vitess(view.Address, topology.CallTimeout)
+			if err == nil {
+				err = p.readBackups(ctx, client, shard)
+			}
+			if err != nil {
+				klog.V(2).InfoS("Reading the shard's backups failed", "shard", shardKey, "err", err)
+				p.queue.AddAfter(shardKey, topology.CallTimeout)
+				return
+			}
+			// Backup names and times are to the second.
+			if latest := p.backupState(shard.UID).latest; latest != nil && !latest.Time.Before(requested.StartedAt.Truncate(time.Second)) {
+				p.finishRequestedBackup(shard, requested, fmt.Sprintf("%s (its answer was lost when the reconcile loop's leader changed)", latest.Name), nil)
+				return
+			}
+			p.finishRequestedBackup(shard, requested, "", fmt.Errorf("the server taking it stopped before the backup finished, and the shard lists no backup since; request it again"))
+		})
+		return
+	}
+	claimed := shard.DeepCopy()
+	claimed.Status.PendingBackup.StartedAt = ptr.To(metav1.Now())
+	stored, err := p.Shards.Client(shard.Namespace).UpdateStatus(ctx, claimed, metav1.UpdateOptions{FieldManager: objects.FieldManager})
+	if err != nil {
+		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			p.Fail(fmt.Errorf("claiming the requested backup: %w", err))
+		}
+		return // the next pass sees what changed
+	}
+	p.shard = stored
+	requested.StartedAt = stored.Status.PendingBackup.StartedAt
+	tablet := requested.Tablet
+	primary := view.Shards[shard.Spec.KeyspaceName+"/"+shard.Spec.Name].PrimaryAlias
+	if tablet == "" {
+		tablet = backupTablet(shard, primary)
+	}
+	if tablet == "" && requested.AllowPrimary {
+		tablet = primary
+	}
+	p.background.Go(ctx, backupKey(shardKey), func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, backupTimeout)
+		defer cancel()
+		if tablet == "" {
+			p.finishRequestedBackup(shard, requested, "", fmt.Errorf("no tablet to back up: no pool of the shard backs up to the cluster's first backup location "+
+				"with a tablet that is not the primary; name a tablet, or allow the primary"))
+			return
+		}
+		kind := "a backup"
+		if requested.Incremental {
+			kind = "an incremental backup"
+		}
+		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackingUp", "Backup", "taking %s of %s, as %s requested", kind, tablet, requested.RequestedBy)
+		client, err := p.vitess(view.Address, backupTimeout)
+		if err == nil {
+			err = p.backUp(ctx, client, shard, tablet, vtctld.BackupOptions{AllowPrimary: requested.AllowPrimary, Incremental: requested.Incremental})
+		}
+		if err != nil {
+			p.finishRequestedBackup(shard, requested, "", fmt.Errorf("backing up %s: %w", tablet, err))
+			return
+		}
+		name := ""
+		if latest := p.backupState(shard.UID).latest; latest != nil {
+			name = latest.Name
+		}
+		p.finishRequestedBackup(shard, requested, fmt.Sprintf("%s of %s: %s", kind, tablet, name), nil)
+	})
+}
+
+// finishRequestedBackup records the outcome of a requested backup, as an Event and for the
+// shard's next pass, which clears its pendingBackup and reports it in the BackedUp condition.
+func (p *shardPass) finishRequestedBackup(shard *v1alpha1.VitessShard, requested v1alpha1.VitessPendingBackup, taken string, err error) {
+	if err != nil {
+		p.Events.Eventf(shard, nil, corev1.EventTypeWarning, "BackupFailed", "Backup", "the backup %s requested failed: %v", requested.RequestedBy, err)
+		p.recordBackupFailure(shard.UID, "BackupFailed", fmt.Sprintf("the backup %s requested failed: %v", requested.RequestedBy, err))
+	} else {
+		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackupTaken", "Backup", "took the backup %s requested, %s", requested.RequestedBy, taken)
+	}
+	p.updateBackupState(shard.UID, func(state *backupState) {
+		if state.finished == nil {
+			state.finished = map[string]bool{}
+		}
+		state.finished[requested.ID] = true
+	})
+	p.queue.Add(shard.Namespace + "/" + shard.Name)
+}
+
+// backUp backs the tablet up, then lists the shard's backups for the one it made.
+func (p *shardPass) backUp(ctx context.Context, client vitessShards, shard *v1alpha1.VitessShard, tablet string, options vtctld.BackupOptions) error {
+	if err := client.BackUp(ctx, tablet, options); err != nil {
+		return err
+	}
+	p.updateBackupState(shard.UID, func(state *backupState) { state.backedUp, state.failure = true, "" })
+	if err := p.readBackups(ctx, client, shard); err != nil {
+		klog.V(2).InfoS("Reading the shard's backups after a backup failed", "shard", shard.Namespace+"/"+shard.Name, "err", err)
+	}
+	return nil
+}
+
+// readBackups lists the shard's backups in vtctld's location, and records its newest complete one.
+func (p *shardPass) readBackups(ctx context.Context, client vitessShards, shard *v1alpha1.VitessShard) error {
+	backups, err := client.Backups(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
+	if err != nil {
+		return err
+	}
+	var latest *vtctld.Backup
+	for _, b := range backups {
+		if b.Complete && (latest == nil || !b.Time.Before(latest.Time)) {
+			latest = &b
+		}
+	}
+	p.updateBackupState(shard.UID, func(state *backupState) {
+		state.readAt = time.Now()
+		if latest != nil {
+			state.latest, state.backedUp = latest, true
+		}
+	})
+	return nil
+}
+
+// followBackups lists the shard's backups every backupsReadEvery, for status.lastBackup.
+func (p *shardPass) followBackups(ctx context.Context) {
+	shard := p.shard
+	shardKey := shard.Namespace + "/" + shard.Name
+	if len(shard.Spec.BackupLocations) == 0 || time.Since(p.backupState(shard.UID).readAt) < backupsReadEvery {
+		return
+	}
+	view := p.topology.View(shard.Namespace + "/" + shard.Spec.Cluster)
+	if !view.Reached() {
+		return
+	}
+	p.background.Go(ctx, backupKey(shardKey), func(ctx context.Context) {
+		client, err := p.vitess(view.Address, topology.CallTimeout)
+		if err == nil {
+			err = p.readBackups(ctx, client, shard)
+		}
+		if err != nil {
+			klog.V(2).InfoS("Reading the shard's backups failed", "shard", shardKey, "err", err)
+			p.updateBackupState(shard.UID, func(state *backupState) { state.readAt = time.Now() })
+		}
+		p.queue.Add(shardKey)
+		p.queue.AddAfter(shardKey, backupsReadEvery)
 	})
 }
 
@@ -110,45 +278,74 @@ func backupTablet(shard *v1alpha1.VitessShard, primary string) string {
 	return ""
 }
 
-// firstBackup is what the controller knows of a shard's first backup.
-type firstBackup struct {
-	// done: the shard has a complete backup.
-	done bool
-	// failedAt is when the last attempt to find or make one failed, and failure why.
-	failedAt time.Time
-	failure  string
+// backupState is what the controller knows of a shard's backups.
+type backupState struct {
+	// backedUp: the shard has a complete backup (so it needs no first one).
+	backedUp bool
+	// latest is the newest complete backup vtctld listed, read at readAt.
+	latest *vtctld.Backup
+	readAt time.Time
+	// failedAt is when the last backup this controller took failed, failure why, and
+	// failureReason the BackedUp condition's reason for it; a backup taken since clears them.
+	failedAt               time.Time
+	failure, failureReason string
+	// finished holds the IDs of the requested backups whose outcome is recorded.
+	finished map[string]bool
 }
 
 // firstBackupDue tells whether the shard may need a first backup: none is known, and no attempt
 // failed within backupRetry (passes come far more often, and each attempt would be an Event).
 func (c *Controller) firstBackupDue(uid types.UID) bool {
-	state := c.firstBackupState(uid)
-	return !state.done && time.Since(state.failedAt) >= backupRetry
+	state := c.backupState(uid)
+	return !state.backedUp && time.Since(state.failedAt) >= backupRetry
 }
 
-func (c *Controller) firstBackupState(uid types.UID) firstBackup {
+// backupState returns what is known of the shard's backups; finished is shared, not to be changed.
+func (c *Controller) backupState(uid types.UID) backupState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.firstBackups[uid]
+	return c.backups[uid]
 }
 
-func (c *Controller) recordFirstBackup(uid types.UID, state firstBackup) {
+func (c *Controller) updateBackupState(uid types.UID, update func(*backupState)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.firstBackups[uid] = state
+	state := c.backups[uid]
+	update(&state)
+	c.backups[uid] = state
 }
 
-// backedUpCondition is the shard's BackedUp condition: whether it has the backup a tablet that
-// starts without data restores. ok is false for a shard that makes no first backup.
-func (c *Controller) backedUpCondition(shard *v1alpha1.VitessShard) (value bool, reason, message string, ok bool) {
-	if !initializesBackup(shard) {
-		return false, "", "", false
+func (c *Controller) recordBackupFailure(uid types.UID, reason, failure string) {
+	c.updateBackupState(uid, func(state *backupState) {
+		state.failedAt, state.failureReason, state.failure = time.Now(), reason, failure
+	})
+}
+
+// reportBackups writes what is known of the shard's backups into its status: the BackedUp
+// condition (absent for a shard that makes no first backup and took none), lastBackup, and the
+// end of a requested backup whose outcome is recorded.
+func (c *Controller) reportBackups(shard *v1alpha1.VitessShard) {
+	status := &shard.Status
+	state := c.backupState(shard.UID)
+	if status.PendingBackup != nil && state.finished[status.PendingBackup.ID] {
+		status.PendingBackup = nil
 	}
-	switch state := c.firstBackupState(shard.UID); {
-	case state.done:
-		return true, "BackupComplete", "the shard has a complete backup to restore from", true
+	if latest := state.latest; latest != nil {
+		status.LastBackup = &v1alpha1.VitessBackupRecord{Name: latest.Name, Time: metav1.NewTime(latest.Time), Tablet: latest.TabletAlias, Engine: latest.Engine}
+	}
+	set := func(value bool, reason, message string) {
+		objects.SetCondition(&status.Conditions, shard.Generation, v1alpha1.ConditionBackedUp, value, reason, message)
+	}
+	switch {
 	case state.failure != "":
-		return false, "InitialBackupFailed", state.failure + "; tried again every " + backupRetry.String(), true
+		set(false, state.failureReason, state.failure)
+	case state.latest != nil:
+		set(true, "BackupComplete", fmt.Sprintf("the newest complete backup is %s", state.latest.Name))
+	case state.backedUp:
+		set(true, "BackupComplete", "the shard has a complete backup to restore from")
+	case initializesBackup(shard):
+		set(false, "InitialBackupPending", "the shard's first backup is made once it has a primary and every tablet is ready")
+	default:
+		meta.RemoveStatusCondition(&status.Conditions, v1alpha1.ConditionBackedUp)
 	}
-	return false, "InitialBackupPending", "the shard's first backup is made once it has a primary and every tablet is ready", true
 }

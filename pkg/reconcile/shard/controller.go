@@ -41,8 +41,8 @@ type Controller struct {
 	// informer shows the Pod terminating (the last pass's own status update enqueues the shard at
 	// once), and must then count it as going, neither ready nor to be replaced again.
 	deleted map[types.UID]time.Time
-	// firstBackups is what is known of each shard's first backup, by UID.
-	firstBackups map[types.UID]firstBackup
+	// backups is what is known of each shard's backups, by UID.
+	backups map[types.UID]backupState
 }
 
 // deletedMemory is how long a deleted Pod counts as going without the informer saying so: by
@@ -74,7 +74,7 @@ func (c *Controller) going(pod *corev1.Pod) bool {
 // learns each shard's primary and serving state from topology.
 func New(clients *objects.Clients, kinds *objects.Kinds, topology *topology.Topology) *Controller {
 	return &Controller{Kinds: kinds, clients: clients, topology: topology, queue: objects.NewQueue("vitessshard"),
-		reparentFailures: map[string]error{}, deleted: map[types.UID]time.Time{}, firstBackups: map[types.UID]firstBackup{},
+		reparentFailures: map[string]error{}, deleted: map[types.UID]time.Time{}, backups: map[types.UID]backupState{},
 		vitess: func(address string, timeout time.Duration) (vitessShards, error) {
 			client, err := topology.Client(address)
 			if err != nil {
@@ -91,7 +91,7 @@ type vitessShards interface {
 	ElectPrimary(ctx context.Context, keyspace, shard string, candidates []string) (string, error)
 	ReparentAwayFrom(ctx context.Context, keyspace, shard, alias string) (string, error)
 	Backups(ctx context.Context, keyspace, shard string) ([]vtctld.Backup, error)
-	BackUp(ctx context.Context, alias string) error
+	BackUp(ctx context.Context, alias string, options vtctld.BackupOptions) error
 }
 
 // Enqueue asks for the shard with the given namespace/name key to be reconciled.

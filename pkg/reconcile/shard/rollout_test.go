@@ -35,6 +35,8 @@ type fakeVitess struct {
 	reparented []string
 	candidates []string
 	backedUp   []string
+	// backupOptions are the options of each backup in backedUp.
+	backupOptions []vtctld.BackupOptions
 }
 
 func (f *fakeVitess) Shards(context.Context, string) ([]vtctld.Shard, error) {
@@ -60,13 +62,21 @@ func (f *fakeVitess) ReparentAwayFrom(_ context.Context, _, _, alias string) (st
 }
 
 func (f *fakeVitess) Backups(context.Context, string, string) ([]vtctld.Backup, error) {
-	return f.backups, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.backups), nil
 }
 
-func (f *fakeVitess) BackUp(_ context.Context, alias string) error {
+// BackUp records the backup, and lists it from then on unless it fails.
+func (f *fakeVitess) BackUp(_ context.Context, alias string, options vtctld.BackupOptions) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.backedUp = append(f.backedUp, alias)
+	f.backupOptions = append(f.backupOptions, options)
+	if f.backupErr == nil {
+		now := time.Now().UTC()
+		f.backups = append(f.backups, vtctld.Backup{Name: now.Format("2006-01-02.150405.") + alias, TabletAlias: alias, Time: now, Engine: "builtin", Complete: true})
+	}
 	return f.backupErr
 }
 

@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -50,6 +49,8 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	p.syncTablets(ctx)
 	p.electPrimary(ctx)
 	p.initializeBackup(ctx)
+	p.takeRequestedBackup(ctx)
+	p.followBackups(ctx)
 	p.SyncDeployments(ctx, namespace, shardLabels(shard, vitess.ComponentVtorc), vtorcDeployments(shard))
 	return errors.Join(append(p.Errs, p.updateStatus(ctx))...)
 }
@@ -293,11 +294,7 @@ func (p *shardPass) updateStatus(ctx context.Context) error {
 		default:
 			set(v1alpha1.ConditionProgressing, false, "TabletsInSync", "every tablet runs its current spec")
 		}
-		if value, reason, message, ok := p.backedUpCondition(shard); ok {
-			set(v1alpha1.ConditionBackedUp, value, reason, message)
-		} else {
-			meta.RemoveStatusCondition(&status.Conditions, v1alpha1.ConditionBackedUp)
-		}
+		p.reportBackups(shard)
 		allReady := p.ready == p.desired
 		set(v1alpha1.ConditionReady, allReady, map[bool]string{true: "TabletsReady", false: "TabletsNotReady"}[allReady],
 			fmt.Sprintf("%d/%d tablets ready", p.ready, p.desired))

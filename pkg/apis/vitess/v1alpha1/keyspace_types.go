@@ -223,6 +223,7 @@ type MysqldExporterSpec struct {
 // +genclient:method=GetVSchema,verb=get,subresource=vschema,result=VitessKeyspaceVSchema
 // +genclient:method=UpdateVSchema,verb=update,subresource=vschema,input=VitessKeyspaceVSchema,result=VitessKeyspaceVSchema
 // +genclient:method=ApplySchema,verb=create,subresource=schema,input=VitessSchemaRequest,result=VitessSchemaRequest
+// +genclient:method=Backup,verb=create,subresource=backup,input=VitessBackupRequest,result=VitessKeyspace
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // VitessKeyspace is one keyspace of a VitessCluster, with its shards. The owning VitessCluster

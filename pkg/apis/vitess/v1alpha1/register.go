@@ -37,6 +37,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspaceVSchema{}, &VitessSchemaRequest{},
 		&VitessSwitchReadsRequest{}, &VitessSwitchWritesRequest{}, &VitessReverseTrafficRequest{},
 		&VitessCompleteRequest{}, &VitessCancelRequest{}, &VitessVDiffRequest{},
+		&VitessBackupRequest{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -6,6 +6,7 @@ import (
 )
 
 // +genclient
+// +genclient:method=Backup,verb=create,subresource=backup,input=VitessBackupRequest,result=VitessShard
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // VitessShard is one shard of a keyspace: a key range and the tablets that hold it.
@@ -88,6 +89,13 @@ type VitessShardStatus struct {
 	// Serving is true while the shard serves the primary tablet type.
 	// +optional
 	Serving bool `json:"serving,omitempty" protobuf:"varint,5,opt,name=serving"`
+	// PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that
+	// the reconcile loop is taking or about to take.
+	// +optional
+	PendingBackup *VitessPendingBackup `json:"pendingBackup,omitempty" protobuf:"bytes,6,opt,name=pendingBackup"`
+	// LastBackup is the shard's newest complete backup in vtctld's backup location.
+	// +optional
+	LastBackup *VitessBackupRecord `json:"lastBackup,omitempty" protobuf:"bytes,7,opt,name=lastBackup"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

@@ -117,6 +117,16 @@ func (in VitessBackupLocation) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupRecord) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupRecord"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessCancelRequest) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessCancelRequest"
 }
@@ -274,6 +284,11 @@ func (in VitessMoveTablesRequest) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessOrchestratorSpec) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessOrchestratorSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessPendingBackup) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessPendingBackup"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

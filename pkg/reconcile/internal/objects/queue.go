@@ -90,3 +90,10 @@ func (b *Background) Go(ctx context.Context, key string, work func(ctx context.C
 
 // Wait returns once the work Go started has ended.
 func (b *Background) Wait() { b.running.Wait() }
+
+// Busy tells whether the key's work is under way.
+func (b *Background) Busy(key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.busy[key]
+}

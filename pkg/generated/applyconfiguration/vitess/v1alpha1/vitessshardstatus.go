@@ -37,6 +37,11 @@ type VitessShardStatusApplyConfiguration struct {
 	PrimaryAlias *string `json:"primaryAlias,omitempty"`
 	// Serving is true while the shard serves the primary tablet type.
 	Serving *bool `json:"serving,omitempty"`
+	// PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that
+	// the reconcile loop is taking or about to take.
+	PendingBackup *VitessPendingBackupApplyConfiguration `json:"pendingBackup,omitempty"`
+	// LastBackup is the shard's newest complete backup in vtctld's backup location.
+	LastBackup *VitessBackupRecordApplyConfiguration `json:"lastBackup,omitempty"`
 }
 
 // VitessShardStatusApplyConfiguration constructs a declarative configuration of the VitessShardStatus type for use with
@@ -87,5 +92,21 @@ func (b *VitessShardStatusApplyConfiguration) WithPrimaryAlias(value string) *Vi
 // If called multiple times, the Serving field is set to the value of the last call.
 func (b *VitessShardStatusApplyConfiguration) WithServing(value bool) *VitessShardStatusApplyConfiguration {
 	b.Serving = &value
+	return b
+}
+
+// WithPendingBackup sets the PendingBackup field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the PendingBackup field is set to the value of the last call.
+func (b *VitessShardStatusApplyConfiguration) WithPendingBackup(value *VitessPendingBackupApplyConfiguration) *VitessShardStatusApplyConfiguration {
+	b.PendingBackup = value
+	return b
+}
+
+// WithLastBackup sets the LastBackup field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the LastBackup field is set to the value of the last call.
+func (b *VitessShardStatusApplyConfiguration) WithLastBackup(value *VitessBackupRecordApplyConfiguration) *VitessShardStatusApplyConfiguration {
+	b.LastBackup = value
 	return b
 }

@@ -56,6 +56,7 @@ type VitessKeyspaceInterface interface {
 	GetVSchema(ctx context.Context, vitessKeyspaceName string, options v1.GetOptions) (*vitessv1alpha1.VitessKeyspaceVSchema, error)
 	UpdateVSchema(ctx context.Context, vitessKeyspaceName string, vitessKeyspaceVSchema *vitessv1alpha1.VitessKeyspaceVSchema, opts v1.UpdateOptions) (*vitessv1alpha1.VitessKeyspaceVSchema, error)
 	ApplySchema(ctx context.Context, vitessKeyspaceName string, vitessSchemaRequest *vitessv1alpha1.VitessSchemaRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessSchemaRequest, error)
+	Backup(ctx context.Context, vitessKeyspaceName string, vitessBackupRequest *vitessv1alpha1.VitessBackupRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessKeyspace, error)
 
 	VitessKeyspaceExpansion
 }
@@ -154,6 +155,22 @@ func (c *vitessKeyspaces) ApplySchema(ctx context.Context, vitessKeyspaceName st
 		SubResource("schema").
 		VersionedParams(&opts, scheme.ParameterCodec).
 		Body(vitessSchemaRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Backup takes the representation of a vitessBackupRequest and creates it.  Returns the server's representation of the vitessKeyspace, and an error, if there is any.
+func (c *vitessKeyspaces) Backup(ctx context.Context, vitessKeyspaceName string, vitessBackupRequest *vitessv1alpha1.VitessBackupRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessKeyspace, err error) {
+	result = &vitessv1alpha1.VitessKeyspace{}
+	err = c.GetClient().Post().
+		UseProtobufAsDefault().
+		Namespace(c.GetNamespace()).
+		Resource("vitesskeyspaces").
+		Name(vitessKeyspaceName).
+		SubResource("backup").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessBackupRequest).
 		Do(ctx).
 		Into(result)
 	return

@@ -51,6 +51,8 @@ type VitessShardInterface interface {
 	Apply(ctx context.Context, vitessShard *applyconfigurationvitessv1alpha1.VitessShardApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessShard, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, vitessShard *applyconfigurationvitessv1alpha1.VitessShardApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessShard, err error)
+	Backup(ctx context.Context, vitessShardName string, vitessBackupRequest *vitessv1alpha1.VitessBackupRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessShard, error)
+
 	VitessShardExpansion
 }
 
@@ -72,4 +74,20 @@ func newVitessShards(c *VitessV1alpha1Client, namespace string) *vitessShards {
 			gentype.PrefersProtobuf[*vitessv1alpha1.VitessShard](),
 		),
 	}
+}
+
+// Backup takes the representation of a vitessBackupRequest and creates it.  Returns the server's representation of the vitessShard, and an error, if there is any.
+func (c *vitessShards) Backup(ctx context.Context, vitessShardName string, vitessBackupRequest *vitessv1alpha1.VitessBackupRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessShard, err error) {
+	result = &vitessv1alpha1.VitessShard{}
+	err = c.GetClient().Post().
+		UseProtobufAsDefault().
+		Namespace(c.GetNamespace()).
+		Resource("vitessshards").
+		Name(vitessShardName).
+		SubResource("backup").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessBackupRequest).
+		Do(ctx).
+		Into(result)
+	return
 }

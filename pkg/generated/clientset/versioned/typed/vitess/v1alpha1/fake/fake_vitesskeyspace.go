@@ -115,3 +115,15 @@ func (c *fakeVitessKeyspaces) ApplySchema(ctx context.Context, vitessKeyspaceNam
 	}
 	return obj.(*v1alpha1.VitessSchemaRequest), err
 }
+
+// Backup takes the representation of a vitessBackupRequest and creates it.  Returns the server's representation of the vitessKeyspace, and an error, if there is any.
+func (c *fakeVitessKeyspaces) Backup(ctx context.Context, vitessKeyspaceName string, vitessBackupRequest *v1alpha1.VitessBackupRequest, opts v1.CreateOptions) (result *v1alpha1.VitessKeyspace, err error) {
+	emptyResult := &v1alpha1.VitessKeyspace{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessKeyspaceName, "backup", c.Namespace(), vitessBackupRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessKeyspace), err
+}

@@ -19,10 +19,14 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	vitessv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/applyconfiguration/vitess/v1alpha1"
 	typedvitessv1alpha1 "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned/typed/vitess/v1alpha1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeVitessShards implements VitessShardInterface
@@ -50,4 +54,16 @@ func newFakeVitessShards(fake *FakeVitessV1alpha1, namespace string) typedvitess
 		),
 		fake,
 	}
+}
+
+// Backup takes the representation of a vitessBackupRequest and creates it.  Returns the server's representation of the vitessShard, and an error, if there is any.
+func (c *fakeVitessShards) Backup(ctx context.Context, vitessShardName string, vitessBackupRequest *v1alpha1.VitessBackupRequest, opts v1.CreateOptions) (result *v1alpha1.VitessShard, err error) {
+	emptyResult := &v1alpha1.VitessShard{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessShardName, "backup", c.Namespace(), vitessBackupRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessShard), err
 }
