@@ -145,9 +145,10 @@ func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface,
 	for action, actionStorage := range vitesskeyspace.NewActions(keyspaces.(rest.Getter), workflows.(rest.Creater), registry.WorkflowAdmission{Admission: admit, Scheme: Scheme}, vtctlds, recorder) {
 		storage["vitesskeyspaces/"+action] = actionStorage
 	}
-	backups := vitessshard.NewBackups(shards.(rest.Getter), storage["vitessshards/status"].(rest.Updater), vtctlds, recorder)
-	storage["vitessshards/"+vitess.ActionBackup] = vitessshard.NewBackupREST(backups)
-	storage["vitesskeyspaces/"+vitess.ActionBackup] = vitesskeyspace.NewBackupREST(keyspaces.(rest.Getter), shards.(rest.Lister), backups, recorder)
+	shardActions := vitessshard.NewActions(shards.(rest.Getter), storage["vitessshards/status"].(rest.Updater), vtctlds, recorder)
+	storage["vitessshards/"+vitess.ActionBackup] = vitessshard.NewBackupREST(shardActions)
+	storage["vitessshards/"+vitess.ActionRestore] = vitessshard.NewRestoreREST(shardActions)
+	storage["vitesskeyspaces/"+vitess.ActionBackup] = vitesskeyspace.NewBackupREST(keyspaces.(rest.Getter), shards.(rest.Lister), shardActions, recorder)
 	for action, actionStorage := range vitessworkflow.NewActions(workflows.(rest.Getter), storage["vitessworkflows/status"].(rest.Updater), vtctlds, recorder) {
 		storage["vitessworkflows/"+action] = actionStorage
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"vitess.io/vitess/go/protoutil"
 	mysqlctlpb "vitess.io/vitess/go/vt/proto/mysqlctl"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 )
@@ -69,14 +71,79 @@ func (c *Client) BackUp(ctx context.Context, alias string, options BackupOptions
 		if err != nil {
 			return err
 		}
-		// The stream carries the tablet's log of the backup; it ends when the backup does.
-		for {
-			if _, err := stream.Recv(); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return err
+		return drain(stream.Recv)
+	})
+}
+
+// drain reads a backup's or restore's stream, which carries the tablet's log of it, until it
+// ends with the backup or restore: with its error, or nil.
+func drain[T any](recv func() (T, error)) error {
+	for {
+		if _, err := recv(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
 			}
+			return err
 		}
+	}
+}
+
+// RestoreOptions are what a tablet is restored to.
+type RestoreOptions struct {
+	// BackupTime picks the newest backup taken at or before it; zero is the latest.
+	BackupTime time.Time
+	// ToTimestamp or ToPosition restore to a point in time through the incremental backups.
+	ToTimestamp time.Time
+	ToPosition  string
+	// DryRun only checks that the restore can be done.
+	DryRun bool
+}
+
+// RestoreTo is the options of a restore to the newest backup at or before backupTime, to the
+// point in time toTimestamp, or to the position toPosition, whichever is given, and else to the
+// latest backup.
+func RestoreTo(backupTime, toTimestamp *metav1.Time, toPosition string) RestoreOptions {
+	options := RestoreOptions{ToPosition: toPosition}
+	if backupTime != nil {
+		options.BackupTime = backupTime.Time
+	}
+	if toTimestamp != nil {
+		options.ToTimestamp = toTimestamp.Time
+	}
+	return options
+}
+
+// String says what the restore is to, for Events.
+func (o RestoreOptions) String() string {
+	switch {
+	case !o.BackupTime.IsZero():
+		return "the newest backup at or before " + o.BackupTime.UTC().Format(time.RFC3339)
+	case !o.ToTimestamp.IsZero():
+		return "the point in time " + o.ToTimestamp.UTC().Format(time.RFC3339)
+	case o.ToPosition != "":
+		return "position " + o.ToPosition
+	}
+	return "the latest backup"
+}
+
+// Restore restores the tablet from its backup storage and returns once it is done.
+func (c *Client) Restore(ctx context.Context, alias string, options RestoreOptions) error {
+	tablet, err := parseAlias(alias)
+	if err != nil {
+		return err
+	}
+	request := &vtctldatapb.RestoreFromBackupRequest{TabletAlias: tablet, RestoreToPos: options.ToPosition, DryRun: options.DryRun}
+	if !options.BackupTime.IsZero() {
+		request.BackupTime = protoutil.TimeToProto(options.BackupTime)
+	}
+	if !options.ToTimestamp.IsZero() {
+		request.RestoreToTimestamp = protoutil.TimeToProto(options.ToTimestamp)
+	}
+	return c.call(ctx, "RestoreFromBackup", write, func(ctx context.Context) error {
+		stream, err := c.rpc.RestoreFromBackup(ctx, request)
+		if err != nil {
+			return err
+		}
+		return drain(stream.Recv)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,10 +13,11 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 )
 
-// TestBackupActions asks for backups through vitessshards/backup and vitesskeyspaces/backup:
-// refused with 409 while the shard has no backup location or a backup is pending (a keyspace's
-// request then records none), 422 for a keyspace's request that names a tablet; a dry run records
-// nothing; a request is recorded in the shard's status.pendingBackup with the requester and an
+// TestBackupActions asks for backups through vitessshards/backup and vitesskeyspaces/backup, and
+// restores through vitessshards/restore: refused with 409 while the shard has no backup location
+// or an action is pending (a keyspace's request then records none), 422 for a keyspace's backup
+// that names a tablet and a restore that names none or two targets, 503 for a restore while no
+// vtctld answers (Vitess checks it in a dry run first); a dry run records nothing; a request is recorded in the shard's status.pendingAction with the requester and an
 // Event; edit may ask for a backup, view may not. On kwok no vtctld answers, so the backups stay
 // pending: taking them is the real node's (TestExampleCluster) and the unit tests'.
 func TestBackupActions(t *testing.T) {
@@ -84,26 +86,35 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: backup-viewer
 	expect("view asks for a keyspace's backup", err, apierrors.IsForbidden, "vitesskeyspaces/backup")
 
 	editor := vitessClient(t, controlPlane.ImpersonatedConfig("backup-editor")).VitessV1alpha1()
+	_, err = editor.VitessShards(ns).Restore(ctx, shard, &v1alpha1.VitessRestoreRequest{}, metav1.CreateOptions{})
+	expect("a restore naming no tablet", err, apierrors.IsInvalid, "tablet")
+	_, err = editor.VitessShards(ns).Restore(ctx, shard, &v1alpha1.VitessRestoreRequest{Tablet: "zone1-0000000101", RestoreToPosition: "MySQL56/x:1-2",
+		RestoreToTimestamp: &metav1.Time{Time: time.Now()}}, metav1.CreateOptions{})
+	expect("a restore to a time and a position", err, apierrors.IsInvalid, "restoreToTimestamp")
+	_, err = editor.VitessShards(ns).Restore(ctx, shard, &v1alpha1.VitessRestoreRequest{Tablet: "zone1-0000000101"}, metav1.CreateOptions{})
+	expect("a restore while no vtctld answers", err, apierrors.IsServiceUnavailable, "")
+	_, err = viewer.VitessShards(ns).Restore(ctx, shard, &v1alpha1.VitessRestoreRequest{Tablet: "zone1-0000000101"}, metav1.CreateOptions{})
+	expect("view asks for a restore", err, apierrors.IsForbidden, "vitessshards/restore")
 	if _, err := editor.VitessShards(ns).Backup(ctx, shard, request, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
-	if got, err := admin.VitessShards(ns).Get(ctx, shard, metav1.GetOptions{}); err != nil || got.Status.PendingBackup != nil {
-		t.Fatalf("after a dry run: pendingBackup %+v, %v", got.Status.PendingBackup, err)
+	if got, err := admin.VitessShards(ns).Get(ctx, shard, metav1.GetOptions{}); err != nil || got.Status.PendingAction != nil {
+		t.Fatalf("after a dry run: pendingAction %+v, %v", got.Status.PendingAction, err)
 	}
 
 	// As the README shows it, with kubectl.
 	path := fmt.Sprintf("/apis/vitess.planetscale.com/v1alpha1/namespaces/%s/vitessshards/%s/backup", ns, shard)
 	out, err := kubectlWithInput(t, `{"apiVersion":"vitess.planetscale.com/v1alpha1","kind":"VitessBackupRequest","incremental":true}`,
 		"create", "--raw", path, "-f", "-", "--as", "backup-editor")
-	if err != nil || !strings.Contains(out, `"kind":"VitessShard"`) || !strings.Contains(out, `"pendingBackup"`) {
+	if err != nil || !strings.Contains(out, `"kind":"VitessShard"`) || !strings.Contains(out, `"pendingAction"`) {
 		t.Fatalf("kubectl create --raw backup: %v\n%s", err, out)
 	}
 	got, err := admin.VitessShards(ns).Get(ctx, shard, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := got.Status.PendingBackup; p == nil || p.RequestedBy != "backup-editor" || !p.Incremental || p.ID == "" {
-		t.Fatalf("pendingBackup %+v", p)
+	if p := got.Status.PendingAction; p == nil || p.RequestedBy != "backup-editor" || !p.Incremental || p.ID == "" {
+		t.Fatalf("pendingAction %+v", p)
 	}
 	eventually(t, "an Event on the shard records the request", func() (bool, error) {
 		out, err := controlPlaneKubectlErr(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name="+shard, "-o", "jsonpath={.items[*].message}")
@@ -111,10 +122,10 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: backup-viewer
 	})
 
 	_, err = editor.VitessShards(ns).Backup(ctx, shard, request, metav1.CreateOptions{})
-	expect("a second backup while one is pending", err, apierrors.IsConflict, "still being taken")
+	expect("a second backup while one is pending", err, apierrors.IsConflict, "still being carried out")
 	_, err = editor.VitessKeyspaces(ns).Backup(ctx, keyspace, request, metav1.CreateOptions{})
-	expect("a keyspace's backup while a shard's is pending", err, apierrors.IsConflict, "still being taken")
-	if other, err := admin.VitessShards(ns).Get(ctx, shards[1].Name, metav1.GetOptions{}); err != nil || other.Status.PendingBackup != nil {
-		t.Errorf("the refused keyspace backup recorded one in the other shard: %+v, %v", other.Status.PendingBackup, err)
+	expect("a keyspace's backup while a shard's is pending", err, apierrors.IsConflict, "still being carried out")
+	if other, err := admin.VitessShards(ns).Get(ctx, shards[1].Name, metav1.GetOptions{}); err != nil || other.Status.PendingAction != nil {
+		t.Errorf("the refused keyspace backup recorded one in the other shard: %+v, %v", other.Status.PendingAction, err)
 	}
 }

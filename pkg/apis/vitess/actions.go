@@ -11,6 +11,11 @@ const (
 	ActionVDiff          = "vdiff"
 )
 
-// ActionBackup is the subresource of vitessshards and vitesskeyspaces that backs up a shard, or
-// every shard of a keyspace, now.
-const ActionBackup = "backup"
+// The actions on shards' backups, each a subresource (ActionBackup of vitessshards and
+// vitesskeyspaces, ActionRestore of vitessshards) and the Action a shard's pendingAction names.
+const (
+	// ActionBackup backs up a shard, or every shard of a keyspace, now.
+	ActionBackup = "backup"
+	// ActionRestore restores a tablet of a shard from a backup.
+	ActionRestore = "restore"
+)

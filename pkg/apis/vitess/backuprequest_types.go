@@ -20,17 +20,41 @@ type VitessBackupRequest struct {
 	Incremental bool
 }
 
-// VitessPendingBackup is a backup requested through vitessshards/backup or
-// vitesskeyspaces/backup that the reconcile loop has not finished.
-type VitessPendingBackup struct {
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// VitessRestoreRequest restores a tablet of a shard from a backup (vitessshards/<name>/restore).
+type VitessRestoreRequest struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	// Tablet is the alias of the tablet to restore.
+	Tablet string
+	// BackupTime picks the newest backup taken at or before it; nil is the latest.
+	BackupTime *metav1.Time
+	// RestoreToTimestamp restores to this point in time.
+	RestoreToTimestamp *metav1.Time
+	// RestoreToPosition restores to this replication position.
+	RestoreToPosition string
+}
+
+// VitessShardPendingAction is a backup or restore requested through an action subresource
+// that the reconcile loop has not finished.
+type VitessShardPendingAction struct {
+	// Action is backup or restore.
+	Action string
 	// ID identifies the request.
-	ID           string
-	RequestedBy  string
-	RequestedAt  metav1.Time
-	Tablet       string
+	ID          string
+	RequestedBy string
+	RequestedAt metav1.Time
+	Tablet      string
+	// AllowPrimary and Incremental are a backup's.
 	AllowPrimary bool
 	Incremental  bool
-	// StartedAt is when the reconcile loop claimed the backup, before it asked Vitess.
+	// BackupTime, RestoreToTimestamp and RestoreToPosition are a restore's.
+	BackupTime         *metav1.Time
+	RestoreToTimestamp *metav1.Time
+	RestoreToPosition  string
+	// StartedAt is when the reconcile loop claimed the action, before it asked Vitess.
 	StartedAt *metav1.Time
 }
 

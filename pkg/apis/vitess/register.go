@@ -39,7 +39,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspaceVSchema{}, &VitessSchemaRequest{},
 		&VitessSwitchReadsRequest{}, &VitessSwitchWritesRequest{}, &VitessReverseTrafficRequest{},
 		&VitessCompleteRequest{}, &VitessCancelRequest{}, &VitessVDiffRequest{},
-		&VitessBackupRequest{},
+		&VitessBackupRequest{}, &VitessRestoreRequest{},
 	)
 	return nil
 }

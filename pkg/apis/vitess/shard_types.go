@@ -66,9 +66,10 @@ type VitessShardStatus struct {
 	PrimaryAlias string
 	// Serving is true while the shard serves the primary tablet type.
 	Serving bool
-	// PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that
-	// the reconcile loop is taking or about to take.
-	PendingBackup *VitessPendingBackup
+	// PendingAction is the backup or restore requested through vitessshards/backup,
+	// vitesskeyspaces/backup or vitessshards/restore that the reconcile loop is carrying out or
+	// about to; one at a time.
+	PendingAction *VitessShardPendingAction
 	// LastBackup is the shard's newest complete backup in vtctld's backup location.
 	LastBackup *VitessBackupRecord
 }

@@ -120,12 +120,12 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.VitessLockserverParamsApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessOrchestratorSpec"):
 		return &vitessv1alpha1.VitessOrchestratorSpecApplyConfiguration{}
-	case v1alpha1.SchemeGroupVersion.WithKind("VitessPendingBackup"):
-		return &vitessv1alpha1.VitessPendingBackupApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessReplicationSpec"):
 		return &vitessv1alpha1.VitessReplicationSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessShard"):
 		return &vitessv1alpha1.VitessShardApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessShardPendingAction"):
+		return &vitessv1alpha1.VitessShardPendingActionApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessShardSpec"):
 		return &vitessv1alpha1.VitessShardSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessShardStatus"):

@@ -88,14 +88,15 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessLockserverParams{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessLockserverParams(ref),
 		v1alpha1.VitessMoveTablesRequest{}.OpenAPIModelName():                    schema_pkg_apis_vitess_v1alpha1_VitessMoveTablesRequest(ref),
 		v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref),
-		v1alpha1.VitessPendingBackup{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessPendingBackup(ref),
 		v1alpha1.VitessReplicationSpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref),
 		v1alpha1.VitessReshardRequest{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessReshardRequest(ref),
+		v1alpha1.VitessRestoreRequest{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessRestoreRequest(ref),
 		v1alpha1.VitessReverseTrafficRequest{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessReverseTrafficRequest(ref),
 		v1alpha1.VitessSchemaRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessSchemaRequest(ref),
 		v1alpha1.VitessSchemaStatementResult{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessSchemaStatementResult(ref),
 		v1alpha1.VitessShard{}.OpenAPIModelName():                                schema_pkg_apis_vitess_v1alpha1_VitessShard(ref),
 		v1alpha1.VitessShardList{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref),
+		v1alpha1.VitessShardPendingAction{}.OpenAPIModelName():                   schema_pkg_apis_vitess_v1alpha1_VitessShardPendingAction(ref),
 		v1alpha1.VitessShardSpec{}.OpenAPIModelName():                            schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref),
 		v1alpha1.VitessShardStatus{}.OpenAPIModelName():                          schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref),
 		v1alpha1.VitessShardTabletPool{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessShardTabletPool(ref),
@@ -1687,7 +1688,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref common.ReferenceCal
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "VitessBackupRequest backs up a shard now: POST it to vitessshards/<name>/backup, where <name> is the VitessShard and equals metadata.name, or to vitesskeyspaces/<name>/backup to back up every shard of the keyspace. The backup is recorded in each shard's status.pendingBackup and taken by the reconcile loop, exactly once; its outcome is an Event on the shard, the shard's BackedUp condition and status.lastBackup. The response is the VitessShard (or VitessKeyspace).",
+				Description: "VitessBackupRequest backs up a shard now: POST it to vitessshards/<name>/backup, where <name> is the VitessShard and equals metadata.name, or to vitesskeyspaces/<name>/backup to back up every shard of the keyspace. The backup is recorded in each shard's status.pendingAction and taken by the reconcile loop, exactly once; its outcome is an Event on the shard, the shard's BackedUp condition and status.lastBackup. The response is the VitessShard (or VitessKeyspace).",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"kind": {
@@ -3953,71 +3954,6 @@ func schema_pkg_apis_vitess_v1alpha1_VitessOrchestratorSpec(ref common.Reference
 	}
 }
 
-func schema_pkg_apis_vitess_v1alpha1_VitessPendingBackup(ref common.ReferenceCallback) common.OpenAPIDefinition {
-	return common.OpenAPIDefinition{
-		Schema: spec.Schema{
-			SchemaProps: spec.SchemaProps{
-				Description: "VitessPendingBackup is a backup requested through vitessshards/backup or vitesskeyspaces/backup that the reconcile loop has not finished.",
-				Type:        []string{"object"},
-				Properties: map[string]spec.Schema{
-					"id": {
-						SchemaProps: spec.SchemaProps{
-							Description: "ID identifies the request.",
-							Default:     "",
-							Type:        []string{"string"},
-							Format:      "",
-						},
-					},
-					"requestedBy": {
-						SchemaProps: spec.SchemaProps{
-							Description: "RequestedBy is the user who asked for the backup.",
-							Default:     "",
-							Type:        []string{"string"},
-							Format:      "",
-						},
-					},
-					"requestedAt": {
-						SchemaProps: spec.SchemaProps{
-							Description: "RequestedAt is when they asked.",
-							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
-						},
-					},
-					"tablet": {
-						SchemaProps: spec.SchemaProps{
-							Description: "Tablet is the tablet the request named, if any.",
-							Type:        []string{"string"},
-							Format:      "",
-						},
-					},
-					"allowPrimary": {
-						SchemaProps: spec.SchemaProps{
-							Description: "AllowPrimary is the request's allowPrimary.",
-							Type:        []string{"boolean"},
-							Format:      "",
-						},
-					},
-					"incremental": {
-						SchemaProps: spec.SchemaProps{
-							Description: "Incremental is the request's incremental.",
-							Type:        []string{"boolean"},
-							Format:      "",
-						},
-					},
-					"startedAt": {
-						SchemaProps: spec.SchemaProps{
-							Description: "StartedAt is when the reconcile loop claimed the backup, before it asked Vitess. A backup claimed by a server that stopped before it finished is not taken again: it is recorded as failed, unless the shard's backups show it was taken.",
-							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
-						},
-					},
-				},
-				Required: []string{"id", "requestedBy", "requestedAt"},
-			},
-		},
-		Dependencies: []string{
-			metav1.Time{}.OpenAPIModelName()},
-	}
-}
-
 func schema_pkg_apis_vitess_v1alpha1_VitessReplicationSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -4191,6 +4127,70 @@ func schema_pkg_apis_vitess_v1alpha1_VitessReshardRequest(ref common.ReferenceCa
 		},
 		Dependencies: []string{
 			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessRestoreRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessRestoreRequest restores one tablet of a shard from the shard's backups: POST it to vitessshards/<name>/restore, where <name> is the VitessShard and equals metadata.name. The tablet stops serving, its data is replaced by the backup's, and then, restored to the latest backup, it replicates from the primary and serves again; restored to a point in time or a position, it stays DRAINED with replication stopped, for inspection (Vitess' point-in-time recovery, which replays the binary logs of the incremental backups up to that point). The restore is recorded in the shard's status.pendingAction and carried out by the reconcile loop, exactly once; its outcome is an Event on the shard. The response is the VitessShard.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the VitessShard's object name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"tablet": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Tablet is the alias of the tablet to restore, e.g. zone1-0000000101. It must not be the primary: reparent away from it first.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"backupTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BackupTime picks the newest backup taken at or before it, e.g. the time in a backup's name (status.lastBackup, or a VitessBackup); unset is the latest backup.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"restoreToTimestamp": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RestoreToTimestamp restores the data as it was at this time: the newest full backup before it, then the incremental backups up to it. The shard needs incremental backups that cover it.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"restoreToPosition": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RestoreToPosition restores the data up to this MySQL replication position (GTID set, in Vitess' form, e.g. MySQL56/<uuid>:1-100).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"tablet"},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -4439,6 +4439,98 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardList(ref common.ReferenceCallbac
 		},
 		Dependencies: []string{
 			v1alpha1.VitessShard{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessShardPendingAction(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessShardPendingAction is a backup or restore requested through vitessshards/backup, vitesskeyspaces/backup or vitessshards/restore that the reconcile loop has not finished.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"action": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Action is backup or restore.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"id": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ID identifies the request.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"requestedBy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequestedBy is the user who asked for it.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"requestedAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequestedAt is when they asked.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"tablet": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Tablet is the tablet the request named, if any.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"allowPrimary": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AllowPrimary is a backup request's allowPrimary.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"incremental": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Incremental is a backup request's incremental.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"backupTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BackupTime is a restore request's backupTime.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"restoreToTimestamp": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RestoreToTimestamp is a restore request's restoreToTimestamp.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"restoreToPosition": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RestoreToPosition is a restore request's restoreToPosition.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"startedAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StartedAt is when the reconcile loop claimed the action, before it asked Vitess. An action claimed by a server that stopped before it finished is not carried out again: a backup is recorded as taken if the shard lists one made since the claim, and anything else as failed.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"action", "id", "requestedBy", "requestedAt"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -4726,10 +4818,10 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref common.ReferenceCallb
 							Format:      "",
 						},
 					},
-					"pendingBackup": {
+					"pendingAction": {
 						SchemaProps: spec.SchemaProps{
-							Description: "PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that the reconcile loop is taking or about to take.",
-							Ref:         ref(v1alpha1.VitessPendingBackup{}.OpenAPIModelName()),
+							Description: "PendingAction is the backup or restore requested through vitessshards/backup, vitesskeyspaces/backup or vitessshards/restore that the reconcile loop is carrying out or about to; one at a time.",
+							Ref:         ref(v1alpha1.VitessShardPendingAction{}.OpenAPIModelName()),
 						},
 					},
 					"lastBackup": {
@@ -4742,7 +4834,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardStatus(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.ReadyCount{}.OpenAPIModelName(), v1alpha1.VitessBackupRecord{}.OpenAPIModelName(), v1alpha1.VitessPendingBackup{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.ReadyCount{}.OpenAPIModelName(), v1alpha1.VitessBackupRecord{}.OpenAPIModelName(), v1alpha1.VitessShardPendingAction{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 

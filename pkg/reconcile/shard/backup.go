@@ -13,6 +13,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/internal/objects"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
@@ -91,15 +92,16 @@ func (p *shardPass) initializeBackup(ctx context.Context) {
 	})
 }
 
-// takeRequestedBackup takes the backup a user asked for through vitessshards/backup or
-// vitesskeyspaces/backup (status.pendingBackup), exactly once: it is claimed in the status
-// (startedAt) before Vitess is asked, and a claimed backup that is not under way here (the server
-// that claimed it stopped, or lost the lead, mid-backup) is never asked for again. It is recorded
-// as taken if the shard lists a complete backup made since the claim, and as failed otherwise, so
-// that the user, who asked for one backup, decides whether to ask again.
-func (p *shardPass) takeRequestedBackup(ctx context.Context) {
+// carryOutPendingAction carries out the backup or restore a user asked for through
+// vitessshards/backup, vitesskeyspaces/backup or vitessshards/restore (status.pendingAction),
+// exactly once: it is claimed in the status (startedAt) before Vitess is asked, and a claimed
+// action that is not under way here (the server that claimed it stopped, or lost the lead,
+// mid-call) is never asked for again. A backup is then recorded as taken if the shard lists a
+// complete backup made since the claim, and anything else as failed, so that the user, who asked
+// for it once, decides whether to ask again.
+func (p *shardPass) carryOutPendingAction(ctx context.Context) {
 	shard := p.shard
-	pending := shard.Status.PendingBackup
+	pending := shard.Status.PendingAction
 	shardKey := shard.Namespace + "/" + shard.Name
 	if pending == nil || p.backupState(shard.UID).finished[pending.ID] || p.background.Busy(backupKey(shardKey)) {
 		return
@@ -108,9 +110,13 @@ func (p *shardPass) takeRequestedBackup(ctx context.Context) {
 	if !view.Reached() {
 		return
 	}
-	requested := *pending
-	if requested.StartedAt != nil {
+	action := *pending
+	if action.StartedAt != nil {
 		p.background.Go(ctx, backupKey(shardKey), func(ctx context.Context) {
+			if action.Action != vitess.ActionBackup {
+				p.finishAction(shard, action, "", fmt.Errorf("the server carrying it out stopped before it finished; request it again"))
+				return
+			}
 			client, err := p.vitess(view.Address, topology.CallTimeout)
 			if err == nil {
 				err = p.readBackups(ctx, client, shard)
@@ -121,76 +127,94 @@ func (p *shardPass) takeRequestedBackup(ctx context.Context) {
 				return
 			}
 			// Backup names and times are to the second.
-			if latest := p.backupState(shard.UID).latest; latest != nil && !latest.Time.Before(requested.StartedAt.Truncate(time.Second)) {
-				p.finishRequestedBackup(shard, requested, fmt.Sprintf("%s (its answer was lost when the reconcile loop's leader changed)", latest.Name), nil)
+			if latest := p.backupState(shard.UID).latest; latest != nil && !latest.Time.Before(action.StartedAt.Truncate(time.Second)) {
+				p.finishAction(shard, action, fmt.Sprintf("%s (its answer was lost when the reconcile loop's leader changed)", latest.Name), nil)
 				return
 			}
-			p.finishRequestedBackup(shard, requested, "", fmt.Errorf("the server taking it stopped before the backup finished, and the shard lists no backup since; request it again"))
+			p.finishAction(shard, action, "", fmt.Errorf("the server taking it stopped before the backup finished, and the shard lists no backup since; request it again"))
 		})
 		return
 	}
 	claimed := shard.DeepCopy()
-	claimed.Status.PendingBackup.StartedAt = ptr.To(metav1.Now())
+	claimed.Status.PendingAction.StartedAt = ptr.To(metav1.Now())
 	stored, err := p.Shards.Client(shard.Namespace).UpdateStatus(ctx, claimed, metav1.UpdateOptions{FieldManager: objects.FieldManager})
 	if err != nil {
 		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-			p.Fail(fmt.Errorf("claiming the requested backup: %w", err))
+			p.Fail(fmt.Errorf("claiming the requested %s: %w", action.Action, err))
 		}
 		return // the next pass sees what changed
 	}
 	p.shard = stored
-	requested.StartedAt = stored.Status.PendingBackup.StartedAt
-	tablet := requested.Tablet
+	action.StartedAt = stored.Status.PendingAction.StartedAt
 	primary := view.Shards[shard.Spec.KeyspaceName+"/"+shard.Spec.Name].PrimaryAlias
-	if tablet == "" {
-		tablet = backupTablet(shard, primary)
-	}
-	if tablet == "" && requested.AllowPrimary {
-		tablet = primary
-	}
 	p.background.Go(ctx, backupKey(shardKey), func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, backupTimeout)
 		defer cancel()
+		client, err := p.vitess(view.Address, backupTimeout)
+		if err != nil {
+			p.finishAction(shard, action, "", fmt.Errorf("reaching vtctld: %w", err))
+			return
+		}
+		if action.Action == vitess.ActionRestore {
+			target := vtctld.RestoreTo(action.BackupTime, action.RestoreToTimestamp, action.RestoreToPosition)
+			p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "Restoring", "Restore", "restoring %s to %s, as %s requested", action.Tablet, target, action.RequestedBy)
+			if err := client.Restore(ctx, action.Tablet, target); err != nil {
+				p.finishAction(shard, action, "", fmt.Errorf("restoring %s: %w", action.Tablet, err))
+				return
+			}
+			p.finishAction(shard, action, fmt.Sprintf("%s restored to %s", action.Tablet, target), nil)
+			return
+		}
+		tablet := action.Tablet
 		if tablet == "" {
-			p.finishRequestedBackup(shard, requested, "", fmt.Errorf("no tablet to back up: no pool of the shard backs up to the cluster's first backup location "+
+			tablet = backupTablet(shard, primary)
+		}
+		if tablet == "" && action.AllowPrimary {
+			tablet = primary
+		}
+		if tablet == "" {
+			p.finishAction(shard, action, "", fmt.Errorf("no tablet to back up: no pool of the shard backs up to the cluster's first backup location "+
 				"with a tablet that is not the primary; name a tablet, or allow the primary"))
 			return
 		}
 		kind := "a backup"
-		if requested.Incremental {
+		if action.Incremental {
 			kind = "an incremental backup"
 		}
-		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackingUp", "Backup", "taking %s of %s, as %s requested", kind, tablet, requested.RequestedBy)
-		client, err := p.vitess(view.Address, backupTimeout)
-		if err == nil {
-			err = p.backUp(ctx, client, shard, tablet, vtctld.BackupOptions{AllowPrimary: requested.AllowPrimary, Incremental: requested.Incremental})
-		}
-		if err != nil {
-			p.finishRequestedBackup(shard, requested, "", fmt.Errorf("backing up %s: %w", tablet, err))
+		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackingUp", "Backup", "taking %s of %s, as %s requested", kind, tablet, action.RequestedBy)
+		if err := p.backUp(ctx, client, shard, tablet, vtctld.BackupOptions{AllowPrimary: action.AllowPrimary, Incremental: action.Incremental}); err != nil {
+			p.finishAction(shard, action, "", fmt.Errorf("backing up %s: %w", tablet, err))
 			return
 		}
 		name := ""
 		if latest := p.backupState(shard.UID).latest; latest != nil {
 			name = latest.Name
 		}
-		p.finishRequestedBackup(shard, requested, fmt.Sprintf("%s of %s: %s", kind, tablet, name), nil)
+		p.finishAction(shard, action, fmt.Sprintf("%s of %s: %s", kind, tablet, name), nil)
 	})
 }
 
-// finishRequestedBackup records the outcome of a requested backup, as an Event and for the
-// shard's next pass, which clears its pendingBackup and reports it in the BackedUp condition.
-func (p *shardPass) finishRequestedBackup(shard *v1alpha1.VitessShard, requested v1alpha1.VitessPendingBackup, taken string, err error) {
-	if err != nil {
-		p.Events.Eventf(shard, nil, corev1.EventTypeWarning, "BackupFailed", "Backup", "the backup %s requested failed: %v", requested.RequestedBy, err)
-		p.recordBackupFailure(shard.UID, "BackupFailed", fmt.Sprintf("the backup %s requested failed: %v", requested.RequestedBy, err))
-	} else {
-		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackupTaken", "Backup", "took the backup %s requested, %s", requested.RequestedBy, taken)
+// finishAction records the outcome of a requested backup or restore, as an Event and for the
+// shard's next pass, which clears its pendingAction and reports a backup's in the BackedUp
+// condition.
+func (p *shardPass) finishAction(shard *v1alpha1.VitessShard, action v1alpha1.VitessShardPendingAction, done string, err error) {
+	reason := map[string]string{vitess.ActionBackup: "Backup", vitess.ActionRestore: "Restore"}[action.Action]
+	switch {
+	case err != nil:
+		p.Events.Eventf(shard, nil, corev1.EventTypeWarning, reason+"Failed", reason, "the %s %s requested failed: %v", action.Action, action.RequestedBy, err)
+		if action.Action == vitess.ActionBackup {
+			p.recordBackupFailure(shard.UID, "BackupFailed", fmt.Sprintf("the backup %s requested failed: %v", action.RequestedBy, err))
+		}
+	case action.Action == vitess.ActionBackup:
+		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackupTaken", reason, "took the backup %s requested, %s", action.RequestedBy, done)
+	default:
+		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "Restored", reason, "the restore %s requested is done: %s", action.RequestedBy, done)
 	}
 	p.updateBackupState(shard.UID, func(state *backupState) {
 		if state.finished == nil {
 			state.finished = map[string]bool{}
 		}
-		state.finished[requested.ID] = true
+		state.finished[action.ID] = true
 	})
 	p.queue.Add(shard.Namespace + "/" + shard.Name)
 }
@@ -289,7 +313,7 @@ type backupState struct {
 	// failureReason the BackedUp condition's reason for it; a backup taken since clears them.
 	failedAt               time.Time
 	failure, failureReason string
-	// finished holds the IDs of the requested backups whose outcome is recorded.
+	// finished holds the IDs of the requested backups and restores whose outcome is recorded.
 	finished map[string]bool
 }
 
@@ -323,12 +347,12 @@ func (c *Controller) recordBackupFailure(uid types.UID, reason, failure string) 
 
 // reportBackups writes what is known of the shard's backups into its status: the BackedUp
 // condition (absent for a shard that makes no first backup and took none), lastBackup, and the
-// end of a requested backup whose outcome is recorded.
+// end of a requested backup or restore whose outcome is recorded.
 func (c *Controller) reportBackups(shard *v1alpha1.VitessShard) {
 	status := &shard.Status
 	state := c.backupState(shard.UID)
-	if status.PendingBackup != nil && state.finished[status.PendingBackup.ID] {
-		status.PendingBackup = nil
+	if status.PendingAction != nil && state.finished[status.PendingAction.ID] {
+		status.PendingAction = nil
 	}
 	if latest := state.latest; latest != nil {
 		status.LastBackup = &v1alpha1.VitessBackupRecord{Name: latest.Name, Time: metav1.NewTime(latest.Time), Tablet: latest.TabletAlias, Engine: latest.Engine}

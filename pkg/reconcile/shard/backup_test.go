@@ -17,6 +17,7 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
@@ -121,12 +122,13 @@ func TestFirstBackup(t *testing.T) {
 	}
 }
 
-// TestRequestedBackup: a backup recorded in status.pendingBackup is claimed (startedAt) before
-// Vitess is asked, taken once from the tablet it names or else the one a first backup would use,
-// with its options, and then cleared, with an Event, the BackedUp condition and lastBackup saying
-// how it went. One claimed by a server that stopped mid-backup is never taken again: it is done if
-// the shard lists a backup since the claim, and failed otherwise.
-func TestRequestedBackup(t *testing.T) {
+// TestPendingAction: a backup or restore recorded in status.pendingAction is claimed (startedAt)
+// before Vitess is asked, carried out once (a backup from the tablet it names or else the one a
+// first backup would use, with its options), and then cleared, with an Event, and for a backup the
+// BackedUp condition and lastBackup, saying how it went. One claimed by a server that stopped
+// mid-call is never carried out again: a backup is done if the shard lists one since the claim,
+// and anything else failed.
+func TestPendingAction(t *testing.T) {
 	keyspace, shard := keyspaceShard(t)
 	shard.Spec.VitessOrchestrator = nil
 	shard.Spec.BackupLocations = []v1alpha1.VitessBackupLocation{{Volume: &corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
@@ -139,17 +141,18 @@ func TestRequestedBackup(t *testing.T) {
 	older := vtctld.Backup{Name: "older", TabletAlias: tablets[1].alias(), Time: requestedAt.Add(-time.Hour), Complete: true}
 	for _, tc := range []struct {
 		name    string
-		pending v1alpha1.VitessPendingBackup
+		pending v1alpha1.VitessShardPendingAction
 		mutate  func(*v1alpha1.VitessShard, *fakeVitess)
-		// want is the tablets backed up, options the options of the first.
-		want    []string
-		options vtctld.BackupOptions
-		event   string
+		// want is the tablets backed up, options the options of the first; restored the restores.
+		want     []string
+		options  vtctld.BackupOptions
+		restored []string
+		event    string
 		// backedUp is the BackedUp condition's reason; lastBackup the backup status.lastBackup names.
 		backedUp, lastBackup string
 	}{
 		{name: "the tablet a first backup would use", want: []string{tablets[1].alias()}, event: "BackupTaken", backedUp: "BackupComplete", lastBackup: tablets[1].alias()},
-		{name: "a named tablet, incrementally, the primary allowed", pending: v1alpha1.VitessPendingBackup{Tablet: primary, Incremental: true, AllowPrimary: true},
+		{name: "a named tablet, incrementally, the primary allowed", pending: v1alpha1.VitessShardPendingAction{Tablet: primary, Incremental: true, AllowPrimary: true},
 			want: []string{primary}, options: vtctld.BackupOptions{Incremental: true, AllowPrimary: true}, event: "BackupTaken", backedUp: "BackupComplete", lastBackup: primary},
 		{name: "Vitess refuses", mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) { f.backupErr = errors.New("no space left on device") },
 			want: []string{tablets[1].alias()}, event: "BackupFailed", backedUp: "BackupFailed", lastBackup: "older"},
@@ -157,18 +160,25 @@ func TestRequestedBackup(t *testing.T) {
 			s.Spec.BackupLocations = append(s.Spec.BackupLocations, v1alpha1.VitessBackupLocation{Name: "offsite", Volume: &corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 			s.Spec.TabletPools[0].BackupLocationName = "offsite"
 		}, event: "BackupFailed", backedUp: "BackupFailed", lastBackup: "older"},
-		{name: "claimed by a server that stopped: no backup since", pending: v1alpha1.VitessPendingBackup{StartedAt: &claimedAt},
+		{name: "claimed by a server that stopped: no backup since", pending: v1alpha1.VitessShardPendingAction{StartedAt: &claimedAt},
 			event: "BackupFailed", backedUp: "BackupFailed", lastBackup: "older"},
-		{name: "claimed by a server that stopped: the backup was taken", pending: v1alpha1.VitessPendingBackup{StartedAt: &claimedAt},
+		{name: "claimed by a server that stopped: the backup was taken", pending: v1alpha1.VitessShardPendingAction{StartedAt: &claimedAt},
 			mutate: func(_ *v1alpha1.VitessShard, f *fakeVitess) {
 				f.backups = append(f.backups, vtctld.Backup{Name: "taken", TabletAlias: tablets[1].alias(), Time: claimedAt.Add(time.Minute), Complete: true})
 			}, event: "BackupTaken", backedUp: "BackupComplete", lastBackup: "taken"},
+		{name: "a restore to a point in time", pending: v1alpha1.VitessShardPendingAction{Action: vitess.ActionRestore, Tablet: tablets[1].alias(), RestoreToTimestamp: &claimedAt},
+			restored: []string{tablets[1].alias() + " to the point in time " + claimedAt.UTC().Format(time.RFC3339)}, event: "Restored", backedUp: "BackupComplete", lastBackup: "older"},
+		{name: "a restore claimed by a server that stopped", pending: v1alpha1.VitessShardPendingAction{Action: vitess.ActionRestore, Tablet: tablets[1].alias(), StartedAt: &claimedAt},
+			event: "RestoreFailed", backedUp: "BackupComplete", lastBackup: "older"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			shard := shard.DeepCopy()
 			pending := tc.pending
+			if pending.Action == "" {
+				pending.Action = vitess.ActionBackup
+			}
 			pending.ID, pending.RequestedBy, pending.RequestedAt = "request-1", "alice", requestedAt
-			shard.Status.PendingBackup = &pending
+			shard.Status.PendingAction = &pending
 			vitessShard := &fakeVitess{primary: primary, backups: []vtctld.Backup{older}}
 			if tc.mutate != nil {
 				tc.mutate(shard, vitessShard)
@@ -199,7 +209,7 @@ func TestRequestedBackup(t *testing.T) {
 			claims := map[time.Time]bool{}
 			for _, action := range fakes.Changes() {
 				if update, ok := action.(clienttesting.UpdateAction); ok && action.GetSubresource() == "status" {
-					if p := update.GetObject().(*v1alpha1.VitessShard).Status.PendingBackup; p != nil && p.StartedAt != nil && !p.StartedAt.Equal(pending.StartedAt) {
+					if p := update.GetObject().(*v1alpha1.VitessShard).Status.PendingAction; p != nil && p.StartedAt != nil && !p.StartedAt.Equal(pending.StartedAt) {
 						claims[p.StartedAt.Time] = true
 					}
 				}
@@ -209,6 +219,9 @@ func TestRequestedBackup(t *testing.T) {
 			}
 			if !slices.Equal(vitessShard.backedUp, tc.want) {
 				t.Errorf("backed up %v over three passes, want %v", vitessShard.backedUp, tc.want)
+			}
+			if !slices.Equal(vitessShard.restored, tc.restored) {
+				t.Errorf("restored %v, want %v", vitessShard.restored, tc.restored)
 			}
 			if len(tc.want) > 0 && vitessShard.backupOptions[0] != tc.options {
 				t.Errorf("backed up with %+v, want %+v", vitessShard.backupOptions[0], tc.options)
@@ -224,8 +237,8 @@ func TestRequestedBackup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if stored.Status.PendingBackup != nil {
-				t.Errorf("pendingBackup %+v after the backup ended", stored.Status.PendingBackup)
+			if stored.Status.PendingAction != nil {
+				t.Errorf("pendingBackup %+v after the backup ended", stored.Status.PendingAction)
 			}
 			if condition := meta.FindStatusCondition(stored.Status.Conditions, v1alpha1.ConditionBackedUp); condition == nil || condition.Reason != tc.backedUp {
 				t.Errorf("BackedUp = %+v, want reason %s", condition, tc.backedUp)

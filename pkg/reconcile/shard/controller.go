@@ -92,6 +92,7 @@ type vitessShards interface {
 	ReparentAwayFrom(ctx context.Context, keyspace, shard, alias string) (string, error)
 	Backups(ctx context.Context, keyspace, shard string) ([]vtctld.Backup, error)
 	BackUp(ctx context.Context, alias string, options vtctld.BackupOptions) error
+	Restore(ctx context.Context, alias string, options vtctld.RestoreOptions) error
 }
 
 // Enqueue asks for the shard with the given namespace/name key to be reconciled.

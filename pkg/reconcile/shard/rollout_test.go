@@ -37,6 +37,7 @@ type fakeVitess struct {
 	backedUp   []string
 	// backupOptions are the options of each backup in backedUp.
 	backupOptions []vtctld.BackupOptions
+	restored      []string
 }
 
 func (f *fakeVitess) Shards(context.Context, string) ([]vtctld.Shard, error) {
@@ -78,6 +79,14 @@ func (f *fakeVitess) BackUp(_ context.Context, alias string, options vtctld.Back
 		f.backups = append(f.backups, vtctld.Backup{Name: now.Format("2006-01-02.150405.") + alias, TabletAlias: alias, Time: now, Engine: "builtin", Complete: true})
 	}
 	return f.backupErr
+}
+
+// Restore records the restore.
+func (f *fakeVitess) Restore(_ context.Context, alias string, options vtctld.RestoreOptions) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.restored = append(f.restored, alias+" to "+options.String())
+	return nil
 }
 
 // controllerAskingVitess is startedController for keyspace, shard and core objects, asking

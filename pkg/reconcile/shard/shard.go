@@ -49,7 +49,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	p.syncTablets(ctx)
 	p.electPrimary(ctx)
 	p.initializeBackup(ctx)
-	p.takeRequestedBackup(ctx)
+	p.carryOutPendingAction(ctx)
 	p.followBackups(ctx)
 	p.SyncDeployments(ctx, namespace, shardLabels(shard, vitess.ComponentVtorc), vtorcDeployments(shard))
 	return errors.Join(append(p.Errs, p.updateStatus(ctx))...)

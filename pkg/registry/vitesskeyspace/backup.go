@@ -26,16 +26,16 @@ import (
 type BackupREST struct {
 	keyspaces rest.Getter
 	shards    rest.Lister
-	backups   *vitessshard.Backups
+	actions   *vitessshard.Actions
 	events    events.EventRecorder
 }
 
 var _ rest.NamedCreater = &BackupREST{}
 
 // NewBackupREST reads keyspaces and lists their shards from shards, and records the shards'
-// backups through backups.
-func NewBackupREST(keyspaces rest.Getter, shards rest.Lister, backups *vitessshard.Backups, recorder events.EventRecorder) *BackupREST {
-	return &BackupREST{keyspaces: keyspaces, shards: shards, backups: backups, events: recorder}
+// backups through actions.
+func NewBackupREST(keyspaces rest.Getter, shards rest.Lister, actions *vitessshard.Actions, recorder events.EventRecorder) *BackupREST {
+	return &BackupREST{keyspaces: keyspaces, shards: shards, actions: actions, events: recorder}
 }
 
 func (r *BackupREST) New() runtime.Object { return &vitess.VitessBackupRequest{} }
@@ -64,7 +64,7 @@ func (r *BackupREST) Create(ctx context.Context, name string, obj runtime.Object
 		return nil, apierrors.NewConflict(vitess.Resource("vitesskeyspaces"), name, fmt.Errorf("the keyspace has no shards yet"))
 	}
 	for _, shard := range shards {
-		if err := r.backups.Check(ctx, shard, request); err != nil {
+		if err := r.actions.Check(shard); err != nil {
 			return nil, err
 		}
 	}
@@ -74,7 +74,7 @@ func (r *BackupREST) Create(ctx context.Context, name string, obj runtime.Object
 	id := vitessshard.NewID()
 	var requested []string
 	for _, shard := range shards {
-		if _, err := r.backups.Record(ctx, shard.Name, request, id); err != nil {
+		if _, err := r.actions.Record(ctx, shard.Name, vitessshard.BackupAction(request, id), vitessshard.BackupDescription(request)); err != nil {
 			if len(requested) > 0 {
 				err = errors.Join(err, fmt.Errorf("backups of %v were requested before it failed", requested))
 			}

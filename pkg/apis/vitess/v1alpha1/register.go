@@ -37,7 +37,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessKeyspaceVSchema{}, &VitessSchemaRequest{},
 		&VitessSwitchReadsRequest{}, &VitessSwitchWritesRequest{}, &VitessReverseTrafficRequest{},
 		&VitessCompleteRequest{}, &VitessCancelRequest{}, &VitessVDiffRequest{},
-		&VitessBackupRequest{},
+		&VitessBackupRequest{}, &VitessRestoreRequest{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -7,6 +7,7 @@ import (
 
 // +genclient
 // +genclient:method=Backup,verb=create,subresource=backup,input=VitessBackupRequest,result=VitessShard
+// +genclient:method=Restore,verb=create,subresource=restore,input=VitessRestoreRequest,result=VitessShard
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // VitessShard is one shard of a keyspace: a key range and the tablets that hold it.
@@ -89,10 +90,11 @@ type VitessShardStatus struct {
 	// Serving is true while the shard serves the primary tablet type.
 	// +optional
 	Serving bool `json:"serving,omitempty" protobuf:"varint,5,opt,name=serving"`
-	// PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that
-	// the reconcile loop is taking or about to take.
+	// PendingAction is the backup or restore requested through vitessshards/backup,
+	// vitesskeyspaces/backup or vitessshards/restore that the reconcile loop is carrying out or
+	// about to; one at a time.
 	// +optional
-	PendingBackup *VitessPendingBackup `json:"pendingBackup,omitempty" protobuf:"bytes,6,opt,name=pendingBackup"`
+	PendingAction *VitessShardPendingAction `json:"pendingAction,omitempty" protobuf:"bytes,6,opt,name=pendingAction"`
 	// LastBackup is the shard's newest complete backup in vtctld's backup location.
 	// +optional
 	LastBackup *VitessBackupRecord `json:"lastBackup,omitempty" protobuf:"bytes,7,opt,name=lastBackup"`

@@ -287,11 +287,6 @@ func (in VitessOrchestratorSpec) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
-func (in VitessPendingBackup) OpenAPIModelName() string {
-	return "com.planetscale.vitess.v1alpha1.VitessPendingBackup"
-}
-
-// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessReplicationSpec) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessReplicationSpec"
 }
@@ -299,6 +294,11 @@ func (in VitessReplicationSpec) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessReshardRequest) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessReshardRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessRestoreRequest) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessRestoreRequest"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -324,6 +324,11 @@ func (in VitessShard) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessShardList) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessShardList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessShardPendingAction) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessShardPendingAction"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

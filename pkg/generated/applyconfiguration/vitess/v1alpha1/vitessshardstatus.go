@@ -37,9 +37,10 @@ type VitessShardStatusApplyConfiguration struct {
 	PrimaryAlias *string `json:"primaryAlias,omitempty"`
 	// Serving is true while the shard serves the primary tablet type.
 	Serving *bool `json:"serving,omitempty"`
-	// PendingBackup is the backup requested through vitessshards/backup (or the keyspace's) that
-	// the reconcile loop is taking or about to take.
-	PendingBackup *VitessPendingBackupApplyConfiguration `json:"pendingBackup,omitempty"`
+	// PendingAction is the backup or restore requested through vitessshards/backup,
+	// vitesskeyspaces/backup or vitessshards/restore that the reconcile loop is carrying out or
+	// about to; one at a time.
+	PendingAction *VitessShardPendingActionApplyConfiguration `json:"pendingAction,omitempty"`
 	// LastBackup is the shard's newest complete backup in vtctld's backup location.
 	LastBackup *VitessBackupRecordApplyConfiguration `json:"lastBackup,omitempty"`
 }
@@ -95,11 +96,11 @@ func (b *VitessShardStatusApplyConfiguration) WithServing(value bool) *VitessSha
 	return b
 }
 
-// WithPendingBackup sets the PendingBackup field in the declarative configuration to the given value
+// WithPendingAction sets the PendingAction field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
-// If called multiple times, the PendingBackup field is set to the value of the last call.
-func (b *VitessShardStatusApplyConfiguration) WithPendingBackup(value *VitessPendingBackupApplyConfiguration) *VitessShardStatusApplyConfiguration {
-	b.PendingBackup = value
+// If called multiple times, the PendingAction field is set to the value of the last call.
+func (b *VitessShardStatusApplyConfiguration) WithPendingAction(value *VitessShardPendingActionApplyConfiguration) *VitessShardStatusApplyConfiguration {
+	b.PendingAction = value
 	return b
 }
 

@@ -52,6 +52,7 @@ type VitessShardInterface interface {
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, vitessShard *applyconfigurationvitessv1alpha1.VitessShardApplyConfiguration, opts v1.ApplyOptions) (result *vitessv1alpha1.VitessShard, err error)
 	Backup(ctx context.Context, vitessShardName string, vitessBackupRequest *vitessv1alpha1.VitessBackupRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessShard, error)
+	Restore(ctx context.Context, vitessShardName string, vitessRestoreRequest *vitessv1alpha1.VitessRestoreRequest, opts v1.CreateOptions) (*vitessv1alpha1.VitessShard, error)
 
 	VitessShardExpansion
 }
@@ -87,6 +88,22 @@ func (c *vitessShards) Backup(ctx context.Context, vitessShardName string, vites
 		SubResource("backup").
 		VersionedParams(&opts, scheme.ParameterCodec).
 		Body(vitessBackupRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Restore takes the representation of a vitessRestoreRequest and creates it.  Returns the server's representation of the vitessShard, and an error, if there is any.
+func (c *vitessShards) Restore(ctx context.Context, vitessShardName string, vitessRestoreRequest *vitessv1alpha1.VitessRestoreRequest, opts v1.CreateOptions) (result *vitessv1alpha1.VitessShard, err error) {
+	result = &vitessv1alpha1.VitessShard{}
+	err = c.GetClient().Post().
+		UseProtobufAsDefault().
+		Namespace(c.GetNamespace()).
+		Resource("vitessshards").
+		Name(vitessShardName).
+		SubResource("restore").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(vitessRestoreRequest).
 		Do(ctx).
 		Into(result)
 	return

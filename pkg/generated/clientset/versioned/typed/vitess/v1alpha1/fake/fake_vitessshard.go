@@ -67,3 +67,15 @@ func (c *fakeVitessShards) Backup(ctx context.Context, vitessShardName string, v
 	}
 	return obj.(*v1alpha1.VitessShard), err
 }
+
+// Restore takes the representation of a vitessRestoreRequest and creates it.  Returns the server's representation of the vitessShard, and an error, if there is any.
+func (c *fakeVitessShards) Restore(ctx context.Context, vitessShardName string, vitessRestoreRequest *v1alpha1.VitessRestoreRequest, opts v1.CreateOptions) (result *v1alpha1.VitessShard, err error) {
+	emptyResult := &v1alpha1.VitessShard{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), vitessShardName, "restore", c.Namespace(), vitessRestoreRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.VitessShard), err
+}
