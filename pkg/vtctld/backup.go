@@ -22,7 +22,10 @@ type Backup struct {
 	TabletAlias string // the tablet it was taken from
 	Time        time.Time
 	Engine      string
-	// Complete is true once the backup's manifest says it was finished.
+	// Complete is false only for a backup Vitess reports as incomplete or invalid. Vitess v24
+	// reports no status at all (GetBackups leaves it UNKNOWN even when asked for details: a TODO
+	// in its server), and lists every backup directory; since a failed backup removes its own
+	// (AbortBackup), a listed backup is complete, or still being made.
 	Complete bool
 }
 
@@ -40,7 +43,7 @@ func (c *Client) Backups(ctx context.Context, keyspace, shard string) ([]Backup,
 			TabletAlias: aliasString(info.GetTabletAlias()),
 			Time:        time.Unix(info.GetTime().GetSeconds(), int64(info.GetTime().GetNanoseconds())).UTC(),
 			Engine:      info.GetEngine(),
-			Complete:    status == mysqlctlpb.BackupInfo_COMPLETE || status == mysqlctlpb.BackupInfo_VALID,
+			Complete:    status != mysqlctlpb.BackupInfo_INCOMPLETE && status != mysqlctlpb.BackupInfo_INVALID,
 		})
 	}
 	return backups, nil

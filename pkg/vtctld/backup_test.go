@@ -58,16 +58,20 @@ func (f *backupVtctld) Backup(req *vtctldatapb.BackupRequest, stream vtctlservic
 	return fail
 }
 
-// TestBackups: the listing asks for the manifests (without them Vitess reports every backup's
-// status as unknown) and reads a backup as complete only when its manifest says so; a backup is
-// asked for with a concurrency that copies files (the default 0 hangs the tablet in BACKUP with
-// mysqld stopped), incrementally from "auto" when asked, and returns when the tablet's stream ends, with the stream's error.
+// TestBackups: the listing asks for the backups' details, and reads a backup as complete unless
+// Vitess says it is incomplete or invalid (v24 says UNKNOWN of every backup); a backup is asked
+// for with a concurrency that copies files (the default 0 hangs the tablet in BACKUP with mysqld
+// stopped), incrementally from "auto" when asked, and returns when the tablet's stream ends, with
+// the stream's error.
 func TestBackups(t *testing.T) {
 	fake := &backupVtctld{fakeVtctld: newFakeVtctld(), backups: []*mysqlctlpb.BackupInfo{
 		{Name: "2026-12-07.120000.zone1-0000000101", TabletAlias: &topodatapb.TabletAlias{Cell: "zone1", Uid: 101},
 			Time: &vttimepb.Time{Seconds: 1796644800}, Engine: "builtin", Status: mysqlctlpb.BackupInfo_COMPLETE},
 		{Name: "2026-12-07.130000.zone1-0000000101", Status: mysqlctlpb.BackupInfo_INCOMPLETE},
 		{Name: "2026-12-07.140000.zone1-0000000101", Status: mysqlctlpb.BackupInfo_VALID},
+		// What Vitess v24 reports for every backup, complete or not.
+		{Name: "2026-12-07.150000.zone1-0000000101", Status: mysqlctlpb.BackupInfo_UNKNOWN},
+		{Name: "2026-12-07.160000.zone1-0000000101", Status: mysqlctlpb.BackupInfo_INVALID},
 	}}
 	c := startFake(t, fake)
 	ctx := context.Background()
@@ -82,7 +86,7 @@ func TestBackups(t *testing.T) {
 	for _, b := range backups {
 		complete = append(complete, b.Complete)
 	}
-	if !slices.Equal(complete, []bool{true, false, true}) || backups[0].TabletAlias != "zone1-0000000101" ||
+	if !slices.Equal(complete, []bool{true, false, true, true, false}) || backups[0].TabletAlias != "zone1-0000000101" ||
 		!backups[0].Time.Equal(time.Unix(1796644800, 0)) || backups[0].Engine != "builtin" {
 		t.Errorf("backups %+v", backups)
 	}
