@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -319,13 +320,14 @@ func (b backupTest) vtctldclient(args ...string) string {
 	return out
 }
 
-// backUp backs up each tablet to its pool's location and checks that the backup is there: the
-// replica's in the volume, which vtctld reads, and the rdonly tablet's in the bucket.
+// backUp backs up each tablet to its pool's location through vitessshards/backup, and checks
+// that the backup is there: the replica's in the volume, which vtctld reads, and the rdonly
+// tablet's in the bucket.
 func (b backupTest) backUp(replica, rdonly corev1.Pod) {
 	b.t.Helper()
 	for _, pod := range []corev1.Pod{replica, rdonly} {
 		started := time.Now()
-		b.vtctldclient("Backup", tabletAliasOf(&pod))
+		b.act(vitessapi.ActionBackup, &v1alpha1.VitessBackupRequest{Tablet: tabletAliasOf(&pod)})
 		b.t.Logf("%s tablet %s backed up in %s", pod.Labels[vitessapi.LabelTabletType], tabletAliasOf(&pod), time.Since(started).Round(time.Second))
 	}
 	if backups := b.vtctldclient("GetBackups", "commerce/-"); !strings.Contains(backups, tabletAliasOf(&replica)) {
@@ -344,6 +346,69 @@ func (b backupTest) backUp(replica, rdonly corev1.Pod) {
 	}) {
 		b.t.Fatalf("the bucket has no backup of %s: %v", tabletAliasOf(&rdonly), keys)
 	}
+}
+
+// act asks for a backup or restore of the commerce shard through its subresource, as the
+// backup-editor user (bound to edit), and waits until the reconcile loop has carried it out: the
+// shard's pendingAction is gone, and an Event says it succeeded.
+func (b backupTest) act(action string, request runtime.Object) {
+	b.t.Helper()
+	api, err := versioned.NewForConfig(b.cp.ImpersonatedConfig("backup-editor"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	shards := api.VitessV1alpha1().VitessShards(b.namespace)
+	shard := b.shard()
+	asked := time.Now()
+	switch request := request.(type) {
+	case *v1alpha1.VitessBackupRequest:
+		_, err = shards.Backup(b.ctx, shard.Name, request, metav1.CreateOptions{})
+	case *v1alpha1.VitessRestoreRequest:
+		_, err = shards.Restore(b.ctx, shard.Name, request, metav1.CreateOptions{})
+	}
+	if err != nil {
+		b.t.Fatalf("%s %+v: %v", action, request, err)
+	}
+	waitFor(b.ctx, b.t, "the "+action+" carried out", func(context.Context) (bool, error) {
+		return b.shard().Status.PendingAction == nil, nil
+	})
+	events, err := b.cp.Client().EventsV1().Events(b.namespace).List(b.ctx, metav1.ListOptions{FieldSelector: "regarding.name=" + shard.Name})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, event := range events.Items {
+		// Repeats of an Event (the same reason about the same object) are counted in its series,
+		// which keeps the first one's note.
+		last := event.EventTime.Time
+		if event.Series != nil {
+			last = event.Series.LastObservedTime.Time
+		}
+		if last.Before(asked) {
+			continue
+		}
+		switch event.Reason {
+		case "BackupTaken", "Restored":
+			b.t.Logf("%s: %s", event.Reason, event.Note)
+			return
+		case "BackupFailed", "RestoreFailed":
+			b.t.Fatalf("%s: %s", event.Reason, event.Note)
+		}
+	}
+	b.t.Fatalf("no Event says the %s succeeded or failed: %+v", action, events.Items)
+}
+
+// shard is the commerce shard as stored.
+func (b backupTest) shard() *v1alpha1.VitessShard {
+	b.t.Helper()
+	api, err := versioned.NewForConfig(b.cp.AdminConfig())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	shards, err := api.VitessV1alpha1().VitessShards(b.namespace).List(b.ctx, metav1.ListOptions{})
+	if err != nil || len(shards.Items) != 1 {
+		b.t.Fatalf("the example's shards: %v, %d of them", err, len(shards.Items))
+	}
+	return &shards.Items[0]
 }
 
 // lose deletes the tablets' claims and Pods and waits until every one is back, Ready, on a new
@@ -412,7 +477,9 @@ func customers(ctx context.Context, db *sql.DB) int {
 // the only way the new ones serve every row is by restoring their location's backup and
 // replicating from there. Then the whole shard is lost, primary too, after a second round of
 // backups: it comes back by itself from them, with a primary and every row. Before all that, the
-// reconciler has made the shard's first backup by itself.
+// reconciler has made the shard's first backup by itself. Last, the replica is restored to a point
+// in time between a full and an incremental backup. Every backup and restore goes through the
+// shards' backup and restore subresources.
 func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdonly *sql.DB) {
 	ctx, t := b.ctx, b.t
 	t.Helper()
@@ -423,6 +490,14 @@ func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdo
 		}
 	}
 	rdonlyPods := b.tabletPods("rdonly")
+	// The backups and restores are asked for by a user bound to edit in the namespace.
+	if _, err := b.cp.Client().RbacV1().RoleBindings(b.namespace).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "backup-editor"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "backup-editor"}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if replicaPod.Name == "" || len(rdonlyPods) != 1 {
 		t.Fatalf("no replica besides the primary %s, or %d rdonly tablets", primaryAlias, len(rdonlyPods))
 	}
@@ -482,6 +557,31 @@ func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdo
 	})
 	insertCustomers(ctx, t, primary, 31, 31)
 	t.Logf("the whole shard recovered from its backups, writable, %s after every tablet's Pod and claim were deleted", time.Since(started).Round(time.Second))
+	if last := b.shard().Status.LastBackup; last == nil || !strings.Contains(last.Name, tabletAliasOf(&replicas[notPrimary])) {
+		t.Errorf("the shard's lastBackup %+v, want the backup of %s", last, tabletAliasOf(&replicas[notPrimary]))
+	}
+
+	// Point in time: a full backup of the replica, rows written before and after a known time, an
+	// incremental backup (the binary logs since the full one); the replica restored to that time
+	// has exactly the rows written before it.
+	replicas = b.tabletPods("replica")
+	notPrimary = slices.IndexFunc(replicas, func(pod corev1.Pod) bool { return tabletAliasOf(&pod) != primaryAlias })
+	replicaAlias := tabletAliasOf(&replicas[notPrimary])
+	b.act(vitessapi.ActionBackup, &v1alpha1.VitessBackupRequest{Tablet: replicaAlias})
+	insertCustomers(ctx, t, primary, 32, 35)
+	// Binary log events are stamped to the second.
+	time.Sleep(1500 * time.Millisecond)
+	pointInTime := metav1.NewTime(time.Now().Truncate(time.Second))
+	time.Sleep(1500 * time.Millisecond)
+	insertCustomers(ctx, t, primary, 36, 40)
+	waitFor(ctx, t, "the replica has all 40 customers", func(context.Context) (bool, error) { return customers(ctx, replica) == 40, nil })
+	b.act(vitessapi.ActionBackup, &v1alpha1.VitessBackupRequest{Tablet: replicaAlias, Incremental: true})
+	started = time.Now()
+	b.act(vitessapi.ActionRestore, &v1alpha1.VitessRestoreRequest{Tablet: replicaAlias, RestoreToTimestamp: &pointInTime})
+	t.Logf("replica %s restored to %s in %s", replicaAlias, pointInTime.UTC().Format(time.RFC3339), time.Since(started).Round(time.Second))
+	if rows := b.vtctldclient("ExecuteFetchAsDBA", "--json", replicaAlias, "select count(*) as n from vt_commerce.customer"); !strings.Contains(strings.Join(strings.Fields(rows), ""), `"rows":[[35]]`) {
+		t.Errorf("the replica restored to %s: %s, want the 35 customers written before it", pointInTime.UTC().Format(time.RFC3339), rows)
+	}
 }
 
 func mustExec(ctx context.Context, t testing.TB, db *sql.DB, statement string) {

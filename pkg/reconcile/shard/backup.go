@@ -186,11 +186,13 @@ func (p *shardPass) carryOutPendingAction(ctx context.Context) {
 			p.finishAction(shard, action, "", fmt.Errorf("backing up %s: %w", tablet, err))
 			return
 		}
-		name := ""
-		if latest := p.backupState(shard.UID).latest; latest != nil {
-			name = latest.Name
+		done := fmt.Sprintf("%s of %s", kind, tablet)
+		// vtctld lists only its own location's backups: a pool that backs up elsewhere made one
+		// vtctld does not show.
+		if latest := p.backupState(shard.UID).latest; latest != nil && latest.TabletAlias == tablet && !latest.Time.Before(action.StartedAt.Truncate(time.Second)) {
+			done += ": " + latest.Name
 		}
-		p.finishAction(shard, action, fmt.Sprintf("%s of %s: %s", kind, tablet, name), nil)
+		p.finishAction(shard, action, done, nil)
 	})
 }
 
