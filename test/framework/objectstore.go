@@ -25,7 +25,9 @@ type ObjectStore struct {
 	Bucket, AccessKey, SecretKey string
 	// Region is any name: SeaweedFS serves one region, and clients must only agree on it.
 	Region string
-	proc   *Process
+	// start runs weed as configured, and proc is the running one.
+	start func() (*Process, error)
+	proc  *Process
 }
 
 // StartObjectStore runs weed (Tools.Weed) with its data, configuration and log in dir, listening on
@@ -69,20 +71,32 @@ func StartObjectStore(ctx context.Context, weed, dir, ip, bucket string) (*Objec
 		args = append(args, fmt.Sprintf("-%s=%d", flag, port))
 	}
 	store.Endpoint = "http://" + net.JoinHostPort(ip, strconv.Itoa(s3Port))
-	store.proc, err = StartProcess("seaweedfs", filepath.Join(dir, "weed.log"), ProcessOptions{Dir: dir}, weed, args...)
-	if err != nil {
-		return nil, err
+	store.start = func() (*Process, error) {
+		return StartProcess("seaweedfs", filepath.Join(dir, "weed.log"), ProcessOptions{Dir: dir}, weed, args...)
 	}
-	client := store.Client()
-	err = Poll(ctx, "the object store's bucket "+bucket, store.proc.ExitError, func(ctx context.Context) (bool, error) {
-		_, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
-		return err == nil, nil
-	})
-	if err != nil {
-		store.Stop()
+	if err := store.Start(ctx); err != nil {
 		return nil, err
 	}
 	return store, nil
+}
+
+// Start runs the store again after Stop, on the same ports and objects, and returns once the
+// bucket answers a signed request.
+func (s *ObjectStore) Start(ctx context.Context) error {
+	proc, err := s.start()
+	if err != nil {
+		return err
+	}
+	s.proc = proc
+	client := s.Client()
+	err = Poll(ctx, "the object store's bucket "+s.Bucket, proc.ExitError, func(ctx context.Context) (bool, error) {
+		_, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.Bucket)})
+		return err == nil, nil
+	})
+	if err != nil {
+		proc.Stop()
+	}
+	return err
 }
 
 // Client is an S3 client of the store with its credentials, path-style as Vitess is configured.

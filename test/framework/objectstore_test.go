@@ -18,7 +18,8 @@ import (
 
 // TestObjectStore proves the S3 store backups are tested against is a real one: its bucket takes
 // and gives back an object under the store's credentials, lists it by prefix as Vitess lists
-// backups, and refuses anyone without those credentials.
+// backups, refuses anyone without those credentials, and keeps its objects when it is stopped
+// and started again.
 func TestObjectStore(t *testing.T) {
 	integration(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -70,5 +71,17 @@ func TestObjectStore(t *testing.T) {
 	var refused *smithyhttp.ResponseError
 	if !errors.As(err, &refused) || refused.HTTPStatusCode() != http.StatusForbidden {
 		t.Errorf("GET signed with a wrong secret: %v, want 403 Forbidden", err)
+	}
+
+	// Stopped, the store answers nothing; started again, it has the object.
+	store.Stop()
+	if _, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(store.Bucket), Key: aws.String(key)}); err == nil {
+		t.Errorf("GET from the stopped store succeeded")
+	}
+	if err := store.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(store.Bucket), Key: aws.String(key)}); err != nil {
+		t.Errorf("GET after the store started again: %v", err)
 	}
 }
