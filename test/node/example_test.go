@@ -348,10 +348,20 @@ func (b backupTest) backUp(replica, rdonly corev1.Pod) {
 	}
 }
 
-// act asks for a backup or restore of the commerce shard through its subresource, as the
-// backup-editor user (bound to edit), and waits until the reconcile loop has carried it out: the
-// shard's pendingAction is gone, and an Event says it succeeded.
+// act asks for a backup or restore of the commerce shard through its subresource, and waits
+// until an Event says it succeeded.
 func (b backupTest) act(action string, request runtime.Object) {
+	b.t.Helper()
+	if reason, note := b.request(action, request); strings.HasSuffix(reason, "Failed") {
+		b.t.Fatalf("%s: %s", reason, note)
+	}
+}
+
+// request asks for a backup or restore of the commerce shard through its subresource, as the
+// backup-editor user (bound to edit), waits until the reconcile loop has carried it out (the
+// shard's pendingAction is gone), and returns the reason and note of the Event that says how it
+// went.
+func (b backupTest) request(action string, request runtime.Object) (reason, note string) {
 	b.t.Helper()
 	api, err := versioned.NewForConfig(b.cp.ImpersonatedConfig("backup-editor"))
 	if err != nil {
@@ -387,14 +397,13 @@ func (b backupTest) act(action string, request runtime.Object) {
 			continue
 		}
 		switch event.Reason {
-		case "BackupTaken", "Restored":
+		case "BackupTaken", "Restored", "BackupFailed", "RestoreFailed":
 			b.t.Logf("%s: %s", event.Reason, event.Note)
-			return
-		case "BackupFailed", "RestoreFailed":
-			b.t.Fatalf("%s: %s", event.Reason, event.Note)
+			return event.Reason, event.Note
 		}
 	}
 	b.t.Fatalf("no Event says the %s succeeded or failed: %+v", action, events.Items)
+	return "", ""
 }
 
 // shard is the commerce shard as stored.
@@ -477,8 +486,9 @@ func customers(ctx context.Context, db *sql.DB) int {
 // the only way the new ones serve every row is by restoring their location's backup and
 // replicating from there. Then the whole shard is lost, primary too, after a second round of
 // backups: it comes back by itself from them, with a primary and every row. Before all that, the
-// reconciler has made the shard's first backup by itself. Last, the replica is restored to a point
-// in time between a full and an incremental backup. Every backup and restore goes through the
+// reconciler has made the shard's first backup by itself. Then a backup fails while the object
+// store is down, and succeeds once it is back. Last, the replica is restored to a point in time
+// between a full and an incremental backup. Every backup and restore goes through the
 // shards' backup and restore subresources.
 func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdonly *sql.DB) {
 	ctx, t := b.ctx, b.t
@@ -559,6 +569,29 @@ func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdo
 	t.Logf("the whole shard recovered from its backups, writable, %s after every tablet's Pod and claim were deleted", time.Since(started).Round(time.Second))
 	if last := b.shard().Status.LastBackup; last == nil || !strings.Contains(last.Name, tabletAliasOf(&replicas[notPrimary])) {
 		t.Errorf("the shard's lastBackup %+v, want the backup of %s", last, tabletAliasOf(&replicas[notPrimary]))
+	}
+
+	// The object store down: a backup to it fails, with the BackedUp condition saying so, and every
+	// tablet serves on (the rdonly one again once its backup gave up); with the store back, it
+	// succeeds.
+	rdonlyAlias := tabletAliasOf(&b.tabletPods("rdonly")[0])
+	b.store.Stop()
+	if reason, _ := b.request(vitessapi.ActionBackup, &v1alpha1.VitessBackupRequest{Tablet: rdonlyAlias}); reason != "BackupFailed" {
+		t.Errorf("a backup to the stopped object store: %s, want BackupFailed", reason)
+	}
+	if condition := meta.FindStatusCondition(b.shard().Status.Conditions, v1alpha1.ConditionBackedUp); condition == nil ||
+		condition.Status != metav1.ConditionFalse || condition.Reason != "BackupFailed" || !strings.Contains(condition.Message, rdonlyAlias) {
+		t.Errorf("BackedUp after the failed backup: %+v, want False, BackupFailed, naming %s", condition, rdonlyAlias)
+	}
+	waitFor(ctx, t, "every tablet serving all 31 customers after the failed backup", func(context.Context) (bool, error) {
+		return customers(ctx, primary) == 31 && customers(ctx, replica) == 31 && customers(ctx, rdonly) == 31, nil
+	})
+	if err := b.store.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.act(vitessapi.ActionBackup, &v1alpha1.VitessBackupRequest{Tablet: rdonlyAlias})
+	if !meta.IsStatusConditionTrue(b.shard().Status.Conditions, v1alpha1.ConditionBackedUp) {
+		t.Errorf("BackedUp after the store came back and a backup succeeded: %+v", b.shard().Status.Conditions)
 	}
 
 	// Point in time: a full backup of the replica, rows written before and after a known time, an
