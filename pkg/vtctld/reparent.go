@@ -105,3 +105,32 @@ func (c *Client) executedGTIDs(ctx context.Context, alias string) (gtidSet, erro
 	}
 	return executed, nil
 }
+
+// ReplicationStopped tells whether the tablet's mysqld replicates from no primary: both its
+// replication threads are stopped.
+func (c *Client) ReplicationStopped(ctx context.Context, alias string) (bool, error) {
+	tablet, err := parseAlias(alias)
+	if err != nil {
+		return false, err
+	}
+	resp, err := invoke(ctx, c, "GetFullStatus", read, c.rpc.GetFullStatus, &vtctldatapb.GetFullStatusRequest{TabletAlias: tablet})
+	if err != nil {
+		return false, err
+	}
+	status := resp.GetStatus().GetReplicationStatus()
+	return status.GetIoState() == replicationStateStopped && status.GetSqlState() == replicationStateStopped, nil
+}
+
+// replicationStateStopped is a stopped replication thread in ReplicationStatus' io_state and
+// sql_state: Vitess' replication.ReplicationStateStopped, whose package pulls in Vitess' logging.
+const replicationStateStopped = 1
+
+// StartReplication starts the tablet's replication from the shard's primary.
+func (c *Client) StartReplication(ctx context.Context, alias string) error {
+	tablet, err := parseAlias(alias)
+	if err != nil {
+		return err
+	}
+	_, err = invoke(ctx, c, "StartReplication", write, c.rpc.StartReplication, &vtctldatapb.StartReplicationRequest{TabletAlias: tablet})
+	return err
+}

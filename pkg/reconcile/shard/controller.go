@@ -43,6 +43,8 @@ type Controller struct {
 	deleted map[types.UID]time.Time
 	// backups is what is known of each shard's backups, by UID.
 	backups map[types.UID]backupState
+	// replicationChecks holds when the replication of a tablet Pod, by UID, was looked at.
+	replicationChecks map[types.UID]time.Time
 }
 
 // deletedMemory is how long a deleted Pod counts as going without the informer saying so: by
@@ -74,7 +76,7 @@ func (c *Controller) going(pod *corev1.Pod) bool {
 // learns each shard's primary and serving state from topology.
 func New(clients *objects.Clients, kinds *objects.Kinds, topology *topology.Topology) *Controller {
 	return &Controller{Kinds: kinds, clients: clients, topology: topology, queue: objects.NewQueue("vitessshard"),
-		reparentFailures: map[string]error{}, deleted: map[types.UID]time.Time{}, backups: map[types.UID]backupState{},
+		reparentFailures: map[string]error{}, deleted: map[types.UID]time.Time{}, backups: map[types.UID]backupState{}, replicationChecks: map[types.UID]time.Time{},
 		vitess: func(address string, timeout time.Duration) (vitessShards, error) {
 			client, err := topology.Client(address)
 			if err != nil {
@@ -93,6 +95,8 @@ type vitessShards interface {
 	Backups(ctx context.Context, keyspace, shard string) ([]vtctld.Backup, error)
 	BackUp(ctx context.Context, alias string, options vtctld.BackupOptions) error
 	Restore(ctx context.Context, alias string, options vtctld.RestoreOptions) error
+	ReplicationStopped(ctx context.Context, alias string) (bool, error)
+	StartReplication(ctx context.Context, alias string) error
 }
 
 // Enqueue asks for the shard with the given namespace/name key to be reconciled.

@@ -38,6 +38,10 @@ type fakeVitess struct {
 	// backupOptions are the options of each backup in backedUp.
 	backupOptions []vtctld.BackupOptions
 	restored      []string
+	// stoppedReplication are the tablets that do not replicate; replicationRead the tablets whose
+	// replication was read, replicationStarted those it was started on.
+	stoppedReplication                  []string
+	replicationRead, replicationStarted []string
 }
 
 func (f *fakeVitess) Shards(context.Context, string) ([]vtctld.Shard, error) {
@@ -86,6 +90,21 @@ func (f *fakeVitess) Restore(_ context.Context, alias string, options vtctld.Res
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.restored = append(f.restored, alias+" to "+options.String())
+	return nil
+}
+
+// ReplicationStopped says whether the tablet is among stoppedReplication.
+func (f *fakeVitess) ReplicationStopped(_ context.Context, alias string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.replicationRead = append(f.replicationRead, alias)
+	return slices.Contains(f.stoppedReplication, alias), nil
+}
+
+func (f *fakeVitess) StartReplication(_ context.Context, alias string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.replicationStarted = append(f.replicationStarted, alias)
 	return nil
 }
 

@@ -48,6 +48,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	p := &shardPass{Pass: objects.NewPass(c.clients, shard), Controller: c, shard: shard}
 	p.syncTablets(ctx)
 	p.electPrimary(ctx)
+	p.resumeReplication(ctx)
 	p.initializeBackup(ctx)
 	p.carryOutPendingAction(ctx)
 	p.followBackups(ctx)
@@ -79,7 +80,9 @@ type shardPass struct {
 	ready   int32
 	// running counts the tablets whose vttablet container runs, ready or not.
 	running int32
-	waiting string
+	// readyTablets are the tablets whose Pods are Ready.
+	readyTablets []readyTablet
+	waiting      string
 }
 
 func (p *shardPass) syncTablets(ctx context.Context) {
@@ -110,6 +113,7 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 			going := p.going(existing)
 			if !going && objects.PodReady(existing) {
 				p.ready++
+				p.readyTablets = append(p.readyTablets, readyTablet{alias: t.alias(), pod: existing.UID, restores: poolBackupStorage(shard, t.pool) != nil})
 			}
 			if !going && objects.ContainerRunning(existing, vitess.ComponentVttablet) {
 				p.running++
