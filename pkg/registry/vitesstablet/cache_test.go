@@ -19,6 +19,7 @@ import (
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
@@ -34,7 +35,7 @@ func twoKeyspaces() *fakeTopology {
 }
 
 // onFakeClock is a REST of the clusters on a fake clock, which only the test moves.
-func onFakeClock(t testing.TB, clusters ClusterLister, topologies fakeTopologies) (*REST, *testingclock.FakeClock) {
+func onFakeClock(t testing.TB, clusters topologycache.ClusterLister, topologies fakeTopologies) (*REST, *testingclock.FakeClock) {
 	clock := testingclock.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return newTestREST(t, clusters, topologies, clock), clock
 }
@@ -158,12 +159,13 @@ func TestRecreatedClusterIsReadAnew(t *testing.T) {
 	old := cluster("demo", "example")
 	old.UID = "old"
 	topology := twoKeyspaces()
-	r, _ := onFakeClock(t, fakeClusters{old}, fakeTopologies{"demo/example": topology})
+	clusters := &mutableClusters{clusters: fakeClusters{old}}
+	r, _ := onFakeClock(t, clusters, fakeTopologies{"demo/example": topology})
 	list(t, r, inNamespace("demo"), nil)
 
 	recreated := cluster("demo", "example")
 	recreated.UID = types.UID("recreated")
-	r.clusters = fakeClusters{recreated}
+	clusters.set(recreated)
 	topology.change(func(f *fakeTopology) { f.tablets = f.tablets[1:] })
 	if got := itemNames(list(t, r, inNamespace("demo"), nil)); !slices.Equal(got, []string{"example-zone1-0000000201"}) {
 		t.Errorf("tablets of the recreated cluster: %v", got)
@@ -171,7 +173,7 @@ func TestRecreatedClusterIsReadAnew(t *testing.T) {
 	waitForCalls(t, topology, 2, 3)
 }
 
-// mutableClusters is a ClusterLister whose clusters a test changes while watches list them.
+// mutableClusters is a topologycache.ClusterLister whose clusters a test changes while watches list them.
 type mutableClusters struct {
 	mu       sync.Mutex
 	clusters fakeClusters
@@ -231,7 +233,7 @@ func TestIdleReaderStops(t *testing.T) {
 	// The idle timeout is reached: the reader ends instead of reading.
 	clock.Step(testPollInterval)
 	deadline := time.Now().Add(5 * time.Second)
-	for readers(r) > 0 {
+	for r.Readers() > 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the reader goes on without consumers")
 		}
@@ -242,12 +244,6 @@ func TestIdleReaderStops(t *testing.T) {
 
 	list(t, r, inNamespace("demo"), nil)
 	waitForCalls(t, topology, readings+1, 2*(readings+1))
-}
-
-func readers(r *REST) int {
-	r.cache.mu.Lock()
-	defer r.cache.mu.Unlock()
-	return len(r.cache.readers)
 }
 
 // A failed reading ends every watch of its cluster with an ERROR, and is what a list then gets.

@@ -20,6 +20,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
@@ -115,8 +116,8 @@ var primaryTermStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 const testPollInterval = 10 * time.Millisecond
 
 // newTestREST is a REST whose readers stop with the test.
-func newTestREST(t testing.TB, clusters ClusterLister, topologies Topologies, clock clock.WithTicker) *REST {
-	r := newREST(clusters, topologies, clock, testPollInterval, defaultIdleTimeout)
+func newTestREST(t testing.TB, clusters topologycache.ClusterLister, topologies Topologies, clock clock.WithTicker) *REST {
+	r := newREST(clusters, topologies, clock, testPollInterval, topologycache.DefaultIdleTimeout)
 	t.Cleanup(r.Destroy)
 	return r
 }
