@@ -35,21 +35,13 @@ type Topology interface {
 }
 
 // Topologies gives the topology of a VitessCluster.
-type Topologies interface {
-	Topology(ctx context.Context, namespace, cluster string) (Topology, error)
-}
+type Topologies = topologycache.Topologies[Topology]
+
+var _ Topology = &vtctld.Client{}
 
 // VtctldTopologies reads each cluster's topology through its vtctld.
-func VtctldTopologies(vtctlds registry.Vtctlds) Topologies { return vtctldTopologies{vtctlds} }
-
-type vtctldTopologies struct{ vtctlds registry.Vtctlds }
-
-func (v vtctldTopologies) Topology(ctx context.Context, namespace, cluster string) (Topology, error) {
-	client, err := v.vtctlds.Vtctld(ctx, namespace, cluster)
-	if err != nil {
-		return nil, err
-	}
-	return client, nil
+func VtctldTopologies(vtctlds registry.Vtctlds) Topologies {
+	return topologycache.VtctldTopologies[Topology](vtctlds)
 }
 
 // defaultPollInterval is how often a cluster's reader reads the topology: tablet types change on
