@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	mysqlctlpb "vitess.io/vitess/go/vt/proto/mysqlctl"
@@ -18,8 +19,12 @@ const backupConcurrency = 4
 type Backup struct {
 	Name        string
 	TabletAlias string // the tablet it was taken from
+	TabletCell  string // that tablet's cell
 	Time        time.Time
 	Engine      string
+	// Status is Vitess' status of the backup: INCOMPLETE without a manifest (being made, or
+	// abandoned), COMPLETE with one, VALID or INVALID once checked, UNKNOWN when not read.
+	Status string
 	// Complete is true once the backup's manifest says it was finished.
 	Complete bool
 }
@@ -36,12 +41,27 @@ func (c *Client) Backups(ctx context.Context, keyspace, shard string) ([]Backup,
 		backups = append(backups, Backup{
 			Name:        info.GetName(),
 			TabletAlias: aliasString(info.GetTabletAlias()),
+			TabletCell:  info.GetTabletAlias().GetCell(),
 			Time:        time.Unix(info.GetTime().GetSeconds(), int64(info.GetTime().GetNanoseconds())).UTC(),
 			Engine:      info.GetEngine(),
+			Status:      status.String(),
 			Complete:    status == mysqlctlpb.BackupInfo_COMPLETE || status == mysqlctlpb.BackupInfo_VALID,
 		})
 	}
 	return backups, nil
+}
+
+// IsNoBackupStorage tells whether the error is vtctld's answer to a backup call when it was started
+// without a backup storage (no --backup-storage-implementation): a cluster that keeps no backups.
+// Vitess raises it as a plain error, so only its message tells it apart.
+func IsNoBackupStorage(err error) bool {
+	return err != nil && strings.Contains(Message(err), "no registered implementation of BackupStorage")
+}
+
+// RemoveBackup removes a shard's backup, by its name in Backups, from vtctld's backup storage.
+func (c *Client) RemoveBackup(ctx context.Context, keyspace, shard, name string) error {
+	_, err := invoke(ctx, c, "RemoveBackup", write, c.rpc.RemoveBackup, &vtctldatapb.RemoveBackupRequest{Keyspace: keyspace, Shard: shard, Name: name})
+	return err
 }
 
 // BackUp backs the tablet up to its own backup storage and returns once the backup is complete.
