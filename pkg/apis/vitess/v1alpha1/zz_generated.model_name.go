@@ -112,8 +112,23 @@ func (in SecretSource) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackup) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackup"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupList) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessBackupLocation) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessBackupLocation"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupStatus) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
