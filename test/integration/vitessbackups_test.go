@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
@@ -31,14 +30,7 @@ func TestVitessBackups(t *testing.T) {
 	defer cancel()
 	dir := vitess.DataDir(t, "vitess", t.Name())
 	root := filepath.Join(dir, "backups")
-	topo, vtctld := vitess.StartForTest(ctx, t, dir, vitess.WithFileBackupStorage(root))
-	raw := vitess.RawClient(t, vtctld.GRPCAddress)
-	if _, err := raw.AddCellInfo(ctx, &vtctldatapb.AddCellInfoRequest{
-		Name:     "zone1",
-		CellInfo: &topodatapb.CellInfo{ServerAddress: topo.Address, Root: vitess.CellRoot("zone1")},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	topo, vtctld, raw := startVitessWithZone1(ctx, t, dir, vitess.WithFileBackupStorage(root))
 	for keyspace, shards := range map[string][]string{"commerce": {"-"}, "customer": {"-80", "80-"}} {
 		if _, err := raw.CreateKeyspace(ctx, &vtctldatapb.CreateKeyspaceRequest{Name: keyspace, DurabilityPolicy: "none"}); err != nil {
 			t.Fatal(err)

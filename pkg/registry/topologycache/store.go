@@ -14,12 +14,14 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/utils/clock"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
@@ -49,8 +51,8 @@ type Config[P Object[T], T any] struct {
 	Resource schema.GroupResource
 	// Read reads one cluster.
 	Read ReadFunc[P, T]
-	// NewList makes the kind's list of the objects, of the given resourceVersion.
-	NewList func(items []P, resourceVersion string) runtime.Object
+	// NewList makes an empty list of the kind.
+	NewList func() runtime.Object
 	// PollInterval is how often a cluster with consumers is read, which is also how old a reading
 	// may be to answer a list or get.
 	PollInterval time.Duration
@@ -61,11 +63,24 @@ type Config[P Object[T], T any] struct {
 	Clock clock.WithTicker
 }
 
+// Resource is what a kind served from the topology is to the request handlers: a Store (list,
+// get, watch) with the kind's names and table.
+type Resource interface {
+	rest.Storage
+	rest.Scoper
+	rest.Getter
+	rest.Lister
+	rest.Watcher
+	rest.TableConvertor
+	rest.SingularNameProvider
+	rest.ShortNamesProvider
+}
+
 // Store lists, gets and watches the objects of the clusters that Clusters lists.
 type Store[P Object[T], T any] struct {
 	clusters ClusterLister
 	resource schema.GroupResource
-	newList  func(items []P, resourceVersion string) runtime.Object
+	newList  func() runtime.Object
 	cache    *cache[P, T]
 }
 
@@ -83,6 +98,15 @@ func New[P Object[T], T any](clusters ClusterLister, config Config[P, T]) *Store
 		cache:    newCache(config.Read, clk, config.PollInterval, idleTimeout),
 	}
 }
+
+// New is an empty object of the kind, for the request handlers to decode into.
+func (s *Store[P, T]) New() runtime.Object { return P(new(T)) }
+
+// NewList is an empty list of the kind.
+func (s *Store[P, T]) NewList() runtime.Object { return s.newList() }
+
+// NamespaceScoped: the objects are of the namespace's clusters.
+func (s *Store[P, T]) NamespaceScoped() bool { return true }
 
 // Destroy is called when the server stops: it ends the cache's readers, and with them the watches.
 func (s *Store[P, T]) Destroy() { s.cache.stop() }
@@ -116,11 +140,20 @@ func (s *Store[P, T]) List(ctx context.Context, options *metainternalversion.Lis
 	if options != nil && options.ResourceVersionMatch == metav1.ResourceVersionMatchExact && options.ResourceVersion != set.version() {
 		return nil, s.expired(options.ResourceVersion, set)
 	}
-	items := make([]P, 0, len(objects))
+	items := make([]runtime.Object, 0, len(objects))
 	for _, o := range objects {
 		items = append(items, withVersion(o.object, set.version()))
 	}
-	return s.newList(items, set.version()), nil
+	list := s.newList()
+	if err := meta.SetList(list, items); err != nil {
+		return nil, err
+	}
+	listMeta, err := meta.ListAccessor(list)
+	if err != nil {
+		return nil, err
+	}
+	listMeta.SetResourceVersion(set.version())
+	return list, nil
 }
 
 // withVersion is a copy of the object (the cache's are shared) with the resourceVersion.

@@ -72,15 +72,8 @@ type REST struct {
 }
 
 var (
-	_ rest.Storage              = &REST{}
-	_ rest.Scoper               = &REST{}
-	_ rest.Getter               = &REST{}
-	_ rest.Lister               = &REST{}
-	_ rest.Watcher              = &REST{}
-	_ rest.GracefulDeleter      = &REST{}
-	_ rest.TableConvertor       = &REST{}
-	_ rest.SingularNameProvider = &REST{}
-	_ rest.ShortNamesProvider   = &REST{}
+	_ topologycache.Resource = &REST{}
+	_ rest.GracefulDeleter   = &REST{}
 )
 
 // ClusterStore lists VitessClusters, whose backups are served, and gets one.
@@ -101,22 +94,13 @@ func newREST(clusters ClusterStore, shards rest.Getter, topologies Topologies, r
 		Read: func(ctx context.Context, namespace, cluster string) ([]*vitess.VitessBackup, error) {
 			return readCluster(ctx, topologies, namespace, cluster)
 		},
-		NewList: func(items []*vitess.VitessBackup, resourceVersion string) runtime.Object {
-			list := &vitess.VitessBackupList{ListMeta: metav1.ListMeta{ResourceVersion: resourceVersion}, Items: make([]vitess.VitessBackup, len(items))}
-			for i, item := range items {
-				list.Items[i] = *item
-			}
-			return list
-		},
+		NewList:      func() runtime.Object { return &vitess.VitessBackupList{} },
 		PollInterval: pollInterval,
 		Clock:        clock,
 	})
 	return &REST{Store: store, topologies: topologies, shards: shards, clusters: clusters, events: recorder, Table: table}
 }
 
-func (r *REST) New() runtime.Object     { return &vitess.VitessBackup{} }
-func (r *REST) NewList() runtime.Object { return &vitess.VitessBackupList{} }
-func (r *REST) NamespaceScoped() bool   { return true }
 func (r *REST) GetSingularName() string { return "vitessbackup" }
 func (r *REST) ShortNames() []string    { return []string{"vtb"} }
 

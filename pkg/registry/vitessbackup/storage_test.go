@@ -25,30 +25,9 @@ import (
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache/cachetest"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
-
-type fakeClusters []vitess.VitessCluster
-
-func (f fakeClusters) List(ctx context.Context, _ *metainternalversion.ListOptions) (runtime.Object, error) {
-	namespace := genericapirequest.NamespaceValue(ctx)
-	list := &vitess.VitessClusterList{}
-	for _, c := range f {
-		if namespace == "" || c.Namespace == namespace {
-			list.Items = append(list.Items, c)
-		}
-	}
-	return list, nil
-}
-
-func (f fakeClusters) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runtime.Object, error) {
-	for _, c := range f {
-		if c.Namespace == genericapirequest.NamespaceValue(ctx) && c.Name == name {
-			return c.DeepCopy(), nil
-		}
-	}
-	return nil, apierrors.NewNotFound(vitess.Resource("vitessclusters"), name)
-}
 
 // fakeShards are the VitessShard objects, by name, of namespace demo.
 type fakeShards map[string]bool
@@ -178,10 +157,7 @@ func fixture(t testing.TB) (*REST, *fakeTopology, *recorder) {
 			"customer/-80": {backup("zone2", 201, monday, "VALID")},
 		},
 	}
-	clusters := fakeClusters{
-		{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "example"}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: "elsewhere", Name: "example"}},
-	}
+	clusters := cachetest.Clusters{cachetest.Cluster("demo", "example"), cachetest.Cluster("elsewhere", "example")}
 	events := &recorder{FakeRecorder: events.NewFakeRecorder(10)}
 	r := newREST(clusters, fakeShards{names.Shard("example", "commerce", "x-x"): true}, fakeTopologies{"demo/example": topology, "elsewhere/example": {}},
 		events, clock.RealClock{}, testPollInterval)
@@ -189,25 +165,9 @@ func fixture(t testing.TB) (*REST, *fakeTopology, *recorder) {
 	return r, topology, events
 }
 
-func inNamespace(namespace string) context.Context {
-	return genericapirequest.WithNamespace(context.Background(), namespace)
-}
-
 func list(t testing.TB, r *REST, ctx context.Context, options *metainternalversion.ListOptions) *vitess.VitessBackupList {
 	t.Helper()
-	obj, err := r.List(ctx, options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj.(*vitess.VitessBackupList)
-}
-
-func itemNames(list *vitess.VitessBackupList) []string {
-	var names []string
-	for _, item := range list.Items {
-		names = append(names, item.Name)
-	}
-	return names
+	return cachetest.List[*vitess.VitessBackupList](t, r, ctx, options)
 }
 
 const (
@@ -231,9 +191,9 @@ func hasPrefixes(names []string, prefixes ...string) bool {
 
 func TestList(t *testing.T) {
 	r, _, _ := fixture(t)
-	got := list(t, r, inNamespace("demo"), nil)
-	if !hasPrefixes(itemNames(got), commerceMonday, commerceTuesday, customerMonday) {
-		t.Fatalf("names = %v", itemNames(got))
+	got := list(t, r, cachetest.InNamespace("demo"), nil)
+	if !hasPrefixes(cachetest.Names(got), commerceMonday, commerceTuesday, customerMonday) {
+		t.Fatalf("names = %v", cachetest.Names(got))
 	}
 	first := got.Items[0]
 	wantLabels := map[string]string{
@@ -262,8 +222,8 @@ func TestList(t *testing.T) {
 	if got.ResourceVersion == "" || got.Items[0].ResourceVersion != got.ResourceVersion {
 		t.Errorf("resourceVersions: list %q, item %q", got.ResourceVersion, got.Items[0].ResourceVersion)
 	}
-	if empty := list(t, r, inNamespace("elsewhere"), nil); len(empty.Items) != 0 {
-		t.Errorf("namespace without backups: %v", itemNames(empty))
+	if empty := list(t, r, cachetest.InNamespace("elsewhere"), nil); len(empty.Items) != 0 {
+		t.Errorf("namespace without backups: %v", cachetest.Names(empty))
 	}
 }
 
@@ -282,7 +242,7 @@ func TestListSelectors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := itemNames(list(t, r, inNamespace("demo"), &metainternalversion.ListOptions{LabelSelector: selector})); !hasPrefixes(got, tc.want...) {
+		if got := cachetest.Names(list(t, r, cachetest.InNamespace("demo"), &metainternalversion.ListOptions{LabelSelector: selector})); !hasPrefixes(got, tc.want...) {
 			t.Errorf("%s: %v, want %v", tc.label, got, tc.want)
 		}
 	}
@@ -290,30 +250,30 @@ func TestListSelectors(t *testing.T) {
 
 func TestGet(t *testing.T) {
 	r, topology, _ := fixture(t)
-	name := list(t, r, inNamespace("demo"), nil).Items[2].Name
-	obj, err := r.Get(inNamespace("demo"), name, &metav1.GetOptions{})
+	name := list(t, r, cachetest.InNamespace("demo"), nil).Items[2].Name
+	obj, err := r.Get(cachetest.InNamespace("demo"), name, &metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b := obj.(*vitess.VitessBackup); b.Status.Keyspace != "customer" || b.Status.Shard != "-80" || b.ResourceVersion == "" {
 		t.Errorf("got %+v", b)
 	}
-	if _, err := r.Get(inNamespace("demo"), name+"x", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := r.Get(cachetest.InNamespace("demo"), name+"x", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("get of a backup that is not: %v, want 404", err)
 	}
-	if _, err := r.Get(inNamespace("elsewhere"), name, &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := r.Get(cachetest.InNamespace("elsewhere"), name, &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("get from another namespace: %v, want 404", err)
 	}
 	topology.change(func(f *fakeTopology) { f.err = status.Error(codes.Unavailable, "connection refused") })
 	time.Sleep(testPollInterval) // for the reading that found the backup to be too old to answer
-	if _, err := r.Get(inNamespace("demo"), name, &metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
+	if _, err := r.Get(cachetest.InNamespace("demo"), name, &metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("get with vtctld down: %v, want 503", err)
 	}
 }
 
 func TestTable(t *testing.T) {
 	r, _, _ := fixture(t)
-	backups := list(t, r, inNamespace("demo"), nil)
+	backups := list(t, r, cachetest.InNamespace("demo"), nil)
 	table, err := r.ConvertToTable(context.Background(), backups, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -337,8 +297,8 @@ func TestTable(t *testing.T) {
 
 func TestDelete(t *testing.T) {
 	r, topology, events := fixture(t)
-	ctx := genericapirequest.WithUser(inNamespace("demo"), &user.DefaultInfo{Name: "alice"})
-	backups := list(t, r, inNamespace("demo"), nil)
+	ctx := genericapirequest.WithUser(cachetest.InNamespace("demo"), &user.DefaultInfo{Name: "alice"})
+	backups := list(t, r, cachetest.InNamespace("demo"), nil)
 
 	// A dry run removes nothing.
 	if _, deleted, err := r.Delete(ctx, backups.Items[0].Name, nil, &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}); err != nil || !deleted {
@@ -360,7 +320,7 @@ func TestDelete(t *testing.T) {
 	if want := []string{"commerce/-/2026-12-07.013000.zone1-0000000101", "customer/-80/2026-12-07.013000.zone2-0000000201"}; !slices.Equal(topology.removed, want) {
 		t.Errorf("removed %v, want %v", topology.removed, want)
 	}
-	if got := itemNames(list(t, r, inNamespace("demo"), nil)); !hasPrefixes(got, commerceTuesday) {
+	if got := cachetest.Names(list(t, r, cachetest.InNamespace("demo"), nil)); !hasPrefixes(got, commerceTuesday) {
 		t.Errorf("after the removals: %v", got)
 	}
 	wantEvents := []string{
@@ -393,7 +353,7 @@ func TestDelete(t *testing.T) {
 // A watch sees a backup being made: added unfinished, then complete, then removed.
 func TestWatchSeesABackupMade(t *testing.T) {
 	r, topology, _ := fixture(t)
-	w, err := r.Watch(inNamespace("demo"), &metainternalversion.ListOptions{
+	w, err := r.Watch(cachetest.InNamespace("demo"), &metainternalversion.ListOptions{
 		LabelSelector: labels.SelectorFromSet(labels.Set{"planetscale.com/keyspace": "customer"}),
 	})
 	if err != nil {
@@ -435,14 +395,14 @@ func TestClusterWithoutBackupStorage(t *testing.T) {
 	topology.change(func(f *fakeTopology) {
 		f.backupsErr = &vtctld.Error{Address: "vtctld:15999", Method: "GetBackups", Err: status.Error(codes.Unknown, "no registered implementation of BackupStorage")}
 	})
-	if got := list(t, r, inNamespace("demo"), nil); len(got.Items) != 0 {
-		t.Errorf("backups of a cluster without backup storage: %v", itemNames(got))
+	if got := list(t, r, cachetest.InNamespace("demo"), nil); len(got.Items) != 0 {
+		t.Errorf("backups of a cluster without backup storage: %v", cachetest.Names(got))
 	}
 	topology.change(func(f *fakeTopology) {
 		f.backupsErr = &vtctld.Error{Address: "vtctld:15999", Method: "GetBackups", Err: status.Error(codes.Unknown, "s3: access denied")}
 	})
 	time.Sleep(testPollInterval) // for the last reading to be too old to answer
-	if _, err := r.List(inNamespace("demo"), nil); err == nil || !strings.Contains(err.Error(), "access denied") {
+	if _, err := r.List(cachetest.InNamespace("demo"), nil); err == nil || !strings.Contains(err.Error(), "access denied") {
 		t.Errorf("a GetBackups that fails: %v", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/utils/clock"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
@@ -56,16 +55,7 @@ type REST struct {
 	*topologycache.Store[*vitess.VitessTablet, vitess.VitessTablet]
 }
 
-var (
-	_ rest.Storage              = &REST{}
-	_ rest.Scoper               = &REST{}
-	_ rest.Getter               = &REST{}
-	_ rest.Lister               = &REST{}
-	_ rest.Watcher              = &REST{}
-	_ rest.TableConvertor       = &REST{}
-	_ rest.SingularNameProvider = &REST{}
-	_ rest.ShortNamesProvider   = &REST{}
-)
+var _ topologycache.Resource = &REST{}
 
 // NewREST serves the tablets of the clusters that clusters lists, read from topologies. Destroy
 // stops its readers.
@@ -79,22 +69,13 @@ func newREST(clusters topologycache.ClusterLister, topologies Topologies, clock 
 		Read: func(ctx context.Context, namespace, cluster string) ([]*vitess.VitessTablet, error) {
 			return readCluster(ctx, topologies, namespace, cluster)
 		},
-		NewList: func(items []*vitess.VitessTablet, resourceVersion string) runtime.Object {
-			list := &vitess.VitessTabletList{ListMeta: metav1.ListMeta{ResourceVersion: resourceVersion}, Items: make([]vitess.VitessTablet, len(items))}
-			for i, item := range items {
-				list.Items[i] = *item
-			}
-			return list
-		},
+		NewList:      func() runtime.Object { return &vitess.VitessTabletList{} },
 		PollInterval: pollInterval,
 		IdleTimeout:  idleTimeout,
 		Clock:        clock,
 	})}
 }
 
-func (r *REST) New() runtime.Object     { return &vitess.VitessTablet{} }
-func (r *REST) NewList() runtime.Object { return &vitess.VitessTabletList{} }
-func (r *REST) NamespaceScoped() bool   { return true }
 func (r *REST) GetSingularName() string { return "vitesstablet" }
 func (r *REST) ShortNames() []string    { return []string{"vtt"} }
 
