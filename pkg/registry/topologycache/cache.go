@@ -44,6 +44,8 @@ type reading[P Object[T], T any] struct {
 	err     error
 	// at is when the reading began: it shows no state older than that.
 	at time.Time
+	// invalidations is the reader's count of invalidations when the reading began.
+	invalidations int
 }
 
 // cache holds the readers of the clusters that have consumers.
@@ -136,7 +138,7 @@ func (c *cache[P, T]) invalidate(namespace, cluster string) {
 			continue
 		}
 		r.mu.Lock()
-		r.invalidated = true
+		r.invalidations++
 		// Even while a reading is under way: it may have begun before the change, and the one
 		// after it must then follow at once.
 		select {
@@ -209,9 +211,9 @@ type clusterReader[P Object[T], T any] struct {
 	latest *reading[P, T]
 	// underway is whether a reading is under way, which a consumer waits for rather than wake.
 	underway bool
-	// invalidated is whether the latest reading is known to be out of date (the server changed
-	// the cluster since it began), so that no consumer is answered from it.
-	invalidated bool
+	// invalidations counts the calls of invalidate: a reading begun before the latest of them is
+	// out of date (the server changed the cluster since), and answers no consumer.
+	invalidations int
 	// next is closed when the next reading is made.
 	next        chan struct{}
 	subscribers map[*mailbox[P, T]]bool
@@ -220,13 +222,17 @@ type clusterReader[P Object[T], T any] struct {
 func (r *clusterReader[P, T]) run() {
 	defer r.cache.running.Done()
 	for {
+		r.mu.Lock()
+		// Taken before the reading begins, so that an invalidation during it makes it out of date.
+		invalidations := r.invalidations
+		r.mu.Unlock()
 		start := r.cache.clock.Now()
 		objects, err := r.cache.read(r.cache.ctx, r.key.namespace, r.key.name)
 		if r.cache.ctx.Err() != nil {
 			// The server stops: the reading may have failed for that alone, and nobody waits for it.
 			return
 		}
-		result := &reading[P, T]{err: err, at: start}
+		result := &reading[P, T]{err: err, at: start, invalidations: invalidations}
 		for _, o := range objects {
 			result.objects = append(result.objects, hash(o))
 		}
@@ -249,7 +255,6 @@ func (r *clusterReader[P, T]) run() {
 		}
 		r.mu.Lock()
 		r.underway = true
-		r.invalidated = false
 		// The reading now begun answers whoever asked for one: it must not be followed by another.
 		select {
 		case <-r.wake:
@@ -277,29 +282,35 @@ func (r *clusterReader[P, T]) publish(result *reading[P, T]) {
 // for the next.
 func (r *clusterReader[P, T]) fresh(ctx context.Context) (*reading[P, T], error) {
 	r.mu.Lock()
-	if r.latest != nil && !r.invalidated && r.cache.clock.Since(r.latest.at) < r.cache.pollInterval {
-		latest := r.latest
-		r.mu.Unlock()
-		return latest, nil
+	defer r.mu.Unlock()
+	if r.latest != nil && r.latest.invalidations == r.invalidations && r.cache.clock.Since(r.latest.at) < r.cache.pollInterval {
+		return r.latest, nil
 	}
-	next := r.next
-	if !r.underway {
+	for {
+		next := r.next
+		if !r.underway {
+			select {
+			case r.wake <- struct{}{}:
+			default:
+			}
+		}
+		r.mu.Unlock()
 		select {
-		case r.wake <- struct{}{}:
-		default:
+		case <-next:
+		case <-ctx.Done():
+			r.mu.Lock()
+			return nil, ctx.Err()
+		case <-r.cache.ctx.Done():
+			r.mu.Lock()
+			return nil, errStopped
+		}
+		r.mu.Lock()
+		// A reading begun before an invalidation is followed at once by another (invalidate woke
+		// the reader), which the caller waits for.
+		if r.latest.invalidations == r.invalidations {
+			return r.latest, nil
 		}
 	}
-	r.mu.Unlock()
-	select {
-	case <-next:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-r.cache.ctx.Done():
-		return nil, errStopped
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.latest, nil
 }
 
 // mailbox holds the latest reading of each of a watch's clusters that the watch has not taken

@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 )
@@ -50,8 +49,13 @@ func InNamespace(namespace string) context.Context {
 	return genericapirequest.WithNamespace(context.Background(), namespace)
 }
 
+// Lister is what List lists: a kind's REST, or its topologycache.Store.
+type Lister interface {
+	List(ctx context.Context, options *metainternalversion.ListOptions) (runtime.Object, error)
+}
+
 // List lists, failing the test if that fails, and returns the list as its type L.
-func List[L runtime.Object](t testing.TB, lister rest.Lister, ctx context.Context, options *metainternalversion.ListOptions) L {
+func List[L runtime.Object](t testing.TB, lister Lister, ctx context.Context, options *metainternalversion.ListOptions) L {
 	t.Helper()
 	obj, err := lister.List(ctx, options)
 	if err != nil {
