@@ -21,6 +21,7 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/topology"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/etcdlockserver"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitessbackup"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesscell"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesscluster"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/vitesskeyspace"
@@ -134,6 +135,7 @@ func newStorage(optsGetter generic.RESTOptionsGetter, admit admission.Interface,
 	}
 	vtctlds := registry.NewClusterVtctlds(clusters.(rest.Getter), vtctldAddresses.Of)
 	storage["vitesstablets"] = vitesstablet.NewREST(clusters.(rest.Lister), vitesstablet.VtctldTopologies(vtctlds))
+	storage["vitessbackups"] = vitessbackup.NewREST(clusters.(vitessbackup.ClusterStore), storage["vitessshards"].(rest.Getter), vitessbackup.VtctldTopologies(vtctlds), recorder)
 	keyspaces, err := add("vitesskeyspaces", vitesskeyspace.NewStorage)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,8 +21,12 @@ const backupConcurrency = 4
 type Backup struct {
 	Name        string
 	TabletAlias string // the tablet it was taken from
+	TabletCell  string // that tablet's cell
 	Time        time.Time
 	Engine      string
+	// Status is Vitess' status of the backup: INCOMPLETE without a manifest (being made, or
+	// abandoned), COMPLETE with one, VALID or INVALID once checked, UNKNOWN when not read.
+	Status string
 	// Complete is false only for a backup Vitess reports as incomplete or invalid. Vitess v24
 	// reports no status at all (GetBackups leaves it UNKNOWN even when asked for details: a TODO
 	// in its server), and lists every backup directory; since a failed backup removes its own
@@ -41,12 +46,27 @@ func (c *Client) Backups(ctx context.Context, keyspace, shard string) ([]Backup,
 		backups = append(backups, Backup{
 			Name:        info.GetName(),
 			TabletAlias: aliasString(info.GetTabletAlias()),
+			TabletCell:  info.GetTabletAlias().GetCell(),
 			Time:        time.Unix(info.GetTime().GetSeconds(), int64(info.GetTime().GetNanoseconds())).UTC(),
 			Engine:      info.GetEngine(),
+			Status:      status.String(),
 			Complete:    status != mysqlctlpb.BackupInfo_INCOMPLETE && status != mysqlctlpb.BackupInfo_INVALID,
 		})
 	}
 	return backups, nil
+}
+
+// IsNoBackupStorage tells whether the error is vtctld's answer to a backup call when it was started
+// without a backup storage (no --backup-storage-implementation): a cluster that keeps no backups.
+// Vitess raises it as a plain error, so only its message tells it apart.
+func IsNoBackupStorage(err error) bool {
+	return err != nil && strings.Contains(Message(err), "no registered implementation of BackupStorage")
+}
+
+// RemoveBackup removes a shard's backup, by its name in Backups, from vtctld's backup storage.
+func (c *Client) RemoveBackup(ctx context.Context, keyspace, shard, name string) error {
+	_, err := invoke(ctx, c, "RemoveBackup", write, c.rpc.RemoveBackup, &vtctldatapb.RemoveBackupRequest{Keyspace: keyspace, Shard: shard, Name: name})
+	return err
 }
 
 // BackupOptions are how a tablet is backed up.

@@ -24,7 +24,18 @@ type backupVtctld struct {
 	backups  []*mysqlctlpb.BackupInfo
 	detailed bool
 	backedUp []string
+	removed  []string
 	fail     error
+}
+
+func (f *backupVtctld) RemoveBackup(ctx context.Context, req *vtctldatapb.RemoveBackupRequest) (*vtctldatapb.RemoveBackupResponse, error) {
+	return answer(ctx, f.fakeVtctld, "RemoveBackup", func() (*vtctldatapb.RemoveBackupResponse, error) {
+		if f.fail != nil {
+			return nil, f.fail
+		}
+		f.removed = append(f.removed, req.GetKeyspace()+"/"+req.GetShard()+"/"+req.GetName())
+		return &vtctldatapb.RemoveBackupResponse{}, nil
+	})
 }
 
 func (f *backupVtctld) GetBackups(ctx context.Context, req *vtctldatapb.GetBackupsRequest) (*vtctldatapb.GetBackupsResponse, error) {
@@ -83,10 +94,15 @@ func TestBackups(t *testing.T) {
 		t.Errorf("GetBackups was not asked for the backups' manifests")
 	}
 	var complete []bool
+	var statuses []string
 	for _, b := range backups {
 		complete = append(complete, b.Complete)
+		statuses = append(statuses, b.Status)
 	}
-	if !slices.Equal(complete, []bool{true, false, true, true, false}) || backups[0].TabletAlias != "zone1-0000000101" ||
+	if !slices.Equal(statuses, []string{"COMPLETE", "INCOMPLETE", "VALID", "UNKNOWN", "INVALID"}) {
+		t.Errorf("statuses %v", statuses)
+	}
+	if !slices.Equal(complete, []bool{true, false, true, true, false}) || backups[0].TabletAlias != "zone1-0000000101" || backups[0].TabletCell != "zone1" ||
 		!backups[0].Time.Equal(time.Unix(1796644800, 0)) || backups[0].Engine != "builtin" {
 		t.Errorf("backups %+v", backups)
 	}
@@ -105,5 +121,24 @@ func TestBackups(t *testing.T) {
 	}
 	if !slices.Equal(fake.backedUp, []string{"zone1-0000000102", "zone1-0000000100 incrementally from auto allowing the primary", "zone1-0000000102"}) {
 		t.Errorf("backed up %v", fake.backedUp)
+	}
+}
+
+// TestRemoveBackup: the backup named is removed, and Vitess' refusal is the error.
+func TestRemoveBackup(t *testing.T) {
+	fake := &backupVtctld{fakeVtctld: newFakeVtctld()}
+	c := startFake(t, fake)
+	ctx := context.Background()
+	if err := c.RemoveBackup(ctx, "commerce", "-80", "2026-12-07.120000.zone1-0000000101"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fake.removed, []string{"commerce/-80/2026-12-07.120000.zone1-0000000101"}) {
+		t.Errorf("removed %v", fake.removed)
+	}
+	fake.mu.Lock()
+	fake.fail = status.Error(codes.FailedPrecondition, "backup storage is read-only")
+	fake.mu.Unlock()
+	if err := c.RemoveBackup(ctx, "commerce", "-80", "2026-12-07.130000.zone1-0000000101"); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("a refused removal: %v", err)
 	}
 }

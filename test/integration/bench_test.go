@@ -80,14 +80,7 @@ func BenchmarkListThroughAggregator(b *testing.B) {
 // interval.
 func BenchmarkTabletWatchers(b *testing.B) {
 	ctx := context.Background()
-	topo, vtctld := vitess.StartForTest(ctx, b, vitess.DataDir(b, "vitess", b.Name()))
-	raw := vitess.RawClient(b, vtctld.GRPCAddress)
-	if _, err := raw.AddCellInfo(ctx, &vtctldatapb.AddCellInfoRequest{
-		Name:     "zone1",
-		CellInfo: &topodatapb.CellInfo{ServerAddress: topo.Address, Root: vitess.CellRoot("zone1")},
-	}); err != nil {
-		b.Fatal(err)
-	}
+	topo, vtctld, raw := startVitessWithZone1(ctx, b, vitess.DataDir(b, "vitess", b.Name()))
 	records, err := clientv3.New(clientv3.Config{Endpoints: []string{topo.Address}})
 	if err != nil {
 		b.Fatal(err)

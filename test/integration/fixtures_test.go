@@ -1,8 +1,14 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"testing"
+
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
+	vtctlservicepb "vitess.io/vitess/go/vt/proto/vtctlservice"
 
 	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
@@ -93,6 +99,21 @@ spec:
   tables: [customer, corder]
 `, ns)
 	}},
+}
+
+// startVitessWithZone1 starts a topology and a vtctld for the test (vitess.StartForTest) with
+// cell zone1 registered in it, and returns them with a client of vtctld's own gRPC API.
+func startVitessWithZone1(ctx context.Context, t testing.TB, dir string, options ...vitess.VtctldOption) (*vitess.Topology, *vitess.Vtctld, vtctlservicepb.VtctldClient) {
+	t.Helper()
+	topo, vtctld := vitess.StartForTest(ctx, t, dir, options...)
+	raw := vitess.RawClient(t, vtctld.GRPCAddress)
+	if _, err := raw.AddCellInfo(ctx, &vtctldatapb.AddCellInfoRequest{
+		Name:     "zone1",
+		CellInfo: &topodatapb.CellInfo{ServerAddress: topo.Address, Root: vitess.CellRoot("zone1")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return topo, vtctld, raw
 }
 
 // realVitessCluster is the VitessCluster "demo" in namespace, run by a test's real Vitess: its

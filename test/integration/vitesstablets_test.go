@@ -32,14 +32,7 @@ func TestVitessTablets(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dir := vitess.DataDir(t, "vitess", t.Name())
-	topo, vtctld := vitess.StartForTest(ctx, t, dir)
-	raw := vitess.RawClient(t, vtctld.GRPCAddress)
-	if _, err := raw.AddCellInfo(ctx, &vtctldatapb.AddCellInfoRequest{
-		Name:     "zone1",
-		CellInfo: &topodatapb.CellInfo{ServerAddress: topo.Address, Root: vitess.CellRoot("zone1")},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	topo, vtctld, raw := startVitessWithZone1(ctx, t, dir)
 	if _, err := raw.CreateKeyspace(ctx, &vtctldatapb.CreateKeyspaceRequest{Name: "commerce", DurabilityPolicy: "none"}); err != nil {
 		t.Fatal(err)
 	}

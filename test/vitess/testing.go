@@ -15,7 +15,7 @@ import (
 
 // StartForTest starts a topology and a vtctld on it, with their data and logs in dir (emptied
 // first and kept afterwards, so a failure can be read), and stops them when the test ends.
-func StartForTest(ctx context.Context, t testing.TB, dir string) (*Topology, *Vtctld) {
+func StartForTest(ctx context.Context, t testing.TB, dir string, options ...VtctldOption) (*Topology, *Vtctld) {
 	t.Helper()
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -25,7 +25,7 @@ func StartForTest(ctx context.Context, t testing.TB, dir string) (*Topology, *Vt
 		t.Fatal(err)
 	}
 	t.Cleanup(topo.Stop)
-	server, err := StartVtctld(ctx, topo, dir)
+	server, err := StartVtctld(ctx, topo, dir, options...)
 	if err != nil {
 		t.Fatal(err)
 	}

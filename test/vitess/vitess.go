@@ -74,9 +74,21 @@ type Vtctld struct {
 	daemon *daemon
 }
 
+// VtctldOption changes how StartVtctld starts vtctld.
+type VtctldOption func(args []string) []string
+
+// WithFileBackupStorage has vtctld keep its backups (GetBackups, RemoveBackup) in the directory
+// root, laid out as <root>/<keyspace>/<shard>/<backup name>/. Without it vtctld has no backup
+// storage.
+func WithFileBackupStorage(root string) VtctldOption {
+	return func(args []string) []string {
+		return append(args, "--backup-storage-implementation", "file", "--file-backup-storage-root", root)
+	}
+}
+
 // StartVtctld runs vtctld against topo, with its log in dir/vtctld.log, and returns once its gRPC
 // API answers. Stop it with Stop.
-func StartVtctld(ctx context.Context, topo *Topology, dir string) (*Vtctld, error) {
+func StartVtctld(ctx context.Context, topo *Topology, dir string, options ...VtctldOption) (*Vtctld, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -88,16 +100,20 @@ func StartVtctld(ctx context.Context, topo *Topology, dir string) (*Vtctld, erro
 		GRPCAddress: loopback(grpcPort),
 		WebAddress:  loopback(webPort),
 	}
+	args := append(topo.globalFlags(), append(serviceFlags(webPort, grpcPort),
+		// grpc-vtctld is the typed API of vtctldclient and pkg/vtctld; grpc-vtctl the legacy
+		// one, still served as in Vitess' own examples.
+		"--service-map", "grpc-vtctl,grpc-vtctld",
+	)...)
+	for _, option := range options {
+		args = option(args)
+	}
 	v.daemon = &daemon{
 		name:    "vtctld",
 		bin:     topo.tools.Vtctld,
 		logPath: filepath.Join(dir, "vtctld.log"),
-		args: append(topo.globalFlags(), append(serviceFlags(webPort, grpcPort),
-			// grpc-vtctld is the typed API of vtctldclient and pkg/vtctld; grpc-vtctl the legacy
-			// one, still served as in Vitess' own examples.
-			"--service-map", "grpc-vtctl,grpc-vtctld",
-		)...),
-		ready: v.answers,
+		args:    args,
+		ready:   v.answers,
 	}
 	if err := v.Start(ctx); err != nil {
 		return nil, err

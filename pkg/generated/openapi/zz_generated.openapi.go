@@ -53,9 +53,12 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ReadyCount{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_ReadyCount(ref),
 		v1alpha1.S3BackupLocation{}.OpenAPIModelName():                           schema_pkg_apis_vitess_v1alpha1_S3BackupLocation(ref),
 		v1alpha1.SecretSource{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_SecretSource(ref),
+		v1alpha1.VitessBackup{}.OpenAPIModelName():                               schema_pkg_apis_vitess_v1alpha1_VitessBackup(ref),
+		v1alpha1.VitessBackupList{}.OpenAPIModelName():                           schema_pkg_apis_vitess_v1alpha1_VitessBackupList(ref),
 		v1alpha1.VitessBackupLocation{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref),
 		v1alpha1.VitessBackupRecord{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessBackupRecord(ref),
 		v1alpha1.VitessBackupRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref),
+		v1alpha1.VitessBackupStatus{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessBackupStatus(ref),
 		v1alpha1.VitessCancelRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessCancelRequest(ref),
 		v1alpha1.VitessCell{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_VitessCell(ref),
 		v1alpha1.VitessCellGatewaySpec{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessCellGatewaySpec(ref),
@@ -1566,6 +1569,95 @@ func schema_pkg_apis_vitess_v1alpha1_SecretSource(ref common.ReferenceCallback) 
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessBackup(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackup is a backup of a shard as Vitess' backup storage holds it, read through the cluster's vtctld (GetBackups) and not stored; deleting one removes it from the backup storage (RemoveBackup). Its name is <cluster>-<keyspace>-<shard safe name>-<Vitess' backup name, in lower case, with each character a name cannot hold as \"-\">, e.g. example-commerce-x-x-2026-12-08.013000.zone1-0000000101. Its creationTimestamp is the backup's time.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.VitessBackupStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.VitessBackupStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessBackupList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackupList is a list of VitessBackups.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.VitessBackup{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.VitessBackup{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -1738,6 +1830,88 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref common.ReferenceCal
 		},
 		Dependencies: []string{
 			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessBackupStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackupStatus is what the backup storage says of a backup.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"cluster": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Cluster is the VitessCluster the backup belongs to.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"keyspace": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"shard": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is Vitess' name of the backup, <date>.<time>.<tablet alias>, which RemoveBackup takes.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"tabletAlias": {
+						SchemaProps: spec.SchemaProps{
+							Description: "TabletAlias is the tablet the backup was taken from.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"time": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Time is when the backup began.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"engine": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Engine is the backup engine that made it: builtin, xtrabackup, mysqlshell; empty when Vitess does not say (v24's GetBackups never does).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"phase": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Phase is Vitess' status of the backup: Complete once its manifest is written, Incomplete before (being made, or abandoned), Valid or Invalid once checked; Unknown when Vitess does not say, which v24's GetBackups never does (its detailed listing is unimplemented).",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"complete": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Complete is false when Vitess says the backup is Incomplete or Invalid. Vitess lists every backup directory, and a failed backup removes its own, so a listed backup whose phase is Unknown (every one, in v24) is complete or still being made.",
+							Default:     false,
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"cluster", "keyspace", "shard", "name", "phase", "complete"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
 	}
 }
 

@@ -189,6 +189,13 @@ func Shard(cluster, keyspace, keyRangeSafeName string) string {
 	return JoinWithConstraints(DefaultConstraints, cluster, keyspace, keyRangeSafeName)
 }
 
+// Backup is the name of a VitessBackup: the VitessShard's name with Vitess' name of the backup
+// (<date>.<time>.<tablet alias>, whose dots a name part cannot keep) as one more part. The hash
+// keeps it unique whatever the parts lose to the constraints.
+func Backup(cluster, keyspace, keyRangeSafeName, backupName string) string {
+	return JoinWithConstraints(DefaultConstraints, cluster, keyspace, keyRangeSafeName, backupName)
+}
+
 // Tablets.
 
 // TabletUID is the uid of the tablet alias of the index-th tablet (1-based, counted within its

@@ -19,6 +19,8 @@ import (
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache/cachetest"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
@@ -34,7 +36,7 @@ func twoKeyspaces() *fakeTopology {
 }
 
 // onFakeClock is a REST of the clusters on a fake clock, which only the test moves.
-func onFakeClock(t testing.TB, clusters ClusterLister, topologies fakeTopologies) (*REST, *testingclock.FakeClock) {
+func onFakeClock(t testing.TB, clusters topologycache.ClusterLister, topologies fakeTopologies) (*REST, *testingclock.FakeClock) {
 	clock := testingclock.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return newTestREST(t, clusters, topologies, clock), clock
 }
@@ -63,7 +65,7 @@ func TestOneReadingPerIntervalWhateverTheWatches(t *testing.T) {
 	for _, watches := range []int{1, 100} {
 		t.Run(fmt.Sprintf("%d watches", watches), func(t *testing.T) {
 			topology := twoKeyspaces()
-			r, clock := onFakeClock(t, fakeClusters{cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
+			r, clock := onFakeClock(t, cachetest.Clusters{cachetest.Cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
 			var started sync.WaitGroup
 			ws := make([]watch.Interface, watches)
 			for i := range ws {
@@ -94,18 +96,18 @@ func TestOneReadingPerIntervalWhateverTheWatches(t *testing.T) {
 // share the next.
 func TestListsShareReadings(t *testing.T) {
 	topology := twoKeyspaces()
-	r, clock := onFakeClock(t, fakeClusters{cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
+	r, clock := onFakeClock(t, cachetest.Clusters{cachetest.Cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
 	var lists sync.WaitGroup
 	for range 20 {
 		lists.Go(func() {
-			if _, err := r.List(inNamespace("demo"), nil); err != nil {
+			if _, err := r.List(cachetest.InNamespace("demo"), nil); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	lists.Wait()
 	waitForCalls(t, topology, 1, 2)
-	if _, err := r.Get(inNamespace("demo"), "example-zone1-0000000101", &metav1.GetOptions{}); err != nil {
+	if _, err := r.Get(cachetest.InNamespace("demo"), "example-zone1-0000000101", &metav1.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitForCalls(t, topology, 1, 2)
@@ -113,7 +115,7 @@ func TestListsShareReadings(t *testing.T) {
 	// Once the reading is a poll interval old, a list waits for the next, which shows the change.
 	topology.change(func(f *fakeTopology) { f.tablets = f.tablets[:1] })
 	clock.Step(testPollInterval)
-	if got := itemNames(list(t, r, inNamespace("demo"), nil)); !slices.Equal(got, []string{"example-zone1-0000000101"}) {
+	if got := cachetest.Names(list(t, r, cachetest.InNamespace("demo"), nil)); !slices.Equal(got, []string{"example-zone1-0000000101"}) {
 		t.Errorf("list after a change: %v", got)
 	}
 	waitForCalls(t, topology, 2, 3)
@@ -124,7 +126,7 @@ func TestListsShareReadings(t *testing.T) {
 func TestNamespacesAreApart(t *testing.T) {
 	theirs := &fakeTopology{tablets: []vtctld.TabletRecord{record("zone1", 301, "secrets", "-", "PRIMARY")}}
 	topologies := fakeTopologies{"demo/example": twoKeyspaces(), "tenant/example": theirs}
-	r, _ := onFakeClock(t, fakeClusters{cluster("demo", "example"), cluster("tenant", "example")}, topologies)
+	r, _ := onFakeClock(t, cachetest.Clusters{cachetest.Cluster("demo", "example"), cachetest.Cluster("tenant", "example")}, topologies)
 	for _, tc := range []struct {
 		namespace string
 		want      []string
@@ -132,9 +134,9 @@ func TestNamespacesAreApart(t *testing.T) {
 		{"demo", []string{"example-zone1-0000000101", "example-zone1-0000000201"}},
 		{"tenant", []string{"example-zone1-0000000301"}},
 	} {
-		got := list(t, r, inNamespace(tc.namespace), nil)
-		if !slices.Equal(itemNames(got), tc.want) {
-			t.Errorf("namespace %s: %v, want %v", tc.namespace, itemNames(got), tc.want)
+		got := list(t, r, cachetest.InNamespace(tc.namespace), nil)
+		if !slices.Equal(cachetest.Names(got), tc.want) {
+			t.Errorf("namespace %s: %v, want %v", tc.namespace, cachetest.Names(got), tc.want)
 		}
 		for _, item := range got.Items {
 			if item.Namespace != tc.namespace {
@@ -142,7 +144,7 @@ func TestNamespacesAreApart(t *testing.T) {
 			}
 		}
 	}
-	if _, err := r.Get(inNamespace("demo"), "example-zone1-0000000301", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := r.Get(cachetest.InNamespace("demo"), "example-zone1-0000000301", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("another namespace's tablet: %v, want 404", err)
 	}
 	w := startWatch(t, r, &metainternalversion.ListOptions{})
@@ -155,26 +157,27 @@ func TestNamespacesAreApart(t *testing.T) {
 // A cluster deleted and created again under its name is another cluster: its tablets are read
 // anew, not served from the old one's reading.
 func TestRecreatedClusterIsReadAnew(t *testing.T) {
-	old := cluster("demo", "example")
+	old := cachetest.Cluster("demo", "example")
 	old.UID = "old"
 	topology := twoKeyspaces()
-	r, _ := onFakeClock(t, fakeClusters{old}, fakeTopologies{"demo/example": topology})
-	list(t, r, inNamespace("demo"), nil)
+	clusters := &mutableClusters{clusters: cachetest.Clusters{old}}
+	r, _ := onFakeClock(t, clusters, fakeTopologies{"demo/example": topology})
+	list(t, r, cachetest.InNamespace("demo"), nil)
 
-	recreated := cluster("demo", "example")
+	recreated := cachetest.Cluster("demo", "example")
 	recreated.UID = types.UID("recreated")
-	r.clusters = fakeClusters{recreated}
+	clusters.set(recreated)
 	topology.change(func(f *fakeTopology) { f.tablets = f.tablets[1:] })
-	if got := itemNames(list(t, r, inNamespace("demo"), nil)); !slices.Equal(got, []string{"example-zone1-0000000201"}) {
+	if got := cachetest.Names(list(t, r, cachetest.InNamespace("demo"), nil)); !slices.Equal(got, []string{"example-zone1-0000000201"}) {
 		t.Errorf("tablets of the recreated cluster: %v", got)
 	}
 	waitForCalls(t, topology, 2, 3)
 }
 
-// mutableClusters is a ClusterLister whose clusters a test changes while watches list them.
+// mutableClusters is a topologycache.ClusterLister whose clusters a test changes while watches list them.
 type mutableClusters struct {
 	mu       sync.Mutex
-	clusters fakeClusters
+	clusters cachetest.Clusters
 }
 
 func (m *mutableClusters) List(ctx context.Context, options *metainternalversion.ListOptions) (runtime.Object, error) {
@@ -192,19 +195,19 @@ func (m *mutableClusters) set(clusters ...vitess.VitessCluster) {
 // A watch follows the clusters of its namespace: a new one's tablets are added, and a deleted
 // one's deleted, although its vtctld has gone with it.
 func TestWatchFollowsClusters(t *testing.T) {
-	clusters := &mutableClusters{clusters: fakeClusters{cluster("demo", "example")}}
+	clusters := &mutableClusters{clusters: cachetest.Clusters{cachetest.Cluster("demo", "example")}}
 	other := &fakeTopology{tablets: []vtctld.TabletRecord{record("zone1", 301, "customer", "-", "PRIMARY")}}
 	r, clock := onFakeClock(t, clusters, fakeTopologies{"demo/example": twoKeyspaces(), "demo/other": other})
 	w := startWatch(t, r, &metainternalversion.ListOptions{})
 	nextEvents(t, w, 2)
 
-	clusters.set(cluster("demo", "example"), cluster("demo", "other"))
+	clusters.set(cachetest.Cluster("demo", "example"), cachetest.Cluster("demo", "other"))
 	clock.Step(testPollInterval)
 	if got, _ := nextEvents(t, w, 1); got[0] != (event{watch.Added, "other-zone1-0000000301"}) {
 		t.Errorf("a cluster created: %v", got)
 	}
 
-	clusters.set(cluster("demo", "example"))
+	clusters.set(cachetest.Cluster("demo", "example"))
 	other.change(func(f *fakeTopology) { f.err = apierrors.NewConflict(vitess.Resource("vitessclusters"), "other", nil) })
 	// The deleted cluster's reader may read it before the watch lists the clusters again.
 	clock.Step(testPollInterval)
@@ -219,9 +222,9 @@ func TestIdleReaderStops(t *testing.T) {
 	topology := twoKeyspaces()
 	clock := testingclock.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	const idleTimeout = 5 * testPollInterval
-	r := newREST(fakeClusters{cluster("demo", "example")}, fakeTopologies{"demo/example": topology}, clock, testPollInterval, idleTimeout)
+	r := newREST(cachetest.Clusters{cachetest.Cluster("demo", "example")}, fakeTopologies{"demo/example": topology}, clock, testPollInterval, idleTimeout)
 	t.Cleanup(r.Destroy)
-	list(t, r, inNamespace("demo"), nil)
+	list(t, r, cachetest.InNamespace("demo"), nil)
 	readings := 1
 	for elapsed := testPollInterval; elapsed < idleTimeout; elapsed += testPollInterval {
 		clock.Step(testPollInterval)
@@ -231,7 +234,7 @@ func TestIdleReaderStops(t *testing.T) {
 	// The idle timeout is reached: the reader ends instead of reading.
 	clock.Step(testPollInterval)
 	deadline := time.Now().Add(5 * time.Second)
-	for readers(r) > 0 {
+	for r.Readers() > 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the reader goes on without consumers")
 		}
@@ -240,20 +243,14 @@ func TestIdleReaderStops(t *testing.T) {
 	clock.Step(testPollInterval)
 	waitForCalls(t, topology, readings, 2*readings)
 
-	list(t, r, inNamespace("demo"), nil)
+	list(t, r, cachetest.InNamespace("demo"), nil)
 	waitForCalls(t, topology, readings+1, 2*(readings+1))
-}
-
-func readers(r *REST) int {
-	r.cache.mu.Lock()
-	defer r.cache.mu.Unlock()
-	return len(r.cache.readers)
 }
 
 // A failed reading ends every watch of its cluster with an ERROR, and is what a list then gets.
 func TestFailedReadingEndsEveryWatch(t *testing.T) {
 	topology := twoKeyspaces()
-	r, clock := onFakeClock(t, fakeClusters{cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
+	r, clock := onFakeClock(t, cachetest.Clusters{cachetest.Cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
 	ws := make([]watch.Interface, 3)
 	for i := range ws {
 		ws[i] = startWatch(t, r, &metainternalversion.ListOptions{})
@@ -270,7 +267,7 @@ func TestFailedReadingEndsEveryWatch(t *testing.T) {
 			t.Error("a watch went on after the error")
 		}
 	}
-	if _, err := r.List(inNamespace("demo"), nil); !apierrors.IsServiceUnavailable(err) {
+	if _, err := r.List(cachetest.InNamespace("demo"), nil); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("list after the failed reading: %v, want 503", err)
 	}
 	waitForCalls(t, topology, 2, 2)
@@ -278,7 +275,7 @@ func TestFailedReadingEndsEveryWatch(t *testing.T) {
 
 // Destroy ends the readers and the watches, and the requests that come after it are refused.
 func TestDestroy(t *testing.T) {
-	r, _ := onFakeClock(t, fakeClusters{cluster("demo", "example")}, fakeTopologies{"demo/example": twoKeyspaces()})
+	r, _ := onFakeClock(t, cachetest.Clusters{cachetest.Cluster("demo", "example")}, fakeTopologies{"demo/example": twoKeyspaces()})
 	w := startWatch(t, r, &metainternalversion.ListOptions{})
 	nextEvents(t, w, 2)
 	r.Destroy() // returns once the readers have ended
@@ -290,7 +287,7 @@ func TestDestroy(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the watch goes on after Destroy")
 	}
-	if _, err := r.List(inNamespace("demo"), nil); !apierrors.IsServiceUnavailable(err) {
+	if _, err := r.List(cachetest.InNamespace("demo"), nil); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("list after Destroy: %v, want 503", err)
 	}
 }
@@ -303,7 +300,7 @@ func BenchmarkTabletWatchers(b *testing.B) {
 	for _, watches := range []int{1, 100} {
 		b.Run(fmt.Sprintf("watches=%d", watches), func(b *testing.B) {
 			topology := twoKeyspaces()
-			r, clock := onFakeClock(b, fakeClusters{cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
+			r, clock := onFakeClock(b, cachetest.Clusters{cachetest.Cluster("demo", "example")}, fakeTopologies{"demo/example": topology})
 			ws := make([]watch.Interface, watches)
 			for i := range ws {
 				ws[i] = startWatch(b, r, &metainternalversion.ListOptions{})
@@ -320,7 +317,7 @@ func BenchmarkTabletWatchers(b *testing.B) {
 					nextEvents(b, w, 1)
 				}
 				start := time.Now()
-				if _, err := r.List(inNamespace("demo"), nil); err != nil {
+				if _, err := r.List(cachetest.InNamespace("demo"), nil); err != nil {
 					b.Fatal(err)
 				}
 				listing += time.Since(start)

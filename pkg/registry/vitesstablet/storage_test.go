@@ -15,30 +15,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
-	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/utils/clock"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache/cachetest"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
-
-type fakeClusters []vitess.VitessCluster
-
-func (f fakeClusters) List(ctx context.Context, _ *metainternalversion.ListOptions) (runtime.Object, error) {
-	namespace := genericapirequest.NamespaceValue(ctx)
-	list := &vitess.VitessClusterList{}
-	for _, c := range f {
-		if namespace == "" || c.Namespace == namespace {
-			list.Items = append(list.Items, c)
-		}
-	}
-	return list, nil
-}
-
-func cluster(namespace, name string) vitess.VitessCluster {
-	return vitess.VitessCluster{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
-}
 
 // fakeTopology is one cluster's topology; tests change it while the cache reads it.
 type fakeTopology struct {
@@ -115,8 +98,8 @@ var primaryTermStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 const testPollInterval = 10 * time.Millisecond
 
 // newTestREST is a REST whose readers stop with the test.
-func newTestREST(t testing.TB, clusters ClusterLister, topologies Topologies, clock clock.WithTicker) *REST {
-	r := newREST(clusters, topologies, clock, testPollInterval, defaultIdleTimeout)
+func newTestREST(t testing.TB, clusters topologycache.ClusterLister, topologies Topologies, clock clock.WithTicker) *REST {
+	r := newREST(clusters, topologies, clock, testPollInterval, topologycache.DefaultIdleTimeout)
 	t.Cleanup(r.Destroy)
 	return r
 }
@@ -141,37 +124,21 @@ func fixture(t testing.TB) (*REST, fakeTopologies) {
 		},
 		"elsewhere/example": {},
 	}
-	clusters := fakeClusters{cluster("demo", "example"), cluster("demo", "other"), cluster("elsewhere", "example")}
+	clusters := cachetest.Clusters{cachetest.Cluster("demo", "example"), cachetest.Cluster("demo", "other"), cachetest.Cluster("elsewhere", "example")}
 	return newTestREST(t, clusters, topologies, clock.RealClock{}), topologies
-}
-
-func inNamespace(namespace string) context.Context {
-	return genericapirequest.WithNamespace(context.Background(), namespace)
 }
 
 func list(t testing.TB, r *REST, ctx context.Context, options *metainternalversion.ListOptions) *vitess.VitessTabletList {
 	t.Helper()
-	obj, err := r.List(ctx, options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj.(*vitess.VitessTabletList)
-}
-
-func itemNames(list *vitess.VitessTabletList) []string {
-	var names []string
-	for _, item := range list.Items {
-		names = append(names, item.Name)
-	}
-	return names
+	return cachetest.List[*vitess.VitessTabletList](t, r, ctx, options)
 }
 
 func TestList(t *testing.T) {
 	r, _ := fixture(t)
-	got := list(t, r, inNamespace("demo"), &metainternalversion.ListOptions{})
+	got := list(t, r, cachetest.InNamespace("demo"), &metainternalversion.ListOptions{})
 	want := []string{"example-zone1-0000000101", "example-zone1-0000000102", "example-zone1-0000000103", "other-zone1-0000000201"}
-	if !slices.Equal(itemNames(got), want) {
-		t.Fatalf("names = %v, want %v", itemNames(got), want)
+	if !slices.Equal(cachetest.Names(got), want) {
+		t.Fatalf("names = %v, want %v", cachetest.Names(got), want)
 	}
 
 	primary := got.Items[0]
@@ -218,15 +185,15 @@ func TestList(t *testing.T) {
 			t.Errorf("%s has resourceVersion %s, the list %s", item.Name, item.ResourceVersion, got.ResourceVersion)
 		}
 	}
-	if again := list(t, r, inNamespace("demo"), nil); again.ResourceVersion != got.ResourceVersion {
+	if again := list(t, r, cachetest.InNamespace("demo"), nil); again.ResourceVersion != got.ResourceVersion {
 		t.Errorf("the same tablets listed again have resourceVersion %s, first %s", again.ResourceVersion, got.ResourceVersion)
 	}
 
 	if all := list(t, r, context.Background(), nil); len(all.Items) != 4 {
-		t.Errorf("all namespaces: %v", itemNames(all))
+		t.Errorf("all namespaces: %v", cachetest.Names(all))
 	}
-	if empty := list(t, r, inNamespace("elsewhere"), nil); len(empty.Items) != 0 || empty.ResourceVersion == "0" {
-		t.Errorf("namespace without tablets: %v, resourceVersion %s", itemNames(empty), empty.ResourceVersion)
+	if empty := list(t, r, cachetest.InNamespace("elsewhere"), nil); len(empty.Items) != 0 || empty.ResourceVersion == "0" {
+		t.Errorf("namespace without tablets: %v, resourceVersion %s", cachetest.Names(empty), empty.ResourceVersion)
 	}
 }
 
@@ -249,7 +216,7 @@ func TestListSelectors(t *testing.T) {
 		if tc.field != "" {
 			options.FieldSelector = fields.ParseSelectorOrDie(tc.field)
 		}
-		if got := itemNames(list(t, r, inNamespace("demo"), options)); !slices.Equal(got, tc.want) {
+		if got := cachetest.Names(list(t, r, cachetest.InNamespace("demo"), options)); !slices.Equal(got, tc.want) {
 			t.Errorf("label %q field %q: %v, want %v", tc.label, tc.field, got, tc.want)
 		}
 	}
@@ -258,14 +225,14 @@ func TestListSelectors(t *testing.T) {
 // A list of the current version is served; one of an exact earlier version is refused.
 func TestListExactVersion(t *testing.T) {
 	r, topologies := fixture(t)
-	listed := list(t, r, inNamespace("demo"), nil)
+	listed := list(t, r, cachetest.InNamespace("demo"), nil)
 	exact := &metainternalversion.ListOptions{ResourceVersion: listed.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact}
-	if again := list(t, r, inNamespace("demo"), exact); again.ResourceVersion != listed.ResourceVersion {
+	if again := list(t, r, cachetest.InNamespace("demo"), exact); again.ResourceVersion != listed.ResourceVersion {
 		t.Errorf("exact list of the current version: %s", again.ResourceVersion)
 	}
 	topologies["demo/other"].change(func(f *fakeTopology) { f.tablets = nil })
 	time.Sleep(testPollInterval) // for the reading listed to be too old to answer
-	if _, err := r.List(inNamespace("demo"), exact); !apierrors.IsResourceExpired(err) {
+	if _, err := r.List(cachetest.InNamespace("demo"), exact); !apierrors.IsResourceExpired(err) {
 		t.Errorf("exact list of a past version: %v, want 410 Expired", err)
 	}
 }
@@ -274,7 +241,7 @@ func TestListExactVersion(t *testing.T) {
 func TestListUnreachableVtctld(t *testing.T) {
 	r, topologies := fixture(t)
 	topologies["demo/other"].err = status.Error(codes.Unavailable, "connection refused")
-	_, err := r.List(inNamespace("demo"), nil)
+	_, err := r.List(cachetest.InNamespace("demo"), nil)
 	if !apierrors.IsServiceUnavailable(err) {
 		t.Fatalf("err = %v, want 503", err)
 	}
@@ -282,7 +249,7 @@ func TestListUnreachableVtctld(t *testing.T) {
 
 func TestGet(t *testing.T) {
 	r, topologies := fixture(t)
-	obj, err := r.Get(inNamespace("demo"), "other-zone1-0000000201", &metav1.GetOptions{})
+	obj, err := r.Get(cachetest.InNamespace("demo"), "other-zone1-0000000201", &metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,17 +259,17 @@ func TestGet(t *testing.T) {
 	}
 
 	for _, name := range []string{"example-zone1-0000000201", "missing-zone1-0000000101", "example-zone1-0000000101-x"} {
-		if _, err := r.Get(inNamespace("demo"), name, &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		if _, err := r.Get(cachetest.InNamespace("demo"), name, &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("get %s: %v, want 404", name, err)
 		}
 	}
-	if _, err := r.Get(inNamespace("elsewhere"), "example-zone1-0000000101", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := r.Get(cachetest.InNamespace("elsewhere"), "example-zone1-0000000101", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("get from another namespace: %v, want 404", err)
 	}
 
 	topologies["demo/example"].change(func(f *fakeTopology) { f.err = status.Error(codes.Unavailable, "connection refused") })
 	time.Sleep(testPollInterval) // for the reading that found the tablets to be too old to answer
-	if _, err := r.Get(inNamespace("demo"), "example-zone1-0000000101", &metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
+	if _, err := r.Get(cachetest.InNamespace("demo"), "example-zone1-0000000101", &metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("get with vtctld down: %v, want 503", err)
 	}
 }
@@ -314,22 +281,22 @@ func TestGetAmongPrefixClusters(t *testing.T) {
 		"demo/a":   {err: status.Error(codes.Unavailable, "connection refused")},
 		"demo/a-b": {tablets: []vtctld.TabletRecord{record("zone1", 101, "commerce", "-", "REPLICA")}},
 	}
-	r := newTestREST(t, fakeClusters{cluster("demo", "a"), cluster("demo", "a-b")}, topologies, clock.RealClock{})
-	obj, err := r.Get(inNamespace("demo"), "a-b-zone1-0000000101", &metav1.GetOptions{})
+	r := newTestREST(t, cachetest.Clusters{cachetest.Cluster("demo", "a"), cachetest.Cluster("demo", "a-b")}, topologies, clock.RealClock{})
+	obj, err := r.Get(cachetest.InNamespace("demo"), "a-b-zone1-0000000101", &metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := obj.(*vitess.VitessTablet).Status.Cluster; got != "a-b" {
 		t.Errorf("cluster = %s, want a-b", got)
 	}
-	if _, err := r.Get(inNamespace("demo"), "a-b-zone1-0000000102", &metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
+	if _, err := r.Get(cachetest.InNamespace("demo"), "a-b-zone1-0000000102", &metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("a tablet that the unreachable cluster may have: %v, want 503", err)
 	}
 }
 
 func TestTable(t *testing.T) {
 	r, _ := fixture(t)
-	tablets := list(t, r, inNamespace("demo"), nil)
+	tablets := list(t, r, cachetest.InNamespace("demo"), nil)
 	table, err := r.ConvertToTable(context.Background(), tablets, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -16,12 +16,13 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry/topologycache/cachetest"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
 func startWatch(t testing.TB, r *REST, options *metainternalversion.ListOptions) watch.Interface {
 	t.Helper()
-	w, err := r.Watch(inNamespace("demo"), options)
+	w, err := r.Watch(cachetest.InNamespace("demo"), options)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestWatchSendsChanges(t *testing.T) {
 	if versions := []string{resourceVersionOf(events[0]), resourceVersionOf(events[1]), resourceVersionOf(events[2])}; versions[0] == versions[1] || versions[1] == versions[2] {
 		t.Errorf("event versions %v", versions)
 	}
-	if now := list(t, r, inNamespace("demo"), nil); now.ResourceVersion != resourceVersionOf(events[2]) {
+	if now := list(t, r, cachetest.InNamespace("demo"), nil); now.ResourceVersion != resourceVersionOf(events[2]) {
 		t.Errorf("list resourceVersion %s after an event of %s", now.ResourceVersion, resourceVersionOf(events[2]))
 	}
 }
@@ -104,7 +105,7 @@ func TestWatchSendsChanges(t *testing.T) {
 func TestWatchFromListVersion(t *testing.T) {
 	r, topologies := fixture(t)
 	options := &metainternalversion.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", "example-zone1-0000000103")}
-	listed := list(t, r, inNamespace("demo"), options)
+	listed := list(t, r, cachetest.InNamespace("demo"), options)
 	options.ResourceVersion = listed.ResourceVersion
 	w := startWatch(t, r, options)
 
@@ -127,14 +128,14 @@ func TestWatchFromListVersion(t *testing.T) {
 
 func TestWatchFromPastVersionIsGone(t *testing.T) {
 	r, topologies := fixture(t)
-	listed := list(t, r, inNamespace("demo"), nil)
+	listed := list(t, r, cachetest.InNamespace("demo"), nil)
 	topologies["demo/other"].change(func(f *fakeTopology) { f.tablets = nil })
 	time.Sleep(testPollInterval) // for the reading listed to be too old to start a watch from
 	for _, options := range []*metainternalversion.ListOptions{
 		{ResourceVersion: listed.ResourceVersion},
 		{ResourceVersion: listed.ResourceVersion, SendInitialEvents: ptr.To(false), ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan},
 	} {
-		if _, err := r.Watch(inNamespace("demo"), options); !apierrors.IsResourceExpired(err) {
+		if _, err := r.Watch(cachetest.InNamespace("demo"), options); !apierrors.IsResourceExpired(err) {
 			t.Errorf("watch from a past version: %v, want 410 Expired", err)
 		}
 	}
@@ -158,14 +159,14 @@ func TestWatchSendInitialEvents(t *testing.T) {
 	if bookmark.Annotations[metav1.InitialEventsAnnotationKey] != "true" {
 		t.Errorf("bookmark annotations %v", bookmark.Annotations)
 	}
-	if listed := list(t, r, inNamespace("demo"), nil); bookmark.ResourceVersion != listed.ResourceVersion {
+	if listed := list(t, r, cachetest.InNamespace("demo"), nil); bookmark.ResourceVersion != listed.ResourceVersion {
 		t.Errorf("bookmark resourceVersion %s, list %s", bookmark.ResourceVersion, listed.ResourceVersion)
 	}
 }
 
 func TestWatchEndsWhenVtctldIsUnreachable(t *testing.T) {
 	r, topologies := fixture(t)
-	w := startWatch(t, r, &metainternalversion.ListOptions{ResourceVersion: list(t, r, inNamespace("demo"), nil).ResourceVersion})
+	w := startWatch(t, r, &metainternalversion.ListOptions{ResourceVersion: list(t, r, cachetest.InNamespace("demo"), nil).ResourceVersion})
 	topologies["demo/other"].change(func(f *fakeTopology) { f.err = status.Error(codes.Unavailable, "connection refused") })
 	_, events := nextEvents(t, w, 1)
 	if s, ok := events[0].Object.(*metav1.Status); events[0].Type != watch.Error || !ok || s.Code != 503 {

@@ -33,6 +33,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&VitessShard{}, &VitessShardList{},
 		&VitessWorkflow{}, &VitessWorkflowList{},
 		&VitessTablet{}, &VitessTabletList{},
+		&VitessBackup{}, &VitessBackupList{},
 		&VitessMoveTablesRequest{}, &VitessReshardRequest{},
 		&VitessKeyspaceVSchema{}, &VitessSchemaRequest{},
 		&VitessSwitchReadsRequest{}, &VitessSwitchWritesRequest{}, &VitessReverseTrafficRequest{},

@@ -112,6 +112,16 @@ func (in SecretSource) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackup) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackup"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupList) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessBackupLocation) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessBackupLocation"
 }
@@ -124,6 +134,11 @@ func (in VitessBackupRecord) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessBackupRequest) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessBackupRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupStatus) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -55,6 +55,8 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 	// Group=vitess.planetscale.com, Version=v1alpha1
 	case v1alpha1.SchemeGroupVersion.WithResource("etcdlockservers"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Vitess().V1alpha1().EtcdLockservers().Informer()}, nil
+	case v1alpha1.SchemeGroupVersion.WithResource("vitessbackups"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Vitess().V1alpha1().VitessBackups().Informer()}, nil
 	case v1alpha1.SchemeGroupVersion.WithResource("vitesscells"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Vitess().V1alpha1().VitessCells().Informer()}, nil
 	case v1alpha1.SchemeGroupVersion.WithResource("vitessclusters"):

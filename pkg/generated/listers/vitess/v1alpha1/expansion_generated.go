@@ -26,6 +26,14 @@ type EtcdLockserverListerExpansion interface{}
 // EtcdLockserverNamespaceLister.
 type EtcdLockserverNamespaceListerExpansion interface{}
 
+// VitessBackupListerExpansion allows custom methods to be added to
+// VitessBackupLister.
+type VitessBackupListerExpansion interface{}
+
+// VitessBackupNamespaceListerExpansion allows custom methods to be added to
+// VitessBackupNamespaceLister.
+type VitessBackupNamespaceListerExpansion interface{}
+
 // VitessCellListerExpansion allows custom methods to be added to
 // VitessCellLister.
 type VitessCellListerExpansion interface{}

@@ -26,6 +26,8 @@ import (
 type Interface interface {
 	// EtcdLockservers returns a EtcdLockserverInformer.
 	EtcdLockservers() TypedEtcdLockserverInformer
+	// VitessBackups returns a VitessBackupInformer.
+	VitessBackups() TypedVitessBackupInformer
 	// VitessCells returns a VitessCellInformer.
 	VitessCells() TypedVitessCellInformer
 	// VitessClusters returns a VitessClusterInformer.
@@ -54,6 +56,11 @@ func New(f internalinterfaces.SharedInformerFactory, namespace string, tweakList
 // EtcdLockservers returns a TypedEtcdLockserverInformer.
 func (v *version) EtcdLockservers() TypedEtcdLockserverInformer {
 	return &etcdLockserverInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
+}
+
+// VitessBackups returns a TypedVitessBackupInformer.
+func (v *version) VitessBackups() TypedVitessBackupInformer {
+	return &vitessBackupInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
 }
 
 // VitessCells returns a TypedVitessCellInformer.

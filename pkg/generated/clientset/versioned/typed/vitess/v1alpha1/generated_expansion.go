@@ -20,6 +20,8 @@ package v1alpha1
 
 type EtcdLockserverExpansion interface{}
 
+type VitessBackupExpansion interface{}
+
 type VitessCellExpansion interface{}
 
 type VitessClusterExpansion interface{}

@@ -29,6 +29,7 @@ import (
 type VitessV1alpha1Interface interface {
 	RESTClient() rest.Interface
 	EtcdLockserversGetter
+	VitessBackupsGetter
 	VitessCellsGetter
 	VitessClustersGetter
 	VitessKeyspacesGetter
@@ -44,6 +45,10 @@ type VitessV1alpha1Client struct {
 
 func (c *VitessV1alpha1Client) EtcdLockservers(namespace string) EtcdLockserverInterface {
 	return newEtcdLockservers(c, namespace)
+}
+
+func (c *VitessV1alpha1Client) VitessBackups(namespace string) VitessBackupInterface {
+	return newVitessBackups(c, namespace)
 }
 
 func (c *VitessV1alpha1Client) VitessCells(namespace string) VitessCellInterface {

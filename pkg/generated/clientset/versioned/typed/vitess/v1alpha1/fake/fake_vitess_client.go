@@ -32,6 +32,10 @@ func (c *FakeVitessV1alpha1) EtcdLockservers(namespace string) v1alpha1.EtcdLock
 	return newFakeEtcdLockservers(c, namespace)
 }
 
+func (c *FakeVitessV1alpha1) VitessBackups(namespace string) v1alpha1.VitessBackupInterface {
+	return newFakeVitessBackups(c, namespace)
+}
+
 func (c *FakeVitessV1alpha1) VitessCells(namespace string) v1alpha1.VitessCellInterface {
 	return newFakeVitessCells(c, namespace)
 }

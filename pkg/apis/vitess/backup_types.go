@@ -1,0 +1,54 @@
+package vitess
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// VitessBackup is a backup of a shard as Vitess' backup storage holds it, read through the
+// cluster's vtctld (GetBackups) and not stored; deleting one removes it from the backup storage
+// (RemoveBackup). Its name is <cluster>-<keyspace>-<shard safe name>-<Vitess' backup name, in
+// lower case, with each character a name cannot hold as "-">, e.g.
+// example-commerce-x-x-2026-12-08.013000.zone1-0000000101. Its creationTimestamp is the backup's
+// time.
+type VitessBackup struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	Status VitessBackupStatus
+}
+
+// VitessBackupStatus is what the backup storage says of a backup.
+type VitessBackupStatus struct {
+	// Cluster is the VitessCluster the backup belongs to.
+	Cluster  string
+	Keyspace string
+	Shard    string
+	// Name is Vitess' name of the backup, <date>.<time>.<tablet alias>, which RemoveBackup takes.
+	Name string
+	// TabletAlias is the tablet the backup was taken from.
+	TabletAlias string
+	// Time is when the backup began.
+	Time metav1.Time
+	// Engine is the backup engine that made it: builtin, xtrabackup, mysqlshell; empty when
+	// Vitess does not say (v24's GetBackups never does).
+	Engine string
+	// Phase is Vitess' status of the backup: Complete once its manifest is written, Incomplete
+	// before (being made, or abandoned), Valid or Invalid once checked; Unknown when Vitess does
+	// not say, which v24's GetBackups never does (its detailed listing is unimplemented).
+	Phase string
+	// Complete is false when Vitess says the backup is Incomplete or Invalid. Vitess lists every
+	// backup directory, and a failed backup removes its own, so a listed backup whose phase is
+	// Unknown (every one, in v24) is complete or still being made.
+	Complete bool
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// VitessBackupList is a list of VitessBackups.
+type VitessBackupList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+	Items []VitessBackup
+}
