@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	replicationdatapb "vitess.io/vitess/go/vt/proto/replicationdata"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 	vttimepb "vitess.io/vitess/go/vt/proto/vttime"
@@ -91,15 +92,11 @@ func (c *Client) ElectPrimary(ctx context.Context, keyspace, shard string, candi
 
 // executedGTIDs reads the set of transactions a tablet's mysqld has executed.
 func (c *Client) executedGTIDs(ctx context.Context, alias string) (gtidSet, error) {
-	tablet, err := parseAlias(alias)
+	status, err := c.fullStatus(ctx, alias)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := invoke(ctx, c, "GetFullStatus", read, c.rpc.GetFullStatus, &vtctldatapb.GetFullStatusRequest{TabletAlias: tablet})
-	if err != nil {
-		return nil, err
-	}
-	executed, err := parseGTIDSet(resp.GetStatus().GetPrimaryStatus().GetPosition())
+	executed, err := parseGTIDSet(status.GetPrimaryStatus().GetPosition())
 	if err != nil {
 		return nil, fmt.Errorf("tablet %s: %w", alias, err)
 	}
@@ -109,16 +106,25 @@ func (c *Client) executedGTIDs(ctx context.Context, alias string) (gtidSet, erro
 // ReplicationStopped tells whether the tablet's mysqld replicates from no primary: both its
 // replication threads are stopped.
 func (c *Client) ReplicationStopped(ctx context.Context, alias string) (bool, error) {
-	tablet, err := parseAlias(alias)
+	status, err := c.fullStatus(ctx, alias)
 	if err != nil {
 		return false, err
+	}
+	replication := status.GetReplicationStatus()
+	return replication.GetIoState() == replicationStateStopped && replication.GetSqlState() == replicationStateStopped, nil
+}
+
+// fullStatus reads what the tablet's mysqld says of itself and its replication.
+func (c *Client) fullStatus(ctx context.Context, alias string) (*replicationdatapb.FullStatus, error) {
+	tablet, err := parseAlias(alias)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := invoke(ctx, c, "GetFullStatus", read, c.rpc.GetFullStatus, &vtctldatapb.GetFullStatusRequest{TabletAlias: tablet})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	status := resp.GetStatus().GetReplicationStatus()
-	return status.GetIoState() == replicationStateStopped && status.GetSqlState() == replicationStateStopped, nil
+	return resp.GetStatus(), nil
 }
 
 // replicationStateStopped is a stopped replication thread in ReplicationStatus' io_state and
