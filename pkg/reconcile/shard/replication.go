@@ -40,6 +40,9 @@ func (p *shardPass) resumeReplication(ctx context.Context) {
 		return
 	}
 	primary := view.Shards[shard.Spec.KeyspaceName+"/"+shard.Spec.Name].PrimaryAlias
+	if primary == "" {
+		return // a new shard's tablets replicate once a primary is elected, which sets it up
+	}
 	for _, t := range p.readyTablets {
 		tabletType := view.TabletTypes[t.alias]
 		if !t.restores || t.alias == primary || (tabletType != "REPLICA" && tabletType != "RDONLY") || p.replicationChecked(t.pod) {

@@ -17,7 +17,8 @@ import (
 // TestReplicationResumedOnTabletsThatCameBackOnTheirData: a Ready tablet of a pool with a backup
 // location (so run with --restore-from-backup, which on a volume with data leaves replication
 // stopped) whose replication is stopped gets it started, once per Pod, with an Event; the primary,
-// a DRAINED tablet (restored to a point in time) and tablets without a location are not looked at.
+// a DRAINED tablet (restored to a point in time), tablets without a location, and a new shard's
+// tablets before its primary is elected are not looked at.
 func TestReplicationResumedOnTabletsThatCameBackOnTheirData(t *testing.T) {
 	keyspace, shard := keyspaceShard(t)
 	shard.Spec.VitessOrchestrator = nil
@@ -27,6 +28,7 @@ func TestReplicationResumedOnTabletsThatCameBackOnTheirData(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		location   bool
+		noPrimary  bool
 		stopped    []string
 		read, want []string
 	}{
@@ -34,6 +36,7 @@ func TestReplicationResumedOnTabletsThatCameBackOnTheirData(t *testing.T) {
 			read: []string{replica}, want: []string{replica}},
 		{name: "a replica that replicates", location: true, read: []string{replica}},
 		{name: "no backup location, so no --restore-from-backup", stopped: []string{replica}},
+		{name: "a new shard before its primary is elected", location: true, noPrimary: true, stopped: []string{replica}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			shard := shard.DeepCopy()
@@ -47,10 +50,14 @@ func TestReplicationResumedOnTabletsThatCameBackOnTheirData(t *testing.T) {
 				pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 				pods = append(pods, pod, tabletPVC(shard, tablet))
 			}
-			vitessShard := &fakeVitess{primary: primary, stoppedReplication: tc.stopped}
+			shardPrimary := primary
+			if tc.noPrimary {
+				shardPrimary = ""
+			}
+			vitessShard := &fakeVitess{primary: shardPrimary, stoppedReplication: tc.stopped}
 			c, fakes := controllerAskingVitess(t, keyspace, shard, pods, vitessShard, &topology.View{
 				Address: "vtctld:15999", Cells: map[string]bool{"zone1": true},
-				Shards:      map[string]vtctld.Shard{"commerce/-": {Name: "-", PrimaryAlias: primary}},
+				Shards:      map[string]vtctld.Shard{"commerce/-": {Name: "-", PrimaryAlias: shardPrimary}},
 				TabletTypes: map[string]string{primary: "PRIMARY", replica: "REPLICA", drained: "DRAINED"},
 			})
 			for range 2 {
