@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,6 +17,9 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
 )
+
+// CheckTimeout bounds an action's dry run in Vitess, well inside the ~34 s a request may take.
+const CheckTimeout = 20 * time.Second
 
 // AdmitAction checks that the URL and the body of an action request name the same object (of
 // the given kind), as pods/eviction does, then runs the admission chain's validation of it.

@@ -3,7 +3,6 @@ package vitessshard
 import (
 	"context"
 	"fmt"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,12 +11,9 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
+	"github.com/vitess-apiserver/vitess-apiserver/pkg/registry"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
-
-// restoreCheckTimeout bounds the dry run of a restore in Vitess, well inside the ~34 s a request
-// may take.
-const restoreCheckTimeout = 20 * time.Second
 
 // RestoreREST serves vitessshards/<name>/restore: a tablet of the shard is restored from a
 // backup, by the reconcile loop, once Vitess has said in a dry run that it can be; the response
@@ -53,12 +49,12 @@ func (r *RestoreREST) Create(ctx context.Context, name string, obj runtime.Objec
 	if tablet.Type == "PRIMARY" {
 		return nil, conflict(shard, "tablet %s is the shard's primary: reparent away from it first", tablet.Alias)
 	}
-	checkCtx, cancel := context.WithTimeout(ctx, restoreCheckTimeout)
+	checkCtx, cancel := context.WithTimeout(ctx, registry.CheckTimeout)
 	defer cancel()
 	target := vtctld.RestoreTo(request.BackupTime, request.RestoreToTimestamp, request.RestoreToPosition)
 	check := target
 	check.DryRun = true
-	if err := client.WithTimeout(restoreCheckTimeout).Restore(checkCtx, request.Tablet, check); err != nil {
+	if err := client.WithTimeout(registry.CheckTimeout).Restore(checkCtx, request.Tablet, check); err != nil {
 		return nil, vtctld.RefusalError(err, fmt.Sprintf("restore of tablet %s", request.Tablet))
 	}
 	if len(options.DryRun) > 0 {

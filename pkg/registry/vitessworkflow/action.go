@@ -24,9 +24,6 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
-// checkTimeout bounds an action's dry run in Vitess, well inside the ~34 s a request may take.
-const checkTimeout = 20 * time.Second
-
 // NewActions returns the workflow's action subresources, keyed by subresource name. They read
 // workflows from workflows, record what they start through status (vitessworkflows/status) and
 // reach Vitess through the vtctld of the workflow's cluster.
@@ -105,11 +102,11 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 		return nil, err
 	}
 	dryRun := len(options.DryRun) > 0
-	checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+	checkCtx, cancel := context.WithTimeout(ctx, registry.CheckTimeout)
 	defer cancel()
 	var summary string
 	if act.check != nil {
-		if summary, err = act.check(checkCtx, client.WithTimeout(checkTimeout), workflow, act.tabletTypes); err != nil {
+		if summary, err = act.check(checkCtx, client.WithTimeout(registry.CheckTimeout), workflow, act.tabletTypes); err != nil {
 			return nil, vtctld.RefusalError(err, fmt.Sprintf("%s of workflow %s", act.name, name))
 		}
 	}
@@ -123,7 +120,7 @@ func (a *actions) run(ctx context.Context, name string, obj runtime.Object, crea
 		}
 	}
 	if act.now != nil {
-		if summary, record, err = act.now(checkCtx, client.WithTimeout(checkTimeout), workflow); err != nil {
+		if summary, record, err = act.now(checkCtx, client.WithTimeout(registry.CheckTimeout), workflow); err != nil {
 			return nil, vtctld.RefusalError(err, fmt.Sprintf("%s of workflow %s", act.name, name))
 		}
 	}
