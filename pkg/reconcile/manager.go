@@ -118,6 +118,8 @@ func (m *Manager) routeEvents() {
 		handle(informer, toLockserver, toCluster)
 	}
 	handle(core.Apps().V1().Deployments().Informer(), toCluster, toShard)
+	handle(core.Batch().V1().CronJobs().Informer(), toCluster)
+	handle(core.Batch().V1().Jobs().Informer(), toCluster)
 }
 
 func unwrap(obj any) any {

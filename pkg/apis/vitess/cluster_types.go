@@ -82,6 +82,62 @@ type ClusterBackupSpec struct {
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
 	// needs an image that carries it: the default vitess/lite image does not.
 	Engine VitessBackupEngine
+	// Schedules take backups on a schedule, each as CronJobs owned by the cluster.
+	Schedules []VitessBackupScheduleTemplate
+}
+
+// VitessBackupScheduleTemplate is one backup schedule, as the vitess-operator's backup.schedules.
+type VitessBackupScheduleTemplate struct {
+	Name                       string
+	Schedule                   string
+	Frequency                  string
+	BackupMethod               VitessBackupMethod
+	Strategies                 []VitessBackupScheduleStrategy
+	Resources                  corev1.ResourceRequirements
+	SuccessfulJobsHistoryLimit *int32
+	FailedJobsHistoryLimit     *int32
+	Suspend                    *bool
+	StartingDeadlineSeconds    *int64
+	ConcurrencyPolicy          VitessBackupConcurrencyPolicy
+	AllowedMissedRun          *int32
+	JobTimeoutMinute          int32
+	Annotations                map[string]string
+	Affinity                   *corev1.Affinity
+	Tolerations                []corev1.Toleration
+}
+
+// VitessBackupMethod is how a scheduled backup is taken.
+type VitessBackupMethod string
+
+const (
+	VitessBackupMethodVtctldclient VitessBackupMethod = "vtctldclient"
+	VitessBackupMethodVtbackup     VitessBackupMethod = "vtbackup"
+)
+
+// VitessBackupScope is what one strategy of a schedule backs up.
+type VitessBackupScope string
+
+const (
+	VitessBackupScopeShard    VitessBackupScope = "Shard"
+	VitessBackupScopeKeyspace VitessBackupScope = "Keyspace"
+	VitessBackupScopeCluster  VitessBackupScope = "Cluster"
+)
+
+// VitessBackupConcurrencyPolicy is whether a scheduled backup may start while the last one runs.
+type VitessBackupConcurrencyPolicy string
+
+const (
+	VitessBackupConcurrencyAllow  VitessBackupConcurrencyPolicy = "Allow"
+	VitessBackupConcurrencyForbid VitessBackupConcurrencyPolicy = "Forbid"
+)
+
+// VitessBackupScheduleStrategy names what a schedule backs up.
+type VitessBackupScheduleStrategy struct {
+	Name       string
+	Scope      VitessBackupScope
+	Keyspace   string
+	Shard      string
+	ExtraFlags map[string]string
 }
 
 // VitessBackupEngine is a Vitess backup implementation.

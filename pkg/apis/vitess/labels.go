@@ -29,13 +29,19 @@ const (
 	LabelTabletIndex = "planetscale.com/tablet-index"
 	// LabelLockserver names the EtcdLockserver an object belongs to.
 	LabelLockserver = "etcd.planetscale.com/lockserver"
+	// LabelBackupSchedule and LabelBackupStrategy name the backup schedule, and its strategy, that
+	// a backup CronJob and its Jobs run.
+	LabelBackupSchedule = "planetscale.com/backup-schedule"
+	LabelBackupStrategy = "planetscale.com/backup-strategy"
 	// LabelEtcdIndex is an etcd member's 1-based index.
 	LabelEtcdIndex = "etcd.planetscale.com/index"
 )
 
 // The values of LabelComponent: the Vitess components, whose names are also their containers' and
-// binaries', and the lockserver's members.
+// binaries', the lockserver's members, and the scheduled backups' CronJobs, Jobs and Pods.
 const (
+	ComponentScheduledBackup = "scheduled-backup"
+
 	ComponentVtctld   = "vtctld"
 	ComponentVtgate   = "vtgate"
 	ComponentVtorc    = "vtorc"

@@ -70,6 +70,10 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.VitessBackupLocationApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupRecord"):
 		return &vitessv1alpha1.VitessBackupRecordApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupScheduleStrategy"):
+		return &vitessv1alpha1.VitessBackupScheduleStrategyApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupScheduleTemplate"):
+		return &vitessv1alpha1.VitessBackupScheduleTemplateApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessCell"):
 		return &vitessv1alpha1.VitessCellApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessCellGatewaySpec"):

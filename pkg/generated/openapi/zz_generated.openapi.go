@@ -58,6 +58,8 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessBackupLocation{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref),
 		v1alpha1.VitessBackupRecord{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessBackupRecord(ref),
 		v1alpha1.VitessBackupRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref),
+		v1alpha1.VitessBackupScheduleStrategy{}.OpenAPIModelName():               schema_pkg_apis_vitess_v1alpha1_VitessBackupScheduleStrategy(ref),
+		v1alpha1.VitessBackupScheduleTemplate{}.OpenAPIModelName():               schema_pkg_apis_vitess_v1alpha1_VitessBackupScheduleTemplate(ref),
 		v1alpha1.VitessBackupStatus{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessBackupStatus(ref),
 		v1alpha1.VitessCancelRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessCancelRequest(ref),
 		v1alpha1.VitessCell{}.OpenAPIModelName():                                 schema_pkg_apis_vitess_v1alpha1_VitessCell(ref),
@@ -522,12 +524,33 @@ func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallb
 							Format:      "",
 						},
 					},
+					"schedules": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"name",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Schedules take backups on a schedule, as the vitess-operator's backup.schedules: each strategy becomes one CronJob per shard it covers, owned by the cluster and named <cluster>-<schedule>-<keyspace>-<shard>-<hash> (kubectl get cronjobs -l planetscale.com/backup-schedule=<schedule>). Its Jobs ask the cluster's vtctld to back the shard up (vtctldclient BackupShard), which picks a healthy non-primary tablet. Needs a backup location.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.VitessBackupScheduleTemplate{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 				Required: []string{"locations"},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.VitessBackupLocation{}.OpenAPIModelName()},
+			v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessBackupScheduleTemplate{}.OpenAPIModelName()},
 	}
 }
 
@@ -1833,6 +1856,225 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref common.ReferenceCal
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessBackupScheduleStrategy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackupScheduleStrategy is what a schedule backs up.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the strategy, unique in its schedule.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"scope": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Scope: Shard (default) backs up keyspace's shard; Keyspace every shard of keyspace; Cluster every shard of every keyspace that no Keyspace-scope strategy of the cluster's schedules covers, so such a strategy overrides the cluster-wide one for its keyspace.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"keyspace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Keyspace: a keyspace of the cluster, for the Shard and Keyspace scopes.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"shard": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Shard: one of the keyspace's shards (\"-\", \"-80\"), for the Shard scope.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"extraFlags": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ExtraFlags are added to vtctldclient BackupShard as --name=value, e.g. allow-primary: \"true\", incremental-from-pos: \"auto\", upgrade-safe: \"true\".",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessBackupScheduleTemplate(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackupScheduleTemplate is one backup schedule.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the schedule, unique in the cluster: letters, digits and \"-\".",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"schedule": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Schedule in cron format (\"*/5 * * * *\"), in the kube-controller-manager's time zone (UTC unless it runs otherwise). Exactly one of schedule and frequency.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"frequency": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Frequency is how often to back up, one of 1m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 24h: each shard gets a cron schedule of that period at its own offset (status: its CronJob's schedule), so shards do not all back up at once. Exactly one of schedule and frequency.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"backupMethod": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BackupMethod is how each backup is taken. vtctldclient (the default here): a Job asks vtctld to back the shard up from one of its serving non-primary tablets. vtbackup, the vitess-operator's default, is refused: the vitess/lite images carry no vtbackup binary.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"strategies": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"name",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Strategies are what the schedule backs up; each is its own CronJob per shard.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.VitessBackupScheduleStrategy{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"resources": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Resources of each Job's container.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ResourceRequirements{}.OpenAPIModelName()),
+						},
+					},
+					"successfulJobsHistoryLimit": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SuccessfulJobsHistoryLimit is how many succeeded Jobs each CronJob keeps. Default: 3.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"failedJobsHistoryLimit": {
+						SchemaProps: spec.SchemaProps{
+							Description: "FailedJobsHistoryLimit is how many failed Jobs each CronJob keeps. Default: 1.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"suspend": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Suspend stops new runs (a running one finishes) until it is false again.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"startingDeadlineSeconds": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StartingDeadlineSeconds: a run that could not start within this many seconds of its time is skipped and counts as missed.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"concurrencyPolicy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ConcurrencyPolicy: Forbid (default) skips a run while the shard's last one still runs; Allow runs them side by side.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"allowedMissedRun": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AllowedMissedRun is how many missed runs are looked back over before a schedule gives up on them and waits for its next time. Only 100 (the default) is accepted: Kubernetes' CronJob controller, which runs the schedules, has that bound built in.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"jobTimeoutMinute": {
+						SchemaProps: spec.SchemaProps{
+							Description: "JobTimeoutMinute stops a backup Job that runs longer (its activeDeadlineSeconds). Default: 10.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"annotations": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Annotations are added to the Jobs' Pods.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"affinity": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Affinity of the Jobs' Pods.",
+							Ref:         ref(v1.Affinity{}.OpenAPIModelName()),
+						},
+					},
+					"tolerations": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Tolerations of the Jobs' Pods.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1.Toleration{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"name", "strategies"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.VitessBackupScheduleStrategy{}.OpenAPIModelName(), v1.Affinity{}.OpenAPIModelName(), v1.ResourceRequirements{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessBackupStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2654,7 +2896,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessClusterStatus(ref common.ReferenceCal
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Conditions: Ready, Progressing, Degraded.",
+							Description: "Conditions: Ready, Progressing, Degraded; BackedUp when the cluster has backup schedules.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

@@ -33,6 +33,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	cluster, err := c.clusters.VitessClusters(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		c.topology.Forget(key)
+		c.forgetReportedJobs(key)
 		return nil // its children go with it, through their owner references
 	}
 	if err != nil {
@@ -90,6 +91,7 @@ func (p *clusterPass) syncChildren(ctx context.Context, desired *children) {
 	deleteOrphans(ctx, p, p.Cells, p.selector(nil), wantedCells)
 
 	p.syncComponents(ctx)
+	p.syncBackupSchedules(ctx)
 
 	wantedKeyspaces := map[string]bool{}
 	for _, desiredKeyspace := range desired.Keyspaces {
@@ -216,6 +218,7 @@ func (c *Controller) updateStatus(ctx context.Context, cluster *v1alpha1.VitessC
 		}
 	}
 	setConditions(status, cluster.Generation, pass, c.unreadyComponents(cluster, desired))
+	c.reportBackupSchedules(cluster, status)
 	if apiequality.Semantic.DeepEqual(&cluster.Status, status) {
 		return nil
 	}

@@ -7,6 +7,10 @@ package cluster
 
 import (
 	"context"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	listers "github.com/vitess-apiserver/vitess-apiserver/pkg/generated/listers/vitess/v1alpha1"
@@ -26,6 +30,10 @@ type Controller struct {
 	addresses  topology.VtctldAddresses
 	queue      objects.Queue
 	background objects.Background
+
+	mu sync.Mutex
+	// reportedFailures are, per cluster key, the failed backup Jobs already reported by an Event.
+	reportedFailures map[string]sets.Set[types.UID]
 }
 
 // New is a cluster controller that reads through the listers and writes through the clients;
@@ -33,7 +41,7 @@ type Controller struct {
 func New(client versioned.Interface, clients *objects.Clients, kinds *objects.Kinds, clusters listers.VitessClusterLister,
 	topology *topology.Topology, addresses topology.VtctldAddresses) *Controller {
 	return &Controller{Kinds: kinds, clients: clients, client: client, clusters: clusters, topology: topology, addresses: addresses,
-		queue: objects.NewQueue("vitesscluster")}
+		queue: objects.NewQueue("vitesscluster"), reportedFailures: map[string]sets.Set[types.UID]{}}
 }
 
 // Enqueue asks for the cluster with the given namespace/name key to be reconciled.

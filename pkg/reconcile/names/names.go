@@ -69,6 +69,10 @@ var (
 	// EtcdLockserverConstraints fit EtcdLockserver names. The lockserver's client and peer Services
 	// are named after it with "-client" and "-peer" appended, so the lockserver name must leave
 	// room for the longer suffix inside a Service name.
+	// CronJobConstraints fit CronJob names: the CronJob controller names each Job after its
+	// CronJob with an 11-character suffix, and Job names are at most 63 characters.
+	CronJobConstraints = Constraints{MaxLength: 52, ValidFirstChar: isLowercaseAlphanumeric}
+
 	EtcdLockserverConstraints = Constraints{
 		MaxLength:      ServiceConstraints.MaxLength - len(etcdClientServiceSuffix),
 		ValidFirstChar: ServiceConstraints.ValidFirstChar,
@@ -325,4 +329,10 @@ func VtgateClusterServiceName(cluster string) string {
 // vtorc.DeploymentName).
 func VtorcDeploymentName(cluster, keyspace, keyRangeSafeName, cell string) string {
 	return JoinWithConstraints(DefaultConstraints, cluster, keyspace, keyRangeSafeName, cell, vitess.ComponentVtorc)
+}
+
+// BackupCronJob is the name of the CronJob that backs up one shard on one strategy of a backup
+// schedule.
+func BackupCronJob(cluster, schedule, strategy, keyspace, keyRangeSafeName string) string {
+	return JoinWithConstraints(CronJobConstraints, cluster, schedule, strategy, keyspace, keyRangeSafeName)
 }

@@ -122,6 +122,125 @@ type ClusterBackupSpec struct {
 	// needs an image that carries it: the default vitess/lite image does not.
 	// +optional
 	Engine VitessBackupEngine `json:"engine,omitempty" protobuf:"bytes,2,opt,name=engine,casttype=VitessBackupEngine"`
+	// Schedules take backups on a schedule, as the vitess-operator's backup.schedules: each
+	// strategy becomes one CronJob per shard it covers, owned by the cluster and named
+	// <cluster>-<schedule>-<keyspace>-<shard>-<hash> (kubectl get cronjobs -l
+	// planetscale.com/backup-schedule=<schedule>). Its Jobs ask the cluster's vtctld to back the
+	// shard up (vtctldclient BackupShard), which picks a healthy non-primary tablet. Needs a
+	// backup location.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Schedules []VitessBackupScheduleTemplate `json:"schedules,omitempty" protobuf:"bytes,3,rep,name=schedules"`
+}
+
+// VitessBackupScheduleTemplate is one backup schedule.
+type VitessBackupScheduleTemplate struct {
+	// Name of the schedule, unique in the cluster: letters, digits and "-".
+	Name string `json:"name" protobuf:"bytes,1,opt,name=name"`
+	// Schedule in cron format ("*/5 * * * *"), in the kube-controller-manager's time zone (UTC
+	// unless it runs otherwise). Exactly one of schedule and frequency.
+	// +optional
+	Schedule string `json:"schedule,omitempty" protobuf:"bytes,2,opt,name=schedule"`
+	// Frequency is how often to back up, one of 1m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 24h: each
+	// shard gets a cron schedule of that period at its own offset (status: its CronJob's
+	// schedule), so shards do not all back up at once. Exactly one of schedule and frequency.
+	// +optional
+	Frequency string `json:"frequency,omitempty" protobuf:"bytes,3,opt,name=frequency"`
+	// BackupMethod is how each backup is taken. vtctldclient (the default here): a Job asks
+	// vtctld to back the shard up from one of its serving non-primary tablets. vtbackup, the
+	// vitess-operator's default, is refused: the vitess/lite images carry no vtbackup binary.
+	// +optional
+	BackupMethod VitessBackupMethod `json:"backupMethod,omitempty" protobuf:"bytes,4,opt,name=backupMethod,casttype=VitessBackupMethod"`
+	// Strategies are what the schedule backs up; each is its own CronJob per shard.
+	// +listType=map
+	// +listMapKey=name
+	Strategies []VitessBackupScheduleStrategy `json:"strategies" protobuf:"bytes,5,rep,name=strategies"`
+	// Resources of each Job's container.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty" protobuf:"bytes,6,opt,name=resources"`
+	// SuccessfulJobsHistoryLimit is how many succeeded Jobs each CronJob keeps. Default: 3.
+	// +optional
+	SuccessfulJobsHistoryLimit *int32 `json:"successfulJobsHistoryLimit,omitempty" protobuf:"varint,7,opt,name=successfulJobsHistoryLimit"`
+	// FailedJobsHistoryLimit is how many failed Jobs each CronJob keeps. Default: 1.
+	// +optional
+	FailedJobsHistoryLimit *int32 `json:"failedJobsHistoryLimit,omitempty" protobuf:"varint,8,opt,name=failedJobsHistoryLimit"`
+	// Suspend stops new runs (a running one finishes) until it is false again.
+	// +optional
+	Suspend *bool `json:"suspend,omitempty" protobuf:"varint,9,opt,name=suspend"`
+	// StartingDeadlineSeconds: a run that could not start within this many seconds of its time is
+	// skipped and counts as missed.
+	// +optional
+	StartingDeadlineSeconds *int64 `json:"startingDeadlineSeconds,omitempty" protobuf:"varint,10,opt,name=startingDeadlineSeconds"`
+	// ConcurrencyPolicy: Forbid (default) skips a run while the shard's last one still runs;
+	// Allow runs them side by side.
+	// +optional
+	ConcurrencyPolicy VitessBackupConcurrencyPolicy `json:"concurrencyPolicy,omitempty" protobuf:"bytes,11,opt,name=concurrencyPolicy,casttype=VitessBackupConcurrencyPolicy"`
+	// AllowedMissedRun is how many missed runs are looked back over before a schedule gives up on
+	// them and waits for its next time. Only 100 (the default) is accepted: Kubernetes' CronJob
+	// controller, which runs the schedules, has that bound built in.
+	// +optional
+	AllowedMissedRun *int32 `json:"allowedMissedRun,omitempty" protobuf:"varint,12,opt,name=allowedMissedRun"`
+	// JobTimeoutMinute stops a backup Job that runs longer (its activeDeadlineSeconds). Default: 10.
+	// +optional
+	JobTimeoutMinute int32 `json:"jobTimeoutMinute,omitempty" protobuf:"varint,13,opt,name=jobTimeoutMinute"`
+	// Annotations are added to the Jobs' Pods.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty" protobuf:"bytes,14,rep,name=annotations"`
+	// Affinity of the Jobs' Pods.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty" protobuf:"bytes,15,opt,name=affinity"`
+	// Tolerations of the Jobs' Pods.
+	// +optional
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty" protobuf:"bytes,16,rep,name=tolerations"`
+}
+
+// VitessBackupMethod is how a scheduled backup is taken: vtctldclient or vtbackup.
+type VitessBackupMethod string
+
+const (
+	VitessBackupMethodVtctldclient VitessBackupMethod = "vtctldclient"
+	VitessBackupMethodVtbackup     VitessBackupMethod = "vtbackup"
+)
+
+// VitessBackupScope is what one strategy of a schedule backs up: Shard, Keyspace or Cluster.
+type VitessBackupScope string
+
+const (
+	VitessBackupScopeShard    VitessBackupScope = "Shard"
+	VitessBackupScopeKeyspace VitessBackupScope = "Keyspace"
+	VitessBackupScopeCluster  VitessBackupScope = "Cluster"
+)
+
+// VitessBackupConcurrencyPolicy is whether a shard's scheduled backup may start while its last
+// one runs: Allow or Forbid.
+type VitessBackupConcurrencyPolicy string
+
+const (
+	VitessBackupConcurrencyAllow  VitessBackupConcurrencyPolicy = "Allow"
+	VitessBackupConcurrencyForbid VitessBackupConcurrencyPolicy = "Forbid"
+)
+
+// VitessBackupScheduleStrategy is what a schedule backs up.
+type VitessBackupScheduleStrategy struct {
+	// Name of the strategy, unique in its schedule.
+	Name string `json:"name" protobuf:"bytes,1,opt,name=name"`
+	// Scope: Shard (default) backs up keyspace's shard; Keyspace every shard of keyspace; Cluster
+	// every shard of every keyspace that no Keyspace-scope strategy of the cluster's schedules
+	// covers, so such a strategy overrides the cluster-wide one for its keyspace.
+	// +optional
+	Scope VitessBackupScope `json:"scope,omitempty" protobuf:"bytes,2,opt,name=scope,casttype=VitessBackupScope"`
+	// Keyspace: a keyspace of the cluster, for the Shard and Keyspace scopes.
+	// +optional
+	Keyspace string `json:"keyspace,omitempty" protobuf:"bytes,3,opt,name=keyspace"`
+	// Shard: one of the keyspace's shards ("-", "-80"), for the Shard scope.
+	// +optional
+	Shard string `json:"shard,omitempty" protobuf:"bytes,4,opt,name=shard"`
+	// ExtraFlags are added to vtctldclient BackupShard as --name=value, e.g. allow-primary: "true",
+	// incremental-from-pos: "auto", upgrade-safe: "true".
+	// +optional
+	ExtraFlags map[string]string `json:"extraFlags,omitempty" protobuf:"bytes,5,rep,name=extraFlags"`
 }
 
 // VitessBackupEngine is a Vitess backup implementation.
@@ -245,7 +364,7 @@ type VitessClusterStatus struct {
 	// ObservedGeneration is the generation this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,1,opt,name=observedGeneration"`
-	// Conditions: Ready, Progressing, Degraded.
+	// Conditions: Ready, Progressing, Degraded; BackedUp when the cluster has backup schedules.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -73,6 +73,8 @@ const (
 	// ConditionCreated is True once a VitessWorkflow exists in Vitess.
 	ConditionCreated = "Created"
 	// ConditionBackedUp, on shards with a backup location and initializeBackup, is True once the
-	// shard has a complete backup; False says why not yet (its first backup failed, or waits).
+	// shard has a complete backup; False says why not yet (its first backup failed, or waits). On
+	// a cluster with backup schedules, it is True when the last scheduled backup of every shard
+	// succeeded, False when one failed, Unknown until each has run.
 	ConditionBackedUp = "BackedUp"
 )

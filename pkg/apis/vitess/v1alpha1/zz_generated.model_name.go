@@ -137,6 +137,16 @@ func (in VitessBackupRequest) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupScheduleStrategy) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupScheduleStrategy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupScheduleTemplate) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupScheduleTemplate"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessBackupStatus) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessBackupStatus"
 }

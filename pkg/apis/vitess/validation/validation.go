@@ -179,6 +179,9 @@ func validateVitessClusterSpec(spec *vitess.VitessClusterSpec, path *field.Path)
 		}
 	}
 
+	if spec.Backup != nil {
+		errs = append(errs, validateBackupSchedules(spec.Backup.Schedules, spec.Keyspaces, path.Child("backup", "schedules"))...)
+	}
 	errs = append(errs, validateClusterSize(spec.Keyspaces, path.Child("keyspaces"))...)
 	errs = append(errs, validateExtraFlags(spec.ExtraVitessFlags, path.Child("extraVitessFlags"))...)
 

@@ -51,6 +51,8 @@ func (i *Informers) Clients(core kubernetes.Interface, recorder events.EventReco
 		Services:    v1.Services().Lister(),
 		PDBs:        i.Core.Policy().V1().PodDisruptionBudgets().Lister(),
 		Deployments: i.Core.Apps().V1().Deployments().Lister(),
+		CronJobs:    i.Core.Batch().V1().CronJobs().Lister(),
+		Jobs:        i.Core.Batch().V1().Jobs().Lister(),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -16,9 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
+	batchlisters "k8s.io/client-go/listers/batch/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	policylisters "k8s.io/client-go/listers/policy/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 )
@@ -37,6 +40,8 @@ type Clients struct {
 	Services    corelisters.ServiceLister
 	PDBs        policylisters.PodDisruptionBudgetLister
 	Deployments appslisters.DeploymentLister
+	CronJobs    batchlisters.CronJobLister
+	Jobs        batchlisters.JobLister
 }
 
 // Pass is one reconcile of one object: it records whether it wrote anything and what failed, and
@@ -298,4 +303,49 @@ func (p *Pass) SyncPDB(ctx context.Context, desired *policyv1.PodDisruptionBudge
 		_, err := pdbs.Update(ctx, updated, metav1.UpdateOptions{FieldManager: FieldManager})
 		return err
 	})
+}
+
+// SyncCronJobs makes the CronJobs that selector finds in namespace the desired ones: a missing one
+// is created, one whose recorded hash differs gets the desired spec, and one no longer desired is
+// deleted (its Jobs go with it).
+func (p *Pass) SyncCronJobs(ctx context.Context, namespace string, selector map[string]string, desired []*batchv1.CronJob) {
+	cronJobs := p.Core.BatchV1().CronJobs(namespace)
+	wanted := map[string]bool{}
+	for _, cronJob := range desired {
+		wanted[cronJob.Name] = true
+		existing, err := p.CronJobs.CronJobs(namespace).Get(cronJob.Name)
+		switch {
+		case apierrors.IsNotFound(err):
+			p.Create("CronJob", cronJob.Name, func() error {
+				_, err := cronJobs.Create(ctx, cronJob, metav1.CreateOptions{FieldManager: FieldManager})
+				return err
+			})
+		case err != nil:
+			p.Fail(err)
+		case !p.Controls(existing):
+			p.NotControlled("CronJob", existing)
+		case existing.Annotations[vitess.AnnotationSpecHash] != cronJob.Annotations[vitess.AnnotationSpecHash] || !HasLabels(existing, cronJob.Labels):
+			updated := existing.DeepCopy()
+			updated.Spec = cronJob.Spec
+			updated.Labels, updated.Annotations = cronJob.Labels, cronJob.Annotations
+			p.Write("update", "Updated", "CronJob", cronJob.Name, func() error {
+				_, err := cronJobs.Update(ctx, updated, metav1.UpdateOptions{FieldManager: FieldManager})
+				return err
+			})
+		}
+	}
+	existing, err := p.CronJobs.CronJobs(namespace).List(labels.SelectorFromSet(selector))
+	if err != nil {
+		p.Fail(err)
+		return
+	}
+	for _, cronJob := range existing {
+		if !wanted[cronJob.Name] && p.Controls(cronJob) {
+			uid := cronJob.UID
+			p.Delete("CronJob", cronJob.Name, func() error {
+				return cronJobs.Delete(ctx, cronJob.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid},
+					PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
+			})
+		}
+	}
 }

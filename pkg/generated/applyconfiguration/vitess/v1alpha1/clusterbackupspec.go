@@ -32,6 +32,13 @@ type ClusterBackupSpecApplyConfiguration struct {
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
 	// needs an image that carries it: the default vitess/lite image does not.
 	Engine *vitessv1alpha1.VitessBackupEngine `json:"engine,omitempty"`
+	// Schedules take backups on a schedule, as the vitess-operator's backup.schedules: each
+	// strategy becomes one CronJob per shard it covers, owned by the cluster and named
+	// <cluster>-<schedule>-<keyspace>-<shard>-<hash> (kubectl get cronjobs -l
+	// planetscale.com/backup-schedule=<schedule>). Its Jobs ask the cluster's vtctld to back the
+	// shard up (vtctldclient BackupShard), which picks a healthy non-primary tablet. Needs a
+	// backup location.
+	Schedules []VitessBackupScheduleTemplateApplyConfiguration `json:"schedules,omitempty"`
 }
 
 // ClusterBackupSpecApplyConfiguration constructs a declarative configuration of the ClusterBackupSpec type for use with
@@ -58,5 +65,18 @@ func (b *ClusterBackupSpecApplyConfiguration) WithLocations(values ...*VitessBac
 // If called multiple times, the Engine field is set to the value of the last call.
 func (b *ClusterBackupSpecApplyConfiguration) WithEngine(value vitessv1alpha1.VitessBackupEngine) *ClusterBackupSpecApplyConfiguration {
 	b.Engine = &value
+	return b
+}
+
+// WithSchedules adds the given value to the Schedules field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Schedules field.
+func (b *ClusterBackupSpecApplyConfiguration) WithSchedules(values ...*VitessBackupScheduleTemplateApplyConfiguration) *ClusterBackupSpecApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithSchedules")
+		}
+		b.Schedules = append(b.Schedules, *values[i])
+	}
 	return b
 }

@@ -29,7 +29,7 @@ import (
 type VitessClusterStatusApplyConfiguration struct {
 	// ObservedGeneration is the generation this status describes.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
-	// Conditions: Ready, Progressing, Degraded.
+	// Conditions: Ready, Progressing, Degraded; BackedUp when the cluster has backup schedules.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 	// GatewayServiceName is the cluster-wide vtgate Service.
 	GatewayServiceName *string `json:"gatewayServiceName,omitempty"`
