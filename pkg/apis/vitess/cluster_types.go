@@ -99,8 +99,8 @@ type VitessBackupScheduleTemplate struct {
 	Suspend                    *bool
 	StartingDeadlineSeconds    *int64
 	ConcurrencyPolicy          VitessBackupConcurrencyPolicy
-	AllowedMissedRun          *int32
-	JobTimeoutMinute          int32
+	AllowedMissedRun           *int32
+	JobTimeoutMinute           int32
 	Annotations                map[string]string
 	Affinity                   *corev1.Affinity
 	Tolerations                []corev1.Toleration

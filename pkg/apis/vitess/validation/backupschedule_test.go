@@ -18,7 +18,7 @@ func everyMinute() vitess.VitessBackupScheduleTemplate {
 		Schedule:                   "* * * * *",
 		SuccessfulJobsHistoryLimit: ptr.To[int32](2),
 		FailedJobsHistoryLimit:     ptr.To[int32](3),
-		JobTimeoutMinute:          5,
+		JobTimeoutMinute:           5,
 		Strategies:                 []vitess.VitessBackupScheduleStrategy{{Name: "commerce-x", Keyspace: "commerce", Shard: "-"}},
 	}
 }
