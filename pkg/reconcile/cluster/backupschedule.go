@@ -7,6 +7,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -357,10 +358,17 @@ func (c *Controller) jobFailure(job *batchv1.Job, failed *batchv1.JobCondition) 
 	return failure
 }
 
-// lastLine is the last non-empty line of text, at most 512 bytes of it.
+// lastLine is the last non-empty line of text, at most 512 bytes of it; of a structured log line
+// (Vitess v24 logs JSON), its message.
 func lastLine(text string) string {
 	lines := strings.Split(strings.TrimSpace(text), "\n")
 	line := strings.TrimSpace(lines[len(lines)-1])
+	var logged struct {
+		Msg string `json:"msg"`
+	}
+	if json.Unmarshal([]byte(line), &logged) == nil && logged.Msg != "" {
+		line = logged.Msg
+	}
 	if len(line) > 512 {
 		line = line[:512] + "..."
 	}

@@ -242,7 +242,8 @@ func TestScheduledBackupFailureIsReported(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "backup-2-abcde", Namespace: "example",
 		Labels: map[string]string{batchv1.JobNameLabel: "backup-2", vitess.LabelComponent: vitess.ComponentScheduledBackup}}}
 	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "backup", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-		ExitCode: 1, Message: "E1208 04:02:01 main.go:56] rpc error: code = Unknown desc = no tablet available for backup\n"}}}}
+		ExitCode: 1, Message: `{"time":"2026-12-08T04:35:00.771983746Z","level":"INFO","msg":"starting"}` + "\n" +
+			`{"time":"2026-12-08T04:35:00.771983746Z","level":"ERROR","source":{"function":"main.main"},"msg":"rpc error: code = Unknown desc = no tablet available for backup"}` + "\n"}}}}
 
 	fakes := objectstest.New([]runtime.Object{cluster}, []runtime.Object{cronJob, succeeded, failed, pod})
 	c := New(fakes.Vitess, fakes.Clients, fakes.Kinds, fakes.Informers.Vitess.Vitess().V1alpha1().VitessClusters().Lister(),
@@ -253,7 +254,8 @@ func TestScheduledBackupFailureIsReported(t *testing.T) {
 	c.reportBackupSchedules(cluster, status)
 	condition := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionBackedUp)
 	if condition == nil || condition.Status != metav1.ConditionFalse || condition.Reason != "ScheduledBackupFailed" ||
-		!strings.Contains(condition.Message, "backing up commerce/- (schedule every-minute) failed: BackoffLimitExceeded: E1208 04:02:01 main.go:56] rpc error: code = Unknown desc = no tablet available for backup") {
+		!strings.Contains(condition.Message, "backing up commerce/- (schedule every-minute) failed: BackoffLimitExceeded: rpc error: code = Unknown desc = no tablet available for backup") ||
+		strings.Contains(condition.Message, "{") {
 		t.Fatalf("condition %+v", condition)
 	}
 	var warnings []string
