@@ -230,8 +230,9 @@ func TestExampleCluster(t *testing.T) {
 		t.Error(err)
 	}
 
-	restoreLostTablets(backupTest{ctx: ctx, t: t, cp: cp, store: store, namespace: namespace}, shards.Items[0].Status.PrimaryAlias,
-		primary, vitess.OpenVtgate(t, gatewayAddress, "commerce@replica"), rdonly)
+	b := backupTest{ctx: ctx, t: t, cp: cp, store: store, namespace: namespace}
+	restoreLostTablets(b, shards.Items[0].Status.PrimaryAlias, primary, vitess.OpenVtgate(t, gatewayAddress, "commerce@replica"), rdonly)
+	scheduleBackups(b, clusterName)
 }
 
 // withBackupLocations is the example's manifest with two backup locations: by default a claim on
