@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"vitess.io/vitess/go/protoutil"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vtctldatapb "vitess.io/vitess/go/vt/proto/vtctldata"
 )
@@ -19,6 +21,8 @@ type Keyspace struct {
 	// DurabilityPolicy decides which tablets acknowledge a write ("none", "semi_sync", ...); empty
 	// when the keyspace was created without one.
 	DurabilityPolicy string
+	// SnapshotOf is the base keyspace of a SNAPSHOT keyspace, empty for a normal one.
+	SnapshotOf string
 }
 
 // Shard is a shard's record in the global topology.
@@ -87,7 +91,11 @@ func (c *Client) Keyspaces(ctx context.Context) ([]Keyspace, error) {
 	}
 	keyspaces := make([]Keyspace, 0, len(resp.GetKeyspaces()))
 	for _, ks := range resp.GetKeyspaces() {
-		keyspaces = append(keyspaces, Keyspace{Name: ks.GetName(), DurabilityPolicy: ks.GetKeyspace().GetDurabilityPolicy()})
+		keyspace := Keyspace{Name: ks.GetName(), DurabilityPolicy: ks.GetKeyspace().GetDurabilityPolicy()}
+		if ks.GetKeyspace().GetKeyspaceType() == topodatapb.KeyspaceType_SNAPSHOT {
+			keyspace.SnapshotOf = ks.GetKeyspace().GetBaseKeyspace()
+		}
+		keyspaces = append(keyspaces, keyspace)
 	}
 	slices.SortFunc(keyspaces, func(a, b Keyspace) int { return strings.Compare(a.Name, b.Name) })
 	return keyspaces, nil
@@ -104,6 +112,19 @@ func (c *Client) CreateKeyspace(ctx context.Context, name, durabilityPolicy stri
 		Force:            true,
 		Type:             topodatapb.KeyspaceType_NORMAL,
 		DurabilityPolicy: durabilityPolicy,
+	})
+	return err
+}
+
+// CreateSnapshotKeyspace creates a SNAPSHOT keyspace: its tablets restore base's newest backup
+// taken at or before at, and vtctld gives it base's VSchema with explicit routing required.
+func (c *Client) CreateSnapshotKeyspace(ctx context.Context, name, base string, at time.Time) error {
+	_, err := invoke(ctx, c, "CreateKeyspace", write, c.rpc.CreateKeyspace, &vtctldatapb.CreateKeyspaceRequest{
+		Name:         name,
+		Force:        true,
+		Type:         topodatapb.KeyspaceType_SNAPSHOT,
+		BaseKeyspace: base,
+		SnapshotTime: protoutil.TimeToProto(at),
 	})
 	return err
 }

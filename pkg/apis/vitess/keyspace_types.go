@@ -25,6 +25,23 @@ type VitessKeyspaceTemplate struct {
 	Annotations map[string]string
 	// ExtraLabels are added to every Pod of the keyspace.
 	ExtraLabels map[string]string
+	// Snapshot makes the keyspace a read-only copy of another keyspace as its backups had it.
+	Snapshot *VitessKeyspaceSnapshot
+}
+
+// EffectiveDatabaseName is the MySQL database behind the keyspace: DatabaseName, or Vitess'
+// default vt_<name>.
+func (t *VitessKeyspaceTemplate) EffectiveDatabaseName() string {
+	if t.DatabaseName != "" {
+		return t.DatabaseName
+	}
+	return "vt_" + t.Name
+}
+
+// VitessKeyspaceSnapshot is a Vitess SNAPSHOT keyspace's base keyspace and time.
+type VitessKeyspaceSnapshot struct {
+	BaseKeyspace string
+	Time         metav1.Time
 }
 
 // VitessKeyspaceTurndownPolicy says when an unwanted shard may be turned down.

@@ -52,6 +52,8 @@ type VitessShardSpec struct {
 	BackupLocations []VitessBackupLocation
 	// BackupEngine is the cluster's backup engine.
 	BackupEngine VitessBackupEngine
+	// KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace.
+	KeyspaceSnapshot *VitessKeyspaceSnapshot
 }
 
 // VitessShardStatus is the observed state of a shard.

@@ -114,6 +114,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.VitessKeyspaceKeyRangeShardApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessKeyspacePartitioning"):
 		return &vitessv1alpha1.VitessKeyspacePartitioningApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessKeyspaceSnapshot"):
+		return &vitessv1alpha1.VitessKeyspaceSnapshotApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessKeyspaceSpec"):
 		return &vitessv1alpha1.VitessKeyspaceSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessKeyspaceStatus"):

@@ -86,6 +86,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessKeyspaceKeyRangeShard{}.OpenAPIModelName():                schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceKeyRangeShard(ref),
 		v1alpha1.VitessKeyspaceList{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceList(ref),
 		v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName():                 schema_pkg_apis_vitess_v1alpha1_VitessKeyspacePartitioning(ref),
+		v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSnapshot(ref),
 		v1alpha1.VitessKeyspaceSpec{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref),
 		v1alpha1.VitessKeyspaceStatus{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceStatus(ref),
 		v1alpha1.VitessKeyspaceTemplate{}.OpenAPIModelName():                     schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref),
@@ -3667,6 +3668,36 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspacePartitioning(ref common.Refer
 	}
 }
 
+func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSnapshot(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessKeyspaceSnapshot names what a snapshot keyspace copies.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"baseKeyspace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BaseKeyspace is the keyspace of the cluster whose backups are restored.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"time": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Time: the newest backup taken at or before it is restored (a backup's time is in its name and in a VitessBackup's status).",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"baseKeyspace", "time"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -3757,6 +3788,12 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref common.ReferenceCall
 							},
 						},
 					},
+					"snapshot": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Snapshot makes the keyspace a read-only copy of another keyspace of the cluster as its backups had it at a time (a Vitess SNAPSHOT keyspace), for inspection or for copying rows back: each tablet restores the base keyspace's newest backup of its shard taken at or before the time (waiting for one if there is none yet) and serves it without replicating. Its shards are among the base keyspace's, its tablet pools use the location the base keyspace's backups are in, no primary is elected and no first backup is made. Tables are reached by naming the keyspace (select ... from <keyspace>.<table>), as Vitess has it. Immutable.",
+							Ref:         ref(v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName()),
+						},
+					},
 					"cluster": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Cluster is the name of the owning VitessCluster.",
@@ -3814,7 +3851,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceSpec(ref common.ReferenceCall
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()},
+			v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()},
 	}
 }
 
@@ -3991,12 +4028,18 @@ func schema_pkg_apis_vitess_v1alpha1_VitessKeyspaceTemplate(ref common.Reference
 							},
 						},
 					},
+					"snapshot": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Snapshot makes the keyspace a read-only copy of another keyspace of the cluster as its backups had it at a time (a Vitess SNAPSHOT keyspace), for inspection or for copying rows back: each tablet restores the base keyspace's newest backup of its shard taken at or before the time (waiting for one if there is none yet) and serves it without replicating. Its shards are among the base keyspace's, its tablet pools use the location the base keyspace's backups are in, no primary is elected and no first backup is made. Tables are reached by naming the keyspace (select ... from <keyspace>.<table>), as Vitess has it. Immutable.",
+							Ref:         ref(v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"name", "partitionings"},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()},
+			v1alpha1.VitessKeyspacePartitioning{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName()},
 	}
 }
 
@@ -5169,12 +5212,18 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 							Format:      "",
 						},
 					},
+					"keyspaceSnapshot": {
+						SchemaProps: spec.SchemaProps{
+							Description: "KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace: its tablets restore the base keyspace's backups and serve them, with no primary.",
+							Ref:         ref(v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"databaseInitScriptSecret", "name", "keyspaceName", "keyRange", "cluster"},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
+			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 

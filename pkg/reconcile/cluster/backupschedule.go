@@ -77,7 +77,8 @@ func scheduledShards(cluster *v1alpha1.VitessCluster) ([]scheduledShard, error) 
 			switch strategy.Scope {
 			case v1alpha1.VitessBackupScopeCluster:
 				for _, keyspace := range cluster.Spec.Keyspaces {
-					if !overridden.Has(keyspace.Name) {
+					// A snapshot keyspace is a copy of a backup already taken.
+					if !overridden.Has(keyspace.Name) && keyspace.Snapshot == nil {
 						for _, shard := range shards[keyspace.Name] {
 							add(keyspace.Name, shard)
 						}

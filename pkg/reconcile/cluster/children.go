@@ -72,6 +72,14 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keyspace %s: %w", keyspace.Name, err)
 		}
+		databaseName := keyspace.DatabaseName
+		if snapshot := keyspace.Snapshot; snapshot != nil {
+			// Its tablets restore the base keyspace's backups, which hold the base's database.
+			if i := slices.IndexFunc(spec.Keyspaces, func(k v1alpha1.VitessKeyspaceTemplate) bool { return k.Name == snapshot.BaseKeyspace }); i >= 0 {
+				base := vitess.VitessKeyspaceTemplate{Name: spec.Keyspaces[i].Name, DatabaseName: spec.Keyspaces[i].DatabaseName}
+				databaseName = base.EffectiveDatabaseName()
+			}
+		}
 		for _, shard := range shards {
 			template := v1alpha1.VitessShardTemplate{}
 			if err := v1alpha1.Convert_vitess_VitessShardTemplate_To_v1alpha1_VitessShardTemplate(&shard.Template, &template, nil); err != nil {
@@ -92,13 +100,14 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 					Images:              *spec.Images.DeepCopy(),
 					ZoneMap:             objects.CopyMap(zones),
 					ExtraVitessFlags:    objects.CopyMap(spec.ExtraVitessFlags),
-					DatabaseName:        keyspace.DatabaseName,
+					DatabaseName:        databaseName,
 					ImagePullPolicies:   spec.ImagePullPolicies,
 					ImagePullSecrets:    slices.Clone(spec.ImagePullSecrets),
 					UpdateStrategy:      spec.UpdateStrategy.DeepCopy(),
 					VitessOrchestrator:  keyspace.VitessOrchestrator.DeepCopy(),
 					BackupLocations:     backup.DeepCopy().Locations,
 					BackupEngine:        backup.Engine,
+					KeyspaceSnapshot:    keyspace.Snapshot.DeepCopy(),
 				},
 			})
 		}

@@ -115,11 +115,26 @@ func (p *clusterPass) readTopology(ctx context.Context, view *topology.View) err
 	if err != nil {
 		return err
 	}
-	view.Keyspaces, view.Shards, view.Serving = map[string]bool{}, map[string]vtctld.Shard{}, map[string][]string{}
+	view.Keyspaces, view.Snapshots, view.Shards, view.Serving = map[string]bool{}, map[string]bool{}, map[string]vtctld.Shard{}, map[string][]string{}
 	cellNames := slices.Collect(maps.Keys(view.Cells))
 	for _, keyspace := range p.cluster.Spec.Keyspaces {
 		i := slices.IndexFunc(keyspaces, func(k vtctld.Keyspace) bool { return k.Name == keyspace.Name })
-		switch {
+		switch snapshot := keyspace.Snapshot; {
+		case snapshot != nil && i < 0:
+			// Before any of its tablets starts: a tablet creates a keyspace it does not find as a
+			// normal one, and would then restore none of the base keyspace's backups.
+			if err := client.CreateSnapshotKeyspace(ctx, keyspace.Name, snapshot.BaseKeyspace, snapshot.Time.Time); err != nil {
+				return err
+			}
+			p.Events.Eventf(p.cluster, nil, "Normal", "KeyspaceRegistered", "Register", "created keyspace %s in the topology, a snapshot of %s as of %s",
+				keyspace.Name, snapshot.BaseKeyspace, snapshot.Time.UTC().Format(time.RFC3339))
+			view.Snapshots[keyspace.Name] = true
+		case snapshot != nil && keyspaces[i].SnapshotOf != snapshot.BaseKeyspace:
+			// Its tablets wait (see the shard controller): they would restore nothing.
+			p.Events.Eventf(p.cluster, nil, "Warning", "KeyspaceNotASnapshot", "Register",
+				"keyspace %s exists in the topology and is not a snapshot of %s; its tablets are not started: name the snapshot keyspace anew", keyspace.Name, snapshot.BaseKeyspace)
+		case snapshot != nil:
+			view.Snapshots[keyspace.Name] = true
 		case i < 0:
 			if err := client.CreateKeyspace(ctx, keyspace.Name, keyspace.DurabilityPolicy); err != nil {
 				return err

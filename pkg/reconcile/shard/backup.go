@@ -280,10 +280,11 @@ func (p *shardPass) followBackups(ctx context.Context) {
 }
 
 // initializesBackup tells whether the shard is to get a first backup: initializeBackup is unset
-// or true, vtctld has a backup location to find it in, and some pool's tablets back up there.
+// or true, vtctld has a backup location to find it in, and some pool's tablets back up there. A
+// snapshot keyspace's shard is a copy of another's backup and gets none.
 func initializesBackup(shard *v1alpha1.VitessShard) bool {
 	replication := ptr.Deref(shard.Spec.Replication, v1alpha1.VitessReplicationSpec{})
-	return ptr.Deref(replication.InitializeBackup, true) && len(shard.Spec.BackupLocations) > 0 && backupTablet(shard, "") != ""
+	return ptr.Deref(replication.InitializeBackup, true) && shard.Spec.KeyspaceSnapshot == nil && len(shard.Spec.BackupLocations) > 0 && backupTablet(shard, "") != ""
 }
 
 // backupTablet is the tablet that makes the shard's first backup: the first rdonly tablet, else

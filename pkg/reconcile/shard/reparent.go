@@ -65,10 +65,11 @@ func (p *shardPass) reparentAway(ctx context.Context, primary, why string) {
 // what one of them has; when none has everything the others have, the Event says so and a person
 // chooses. The same election is held when the primary the record names has come back as a
 // replica (see topology.View.PrimaryCameBackAsReplica): every tablet of the shard restored a backup
-// after its data was lost, and nothing serves writes. With VTOrc configured it is left to VTOrc.
+// after its data was lost, and nothing serves writes. With VTOrc configured it is left to VTOrc. A
+// snapshot keyspace's shard has no primary: its tablets serve the backup they restored.
 func (p *shardPass) electPrimary(ctx context.Context) {
 	shard := p.shard
-	if shard.Spec.VitessOrchestrator != nil || p.desired == 0 || p.running < p.desired {
+	if shard.Spec.VitessOrchestrator != nil || shard.Spec.KeyspaceSnapshot != nil || p.desired == 0 || p.running < p.desired {
 		return
 	}
 	view := p.topology.View(shard.Namespace + "/" + shard.Spec.Cluster)

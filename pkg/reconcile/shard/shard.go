@@ -103,6 +103,8 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 		wanted[desired.Name] = true
 		existing, err := pods.Get(desired.Name)
 		switch {
+		case apierrors.IsNotFound(err) && !p.snapshotRegistered():
+			p.wait(fmt.Sprintf("tablets start once keyspace %s is in the topology as a snapshot of %s", shard.Spec.KeyspaceName, shard.Spec.KeyspaceSnapshot.BaseKeyspace))
 		case apierrors.IsNotFound(err):
 			p.CreatePod(ctx, desired)
 		case err != nil:
@@ -139,6 +141,18 @@ func (p *shardPass) syncTablets(ctx context.Context) {
 	if p.waiting == "" {
 		p.roll(ctx, stale)
 	}
+}
+
+// snapshotRegistered tells whether the shard's tablets may start as far as its keyspace's kind
+// goes: always for a normal keyspace; for a snapshot keyspace once the topology has it as one. A
+// tablet that started first would create the keyspace as a normal one and restore nothing.
+func (p *shardPass) snapshotRegistered() bool {
+	shard := p.shard
+	if shard.Spec.KeyspaceSnapshot == nil {
+		return true
+	}
+	view := p.topology.View(shard.Namespace + "/" + shard.Spec.Cluster)
+	return view.Reached() && view.Snapshots[shard.Spec.KeyspaceName]
 }
 
 // resizesVolumes tells whether a larger storage request in a pool's claim template is applied to

@@ -141,6 +141,11 @@ func tabletPod(shard *v1alpha1.VitessShard, t tablet) *corev1.Pod {
 		// the shard's latest backup, then replicates from the primary; one that finds data on its
 		// claim, or no backup to restore, starts as it would without a location.
 		tabletFlags["restore-from-backup"] = "true"
+		if spec.KeyspaceSnapshot != nil {
+			// A snapshot's tablet that found no backup would start empty and serve nothing as if
+			// it were the snapshot: it waits for one instead.
+			tabletFlags["wait-for-backup-interval"] = "30s"
+		}
 		maps.Copy(tabletFlags, backup.Flags)
 		// The location's annotations yield to the shard's and the pool's own, as vtctld's do.
 		annotations = k8slabels.Merge(backup.Annotations, annotations)

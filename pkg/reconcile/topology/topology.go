@@ -52,6 +52,8 @@ type View struct {
 	Err       error
 	Cells     map[string]bool
 	Keyspaces map[string]bool
+	// Snapshots are the keyspaces Vitess has as SNAPSHOT keyspaces, which their spec declares.
+	Snapshots map[string]bool
 	// Shards are the shard records by "keyspace/shard"; Serving the shards each keyspace's
 	// serving graph routes primary traffic to.
 	Shards  map[string]vtctld.Shard

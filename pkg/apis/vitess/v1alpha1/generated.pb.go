@@ -138,6 +138,8 @@ func (m *VitessKeyspaceList) Reset() { *m = VitessKeyspaceList{} }
 
 func (m *VitessKeyspacePartitioning) Reset() { *m = VitessKeyspacePartitioning{} }
 
+func (m *VitessKeyspaceSnapshot) Reset() { *m = VitessKeyspaceSnapshot{} }
+
 func (m *VitessKeyspaceSpec) Reset() { *m = VitessKeyspaceSpec{} }
 
 func (m *VitessKeyspaceStatus) Reset() { *m = VitessKeyspaceStatus{} }
@@ -3294,6 +3296,44 @@ func (m *VitessKeyspacePartitioning) MarshalToSizedBuffer(dAtA []byte) (int, err
 	return len(dAtA) - i, nil
 }
 
+func (m *VitessKeyspaceSnapshot) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *VitessKeyspaceSnapshot) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *VitessKeyspaceSnapshot) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Time.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenerated(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	i -= len(m.BaseKeyspace)
+	copy(dAtA[i:], m.BaseKeyspace)
+	i = encodeVarintGenerated(dAtA, i, uint64(len(m.BaseKeyspace)))
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func (m *VitessKeyspaceSpec) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -3497,6 +3537,18 @@ func (m *VitessKeyspaceTemplate) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 	_ = i
 	var l int
 	_ = l
+	if m.Snapshot != nil {
+		{
+			size, err := m.Snapshot.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x4a
+	}
 	if len(m.ExtraLabels) > 0 {
 		keysForExtraLabels := make([]string, 0, len(m.ExtraLabels))
 		for k := range m.ExtraLabels {
@@ -4328,6 +4380,20 @@ func (m *VitessShardSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.KeyspaceSnapshot != nil {
+		{
+			size, err := m.KeyspaceSnapshot.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x9a
+	}
 	i -= len(m.BackupEngine)
 	copy(dAtA[i:], m.BackupEngine)
 	i = encodeVarintGenerated(dAtA, i, uint64(len(m.BackupEngine)))
@@ -6980,6 +7046,19 @@ func (m *VitessKeyspacePartitioning) Size() (n int) {
 	return n
 }
 
+func (m *VitessKeyspaceSnapshot) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.BaseKeyspace)
+	n += 1 + l + sovGenerated(uint64(l))
+	l = m.Time.Size()
+	n += 1 + l + sovGenerated(uint64(l))
+	return n
+}
+
 func (m *VitessKeyspaceSpec) Size() (n int) {
 	if m == nil {
 		return 0
@@ -7079,6 +7158,10 @@ func (m *VitessKeyspaceTemplate) Size() (n int) {
 			mapEntrySize := 1 + len(k) + sovGenerated(uint64(len(k))) + 1 + len(v) + sovGenerated(uint64(len(v)))
 			n += mapEntrySize + 1 + sovGenerated(uint64(mapEntrySize))
 		}
+	}
+	if m.Snapshot != nil {
+		l = m.Snapshot.Size()
+		n += 1 + l + sovGenerated(uint64(l))
 	}
 	return n
 }
@@ -7397,6 +7480,10 @@ func (m *VitessShardSpec) Size() (n int) {
 	}
 	l = len(m.BackupEngine)
 	n += 2 + l + sovGenerated(uint64(l))
+	if m.KeyspaceSnapshot != nil {
+		l = m.KeyspaceSnapshot.Size()
+		n += 2 + l + sovGenerated(uint64(l))
+	}
 	return n
 }
 
@@ -8813,6 +8900,17 @@ func (this *VitessKeyspacePartitioning) String() string {
 	}, "")
 	return s
 }
+func (this *VitessKeyspaceSnapshot) String() string {
+	if this == nil {
+		return "nil"
+	}
+	s := strings.Join([]string{`&VitessKeyspaceSnapshot{`,
+		`BaseKeyspace:` + fmt.Sprintf("%v", this.BaseKeyspace) + `,`,
+		`Time:` + strings.Replace(strings.Replace(fmt.Sprintf("%v", this.Time), "Time", "v11.Time", 1), `&`, ``, 1) + `,`,
+		`}`,
+	}, "")
+	return s
+}
 func (this *VitessKeyspaceSpec) String() string {
 	if this == nil {
 		return "nil"
@@ -8906,6 +9004,7 @@ func (this *VitessKeyspaceTemplate) String() string {
 		`Partitionings:` + repeatedStringForPartitionings + `,`,
 		`Annotations:` + mapStringForAnnotations + `,`,
 		`ExtraLabels:` + mapStringForExtraLabels + `,`,
+		`Snapshot:` + strings.Replace(this.Snapshot.String(), "VitessKeyspaceSnapshot", "VitessKeyspaceSnapshot", 1) + `,`,
 		`}`,
 	}, "")
 	return s
@@ -9146,6 +9245,7 @@ func (this *VitessShardSpec) String() string {
 		`VitessOrchestrator:` + strings.Replace(this.VitessOrchestrator.String(), "VitessOrchestratorSpec", "VitessOrchestratorSpec", 1) + `,`,
 		`BackupLocations:` + repeatedStringForBackupLocations + `,`,
 		`BackupEngine:` + fmt.Sprintf("%v", this.BackupEngine) + `,`,
+		`KeyspaceSnapshot:` + strings.Replace(this.KeyspaceSnapshot.String(), "VitessKeyspaceSnapshot", "VitessKeyspaceSnapshot", 1) + `,`,
 		`}`,
 	}, "")
 	return s
@@ -19661,6 +19761,121 @@ func (m *VitessKeyspacePartitioning) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
+func (m *VitessKeyspaceSnapshot) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenerated
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: VitessKeyspaceSnapshot: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: VitessKeyspaceSnapshot: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BaseKeyspace", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.BaseKeyspace = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Time", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Time.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenerated(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
 func (m *VitessKeyspaceSpec) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -20797,6 +21012,42 @@ func (m *VitessKeyspaceTemplate) Unmarshal(dAtA []byte) error {
 				}
 			}
 			m.ExtraLabels[mapkey] = mapvalue
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Snapshot", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Snapshot == nil {
+				m.Snapshot = &VitessKeyspaceSnapshot{}
+			}
+			if err := m.Snapshot.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -23814,6 +24065,42 @@ func (m *VitessShardSpec) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.BackupEngine = VitessBackupEngine(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 19:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyspaceSnapshot", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.KeyspaceSnapshot == nil {
+				m.KeyspaceSnapshot = &VitessKeyspaceSnapshot{}
+			}
+			if err := m.KeyspaceSnapshot.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -32,6 +32,24 @@ type VitessKeyspaceTemplate struct {
 	// ExtraLabels are added to every Pod of the keyspace.
 	// +optional
 	ExtraLabels map[string]string `json:"extraLabels,omitempty" protobuf:"bytes,8,rep,name=extraLabels"`
+	// Snapshot makes the keyspace a read-only copy of another keyspace of the cluster as its
+	// backups had it at a time (a Vitess SNAPSHOT keyspace), for inspection or for copying rows
+	// back: each tablet restores the base keyspace's newest backup of its shard taken at or before
+	// the time (waiting for one if there is none yet) and serves it without replicating. Its
+	// shards are among the base keyspace's, its tablet pools use the location the base keyspace's
+	// backups are in, no primary is elected and no first backup is made. Tables are reached by
+	// naming the keyspace (select ... from <keyspace>.<table>), as Vitess has it. Immutable.
+	// +optional
+	Snapshot *VitessKeyspaceSnapshot `json:"snapshot,omitempty" protobuf:"bytes,9,opt,name=snapshot"`
+}
+
+// VitessKeyspaceSnapshot names what a snapshot keyspace copies.
+type VitessKeyspaceSnapshot struct {
+	// BaseKeyspace is the keyspace of the cluster whose backups are restored.
+	BaseKeyspace string `json:"baseKeyspace" protobuf:"bytes,1,opt,name=baseKeyspace"`
+	// Time: the newest backup taken at or before it is restored (a backup's time is in its name
+	// and in a VitessBackup's status).
+	Time metav1.Time `json:"time" protobuf:"bytes,2,opt,name=time"`
 }
 
 // VitessKeyspaceTurndownPolicy says when an unwanted shard may be turned down.

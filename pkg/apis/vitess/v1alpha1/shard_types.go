@@ -69,6 +69,10 @@ type VitessShardSpec struct {
 	// BackupEngine is the cluster's backup engine.
 	// +optional
 	BackupEngine VitessBackupEngine `json:"backupEngine,omitempty" protobuf:"bytes,17,opt,name=backupEngine,casttype=VitessBackupEngine"`
+	// KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace: its tablets
+	// restore the base keyspace's backups and serve them, with no primary.
+	// +optional
+	KeyspaceSnapshot *VitessKeyspaceSnapshot `json:"keyspaceSnapshot,omitempty" protobuf:"bytes,19,opt,name=keyspaceSnapshot"`
 }
 
 // VitessShardStatus is the observed state of a shard.

@@ -277,6 +277,11 @@ func (in VitessKeyspacePartitioning) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessKeyspaceSnapshot) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessKeyspaceSnapshot"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessKeyspaceSpec) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessKeyspaceSpec"
 }

@@ -182,6 +182,7 @@ func validateVitessClusterSpec(spec *vitess.VitessClusterSpec, path *field.Path)
 	if spec.Backup != nil {
 		errs = append(errs, validateBackupSchedules(spec.Backup.Schedules, spec.Keyspaces, path.Child("backup", "schedules"))...)
 	}
+	errs = append(errs, validateSnapshotKeyspaces(spec, path.Child("keyspaces"))...)
 	errs = append(errs, validateClusterSize(spec.Keyspaces, path.Child("keyspaces"))...)
 	errs = append(errs, validateExtraFlags(spec.ExtraVitessFlags, path.Child("extraVitessFlags"))...)
 
@@ -955,9 +956,10 @@ func validateTabletPool(pool *vitess.VitessShardTabletPool, ctx clusterContext, 
 // either, as its tablets' data lives in that database.
 func validateKeyspaceTemplateUpdate(ks, old *vitess.VitessKeyspaceTemplate, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if effectiveDatabaseName(ks) != effectiveDatabaseName(old) {
+	errs = append(errs, validateSnapshotUpdate(ks, old, path)...)
+	if ks.EffectiveDatabaseName() != old.EffectiveDatabaseName() {
 		errs = append(errs, field.Invalid(path.Child("databaseName"), ks.DatabaseName,
-			fmt.Sprintf("cannot change the database of an existing keyspace (%q): its data lives there", effectiveDatabaseName(old))))
+			fmt.Sprintf("cannot change the database of an existing keyspace (%q): its data lives there", old.EffectiveDatabaseName())))
 	}
 
 	partsPath := path.Child("partitionings")
@@ -1027,13 +1029,6 @@ func validateKeyspaceTemplateUpdate(ks, old *vitess.VitessKeyspaceTemplate, path
 			describeRanges(newRanges[j]), strings.Join(removedDesc, " and "), ks.Name)))
 	}
 	return errs
-}
-
-func effectiveDatabaseName(ks *vitess.VitessKeyspaceTemplate) string {
-	if ks.DatabaseName != "" {
-		return ks.DatabaseName
-	}
-	return "vt_" + ks.Name
 }
 
 // wellFormedKeyRanges returns a partitioning's key ranges if they are all valid.

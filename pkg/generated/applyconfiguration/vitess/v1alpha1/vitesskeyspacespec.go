@@ -127,6 +127,14 @@ func (b *VitessKeyspaceSpecApplyConfiguration) WithExtraLabels(entries map[strin
 	return b
 }
 
+// WithSnapshot sets the Snapshot field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Snapshot field is set to the value of the last call.
+func (b *VitessKeyspaceSpecApplyConfiguration) WithSnapshot(value *VitessKeyspaceSnapshotApplyConfiguration) *VitessKeyspaceSpecApplyConfiguration {
+	b.VitessKeyspaceTemplateApplyConfiguration.Snapshot = value
+	return b
+}
+
 // WithCluster sets the Cluster field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Cluster field is set to the value of the last call.

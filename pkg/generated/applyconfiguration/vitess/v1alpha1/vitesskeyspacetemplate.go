@@ -45,6 +45,14 @@ type VitessKeyspaceTemplateApplyConfiguration struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// ExtraLabels are added to every Pod of the keyspace.
 	ExtraLabels map[string]string `json:"extraLabels,omitempty"`
+	// Snapshot makes the keyspace a read-only copy of another keyspace of the cluster as its
+	// backups had it at a time (a Vitess SNAPSHOT keyspace), for inspection or for copying rows
+	// back: each tablet restores the base keyspace's newest backup of its shard taken at or before
+	// the time (waiting for one if there is none yet) and serves it without replicating. Its
+	// shards are among the base keyspace's, its tablet pools use the location the base keyspace's
+	// backups are in, no primary is elected and no first backup is made. Tables are reached by
+	// naming the keyspace (select ... from <keyspace>.<table>), as Vitess has it. Immutable.
+	Snapshot *VitessKeyspaceSnapshotApplyConfiguration `json:"snapshot,omitempty"`
 }
 
 // VitessKeyspaceTemplateApplyConfiguration constructs a declarative configuration of the VitessKeyspaceTemplate type for use with
@@ -131,5 +139,13 @@ func (b *VitessKeyspaceTemplateApplyConfiguration) WithExtraLabels(entries map[s
 	for k, v := range entries {
 		b.ExtraLabels[k] = v
 	}
+	return b
+}
+
+// WithSnapshot sets the Snapshot field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Snapshot field is set to the value of the last call.
+func (b *VitessKeyspaceTemplateApplyConfiguration) WithSnapshot(value *VitessKeyspaceSnapshotApplyConfiguration) *VitessKeyspaceTemplateApplyConfiguration {
+	b.Snapshot = value
 	return b
 }

@@ -61,6 +61,9 @@ type VitessShardSpecApplyConfiguration struct {
 	BackupLocations []VitessBackupLocationApplyConfiguration `json:"backupLocations,omitempty"`
 	// BackupEngine is the cluster's backup engine.
 	BackupEngine *vitessv1alpha1.VitessBackupEngine `json:"backupEngine,omitempty"`
+	// KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace: its tablets
+	// restore the base keyspace's backups and serve them, with no primary.
+	KeyspaceSnapshot *VitessKeyspaceSnapshotApplyConfiguration `json:"keyspaceSnapshot,omitempty"`
 }
 
 // VitessShardSpecApplyConfiguration constructs a declarative configuration of the VitessShardSpec type for use with
@@ -270,5 +273,13 @@ func (b *VitessShardSpecApplyConfiguration) WithBackupLocations(values ...*Vites
 // If called multiple times, the BackupEngine field is set to the value of the last call.
 func (b *VitessShardSpecApplyConfiguration) WithBackupEngine(value vitessv1alpha1.VitessBackupEngine) *VitessShardSpecApplyConfiguration {
 	b.BackupEngine = &value
+	return b
+}
+
+// WithKeyspaceSnapshot sets the KeyspaceSnapshot field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the KeyspaceSnapshot field is set to the value of the last call.
+func (b *VitessShardSpecApplyConfiguration) WithKeyspaceSnapshot(value *VitessKeyspaceSnapshotApplyConfiguration) *VitessShardSpecApplyConfiguration {
+	b.KeyspaceSnapshot = value
 	return b
 }
