@@ -231,8 +231,9 @@ func TestExampleCluster(t *testing.T) {
 	}
 
 	b := backupTest{ctx: ctx, t: t, cp: cp, store: store, namespace: namespace}
-	restoreLostTablets(b, shards.Items[0].Status.PrimaryAlias, primary, vitess.OpenVtgate(t, gatewayAddress, "commerce@replica"), rdonly)
+	fullBackup := restoreLostTablets(b, shards.Items[0].Status.PrimaryAlias, primary, vitess.OpenVtgate(t, gatewayAddress, "commerce@replica"), rdonly)
 	scheduleBackups(b, clusterName)
+	snapshotKeyspace(b, clusterName, gatewayAddress, fullBackup)
 }
 
 // withBackupLocations is the example's manifest with two backup locations: by default a claim on
@@ -498,8 +499,8 @@ func customers(ctx context.Context, db *sql.DB) int {
 // reconciler has made the shard's first backup by itself. Then a backup fails while the object
 // store is down, and succeeds once it is back. Last, the replica is restored to a point in time
 // between a full and an incremental backup. Every backup and restore goes through the
-// shards' backup and restore subresources.
-func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdonly *sql.DB) {
+// shards' backup and restore subresources. It returns the full backup taken before the point in time.
+func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdonly *sql.DB) *v1alpha1.VitessBackup {
 	ctx, t := b.ctx, b.t
 	t.Helper()
 	var replicaPod corev1.Pod
@@ -650,6 +651,7 @@ func restoreLostTablets(b backupTest, primaryAlias string, primary, replica, rdo
 	if rows := b.vtctldclient("ExecuteFetchAsDBA", "--json", replicaAlias, "select count(*) as n from vt_commerce.customer"); !strings.Contains(strings.Join(strings.Fields(rows), ""), `"rows":[[35]]`) {
 		t.Errorf("the replica restored to %s: %s, want the 35 customers written before it", pointInTime.UTC().Format(time.RFC3339), rows)
 	}
+	return made
 }
 
 func mustExec(ctx context.Context, t testing.TB, db *sql.DB, statement string) {
