@@ -82,6 +82,8 @@ func (m *VitessBackupRecord) Reset() { *m = VitessBackupRecord{} }
 
 func (m *VitessBackupRequest) Reset() { *m = VitessBackupRequest{} }
 
+func (m *VitessBackupRetention) Reset() { *m = VitessBackupRetention{} }
+
 func (m *VitessBackupStatus) Reset() { *m = VitessBackupStatus{} }
 
 func (m *VitessCancelRequest) Reset() { *m = VitessCancelRequest{} }
@@ -305,6 +307,18 @@ func (m *ClusterBackupSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Retention != nil {
+		{
+			size, err := m.Retention.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x22
+	}
 	i -= len(m.Engine)
 	copy(dAtA[i:], m.Engine)
 	i = encodeVarintGenerated(dAtA, i, uint64(len(m.Engine)))
@@ -1640,6 +1654,44 @@ func (m *VitessBackupRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	}
 	i--
 	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *VitessBackupRetention) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *VitessBackupRetention) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *VitessBackupRetention) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	i = encodeVarintGenerated(dAtA, i, uint64(m.MinRetentionCount))
+	i--
+	dAtA[i] = 0x10
+	if m.MinRetentionTime != nil {
+		{
+			size, err := m.MinRetentionTime.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -4086,6 +4138,20 @@ func (m *VitessShardSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.BackupRetention != nil {
+		{
+			size, err := m.BackupRetention.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x92
+	}
 	i -= len(m.BackupEngine)
 	copy(dAtA[i:], m.BackupEngine)
 	i = encodeVarintGenerated(dAtA, i, uint64(len(m.BackupEngine)))
@@ -5691,6 +5757,10 @@ func (m *ClusterBackupSpec) Size() (n int) {
 	}
 	l = len(m.Engine)
 	n += 1 + l + sovGenerated(uint64(l))
+	if m.Retention != nil {
+		l = m.Retention.Size()
+		n += 1 + l + sovGenerated(uint64(l))
+	}
 	return n
 }
 
@@ -6157,6 +6227,20 @@ func (m *VitessBackupRequest) Size() (n int) {
 	n += 1 + l + sovGenerated(uint64(l))
 	n += 2
 	n += 2
+	return n
+}
+
+func (m *VitessBackupRetention) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.MinRetentionTime != nil {
+		l = m.MinRetentionTime.Size()
+		n += 1 + l + sovGenerated(uint64(l))
+	}
+	n += 1 + sovGenerated(uint64(m.MinRetentionCount))
 	return n
 }
 
@@ -7063,6 +7147,10 @@ func (m *VitessShardSpec) Size() (n int) {
 	}
 	l = len(m.BackupEngine)
 	n += 2 + l + sovGenerated(uint64(l))
+	if m.BackupRetention != nil {
+		l = m.BackupRetention.Size()
+		n += 2 + l + sovGenerated(uint64(l))
+	}
 	return n
 }
 
@@ -7606,6 +7694,7 @@ func (this *ClusterBackupSpec) String() string {
 	s := strings.Join([]string{`&ClusterBackupSpec{`,
 		`Locations:` + repeatedStringForLocations + `,`,
 		`Engine:` + fmt.Sprintf("%v", this.Engine) + `,`,
+		`Retention:` + strings.Replace(this.Retention.String(), "VitessBackupRetention", "VitessBackupRetention", 1) + `,`,
 		`}`,
 	}, "")
 	return s
@@ -8009,6 +8098,17 @@ func (this *VitessBackupRequest) String() string {
 		`Tablet:` + fmt.Sprintf("%v", this.Tablet) + `,`,
 		`AllowPrimary:` + fmt.Sprintf("%v", this.AllowPrimary) + `,`,
 		`Incremental:` + fmt.Sprintf("%v", this.Incremental) + `,`,
+		`}`,
+	}, "")
+	return s
+}
+func (this *VitessBackupRetention) String() string {
+	if this == nil {
+		return "nil"
+	}
+	s := strings.Join([]string{`&VitessBackupRetention{`,
+		`MinRetentionTime:` + strings.Replace(fmt.Sprintf("%v", this.MinRetentionTime), "Duration", "v11.Duration", 1) + `,`,
+		`MinRetentionCount:` + fmt.Sprintf("%v", this.MinRetentionCount) + `,`,
 		`}`,
 	}, "")
 	return s
@@ -8737,6 +8837,7 @@ func (this *VitessShardSpec) String() string {
 		`VitessOrchestrator:` + strings.Replace(this.VitessOrchestrator.String(), "VitessOrchestratorSpec", "VitessOrchestratorSpec", 1) + `,`,
 		`BackupLocations:` + repeatedStringForBackupLocations + `,`,
 		`BackupEngine:` + fmt.Sprintf("%v", this.BackupEngine) + `,`,
+		`BackupRetention:` + strings.Replace(this.BackupRetention.String(), "VitessBackupRetention", "VitessBackupRetention", 1) + `,`,
 		`}`,
 	}, "")
 	return s
@@ -9493,6 +9594,42 @@ func (m *ClusterBackupSpec) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Engine = VitessBackupEngine(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Retention", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Retention == nil {
+				m.Retention = &VitessBackupRetention{}
+			}
+			if err := m.Retention.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -13876,6 +14013,111 @@ func (m *VitessBackupRequest) Unmarshal(dAtA []byte) error {
 				}
 			}
 			m.Incremental = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenerated(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *VitessBackupRetention) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenerated
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: VitessBackupRetention: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: VitessBackupRetention: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinRetentionTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.MinRetentionTime == nil {
+				m.MinRetentionTime = &v11.Duration{}
+			}
+			if err := m.MinRetentionTime.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinRetentionCount", wireType)
+			}
+			m.MinRetentionCount = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinRetentionCount |= int32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenerated(dAtA[iNdEx:])
@@ -22472,6 +22714,42 @@ func (m *VitessShardSpec) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.BackupEngine = VitessBackupEngine(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 18:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BackupRetention", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.BackupRetention == nil {
+				m.BackupRetention = &VitessBackupRetention{}
+			}
+			if err := m.BackupRetention.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
