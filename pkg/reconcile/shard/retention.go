@@ -17,9 +17,11 @@ import (
 // backupsToPrune is which of a shard's backups the retention removes, oldest first, as vtbackup's
 // --min_retention_time and --min_retention_count decide: a backup at least minRetentionTime old,
 // with at least minRetentionCount complete backups newer than it. The newest minRetentionCount
-// complete backups are thus always kept, and so is every backup newer than the oldest of them,
-// among them one still being made. Incomplete backups do not count towards the kept ones, as a
-// restore cannot use them, but an old one (abandoned) is pruned like any other. A backup Vitess
+// complete backups are thus always kept, and so is every backup newer than the oldest of them.
+// Incomplete backups do not count towards the kept ones, as a restore cannot use them, but an old
+// one (abandoned) is pruned like any other. Nor does the newest backup unless Vitess confirms it
+// complete: v24 gives no backup a status, and the newest may be one still being made, which, if it
+// then fails, removes itself; counting it could leave the shard without a backup. A backup Vitess
 // gives no time is never pruned: its age is unknown. Backups of equal time keep their listed
 // order, which is readBackups' for the newest.
 func backupsToPrune(backups []vtctld.Backup, now time.Time, retention v1alpha1.VitessBackupRetention) []vtctld.Backup {
@@ -30,11 +32,12 @@ func backupsToPrune(backups []vtctld.Backup, now time.Time, retention v1alpha1.V
 	slices.SortStableFunc(sorted, func(a, b vtctld.Backup) int { return a.Time.Compare(b.Time) })
 	newerComplete := 0
 	var prune []vtctld.Backup
-	for _, backup := range slices.Backward(sorted) {
+	for i, backup := range slices.Backward(sorted) {
 		if newerComplete >= int(retention.MinRetentionCount) && !backup.Time.IsZero() && now.Sub(backup.Time) >= retention.MinRetentionTime.Duration {
 			prune = append(prune, backup)
 		}
-		if backup.Complete {
+		newest := i == len(sorted)-1
+		if backup.Complete && (!newest || backup.Confirmed()) {
 			newerComplete++
 		}
 	}

@@ -22,14 +22,21 @@ import (
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/vtctld"
 )
 
-// backupAged is a complete backup taken age before now, named as Vitess names it.
+// backupAged is a backup taken age before now that Vitess reports complete, named as Vitess names it.
 func backupAged(now time.Time, age time.Duration) vtctld.Backup {
 	at := now.Add(-age).UTC().Truncate(time.Second)
-	return vtctld.Backup{Name: at.Format("2006-01-02.150405") + ".zone1-0000000101", TabletAlias: "zone1-0000000101", Time: at, Complete: true}
+	return vtctld.Backup{Name: at.Format("2006-01-02.150405") + ".zone1-0000000101", TabletAlias: "zone1-0000000101", Time: at,
+		Status: "COMPLETE", Complete: true}
 }
 
 func incomplete(b vtctld.Backup) vtctld.Backup {
-	b.Complete = false
+	b.Status, b.Complete = "INCOMPLETE", false
+	return b
+}
+
+// unknown is the backup as Vitess v24 lists it: with no status, counted as complete.
+func unknown(b vtctld.Backup) vtctld.Backup {
+	b.Status = "UNKNOWN"
 	return b
 }
 
@@ -72,6 +79,10 @@ func TestBackupsToPrune(t *testing.T) {
 			retention: retention(time.Hour, 1)},
 		{name: "an abandoned incomplete backup is pruned", backups: []vtctld.Backup{fiveDays[0], incomplete(fiveDays[1]), fiveDays[2], fiveDays[3]},
 			retention: retention(time.Hour, 2), want: []vtctld.Backup{fiveDays[0], incomplete(fiveDays[1])}},
+		{name: "v24: the newest, with no status, may be in progress and does not count", backups: []vtctld.Backup{unknown(fiveDays[2]), unknown(fiveDays[3]), unknown(fiveDays[4])},
+			retention: retention(time.Hour, 1), want: []vtctld.Backup{unknown(fiveDays[2])}},
+		{name: "v24: older backups with no status count", backups: []vtctld.Backup{unknown(fiveDays[2]), unknown(fiveDays[3]), unknown(fiveDays[4])},
+			retention: retention(time.Hour, 2)},
 		{name: "a backup without a time is kept", backups: []vtctld.Backup{unnamed, fiveDays[3], fiveDays[4]}, retention: retention(time.Hour, 1), want: fiveDays[3:4]},
 		{name: "of two at the same time the last listed is the newest", backups: sameTime, retention: retention(time.Hour, 1), want: sameTime[:1]},
 		{name: "no time prunes nothing", backups: fiveDays, retention: v1alpha1.VitessBackupRetention{MinRetentionCount: 1}},
