@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,30 +47,37 @@ func backupsToPrune(backups []vtctld.Backup, now time.Time, retention v1alpha1.V
 }
 
 // pruneBackups removes the backups the shard's retention prunes from the listing just read,
-// oldest first, each with an Event. It stops at the first that Vitess fails to remove, with a
-// Warning Event, as vtbackup does: the next read tries again, and no backup is removed while an
-// older one it would prune stays. Nothing is pruned while a restore is asked for, which may need
-// any of them: its request is looked for in the shard this work started from and, before each
-// removal, in the informer's, as it can arrive meanwhile. The newest complete backup is never
-// pruned, so the state readBackups recorded (status.lastBackup) stands.
+// oldest first, and names them in one BackupPruned Event: the events API folds Events of one reason
+// on one object into a series that keeps the first one's note, which would lose the names of all
+// but the first. It stops at the first that Vitess fails to remove, with a Warning Event, as
+// vtbackup does: the next read tries again, and no backup is removed while an older one it would
+// prune stays. Nothing is pruned while a restore is asked for, which may need any of them: its
+// request is looked for in the shard this work started from and, before each removal, in the
+// informer's, as it can arrive meanwhile. The newest complete backup is never pruned, so the state
+// readBackups recorded (status.lastBackup) stands.
 func (p *shardPass) pruneBackups(ctx context.Context, client vitessShards, shard *v1alpha1.VitessShard, backups []vtctld.Backup) {
 	retention := shard.Spec.BackupRetention
 	if retention == nil || restorePending(shard) {
 		return
 	}
-	shardKey := shard.Namespace + "/" + shard.Name
+	var pruned []string
+	defer func() {
+		if len(pruned) > 0 {
+			p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackupPruned", "PruneBackup", "pruned %s: %s",
+				strings.Join(pruned, ", "), retentionString(*retention))
+		}
+	}()
 	for _, backup := range backupsToPrune(backups, time.Now(), *retention) {
 		if current, err := p.Shards.Get(shard.Namespace, shard.Name); err != nil || restorePending(current) {
 			return
 		}
 		if err := client.RemoveBackup(ctx, shard.Spec.KeyspaceName, shard.Spec.Name, backup.Name); err != nil {
-			klog.V(2).InfoS("Pruning a backup failed", "shard", shardKey, "backup", backup.Name, "err", err)
+			klog.V(2).InfoS("Pruning a backup failed", "shard", shard.Namespace+"/"+shard.Name, "backup", backup.Name, "err", err)
 			p.Events.Eventf(shard, nil, corev1.EventTypeWarning, "BackupPruneFailed", "PruneBackup",
 				"pruning backup %s failed, tried again when the backups are next read: %s", backup.Name, vtctld.Message(err))
 			return
 		}
-		p.Events.Eventf(shard, nil, corev1.EventTypeNormal, "BackupPruned", "PruneBackup", "pruned backup %s, taken %s: %s",
-			backup.Name, backup.Time.UTC().Format(time.RFC3339), retentionString(*retention))
+		pruned = append(pruned, fmt.Sprintf("backup %s (taken %s)", backup.Name, backup.Time.UTC().Format(time.RFC3339)))
 	}
 }
 
