@@ -1855,7 +1855,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupRetention(ref common.ReferenceC
 					},
 					"minRetentionCount": {
 						SchemaProps: spec.SchemaProps{
-							Description: "MinRetentionCount: the newest this-many complete backups are never pruned, however old. At least 1. Default: 1.",
+							Description: "MinRetentionCount: the newest this-many complete backups are never pruned, however old. The newest backup counts only if Vitess confirms it complete: v24 reports no backup's status, and it may be one still being made. At least 1. Default: 1.",
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},

@@ -37,7 +37,8 @@ type VitessBackupRetentionApplyConfiguration struct {
 	// MinRetentionTime: a backup younger than this is never pruned, e.g. 168h for a week.
 	MinRetentionTime *v1.Duration `json:"minRetentionTime,omitempty"`
 	// MinRetentionCount: the newest this-many complete backups are never pruned, however old.
-	// At least 1. Default: 1.
+	// The newest backup counts only if Vitess confirms it complete: v24 reports no backup's
+	// status, and it may be one still being made. At least 1. Default: 1.
 	MinRetentionCount *int32 `json:"minRetentionCount,omitempty"`
 }
 
