@@ -34,6 +34,12 @@ type Backup struct {
 	Complete bool
 }
 
+// Confirmed tells whether Vitess reports the backup complete (COMPLETE, or VALID once checked),
+// rather than leaving its status unknown, as v24 does even of one still being made.
+func (b Backup) Confirmed() bool {
+	return b.Status == mysqlctlpb.BackupInfo_COMPLETE.String() || b.Status == mysqlctlpb.BackupInfo_VALID.String()
+}
+
 // Backups lists a shard's backups in vtctld's backup storage, oldest first.
 func (c *Client) Backups(ctx context.Context, keyspace, shard string) ([]Backup, error) {
 	resp, err := invoke(ctx, c, "GetBackups", read, c.rpc.GetBackups, &vtctldatapb.GetBackupsRequest{Keyspace: keyspace, Shard: shard, Detailed: true})

@@ -82,6 +82,8 @@ type ClusterBackupSpec struct {
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
 	// needs an image that carries it: the default vitess/lite image does not.
 	Engine VitessBackupEngine
+	// Retention, when set, prunes each shard's old backups from vtctld's location (the first).
+	Retention *VitessBackupRetention
 	// Schedules take backups on a schedule, each as CronJobs owned by the cluster.
 	Schedules []VitessBackupScheduleTemplate
 }
@@ -138,6 +140,19 @@ type VitessBackupScheduleStrategy struct {
 	Keyspace   string
 	Shard      string
 	ExtraFlags map[string]string
+}
+
+// VitessBackupRetention is which of a shard's backups are kept, as vtbackup's
+// --min_retention_time and --min_retention_count decide: a backup is pruned only when it is
+// older than MinRetentionTime and at least MinRetentionCount newer complete backups remain.
+// Incremental backups count like full ones. A point-in-time restore needs a full backup from
+// before the time, so keep a count and a time that span one.
+type VitessBackupRetention struct {
+	// MinRetentionTime: a backup younger than this is never pruned. Required.
+	MinRetentionTime *metav1.Duration
+	// MinRetentionCount: the newest this-many complete backups are never pruned. At least 1;
+	// default 1.
+	MinRetentionCount int32
 }
 
 // VitessBackupEngine is a Vitess backup implementation.

@@ -52,6 +52,8 @@ type VitessShardSpec struct {
 	BackupLocations []VitessBackupLocation
 	// BackupEngine is the cluster's backup engine.
 	BackupEngine VitessBackupEngine
+	// BackupRetention is the cluster's backup retention: which of the shard's backups are pruned.
+	BackupRetention *VitessBackupRetention
 	// KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace.
 	KeyspaceSnapshot *VitessKeyspaceSnapshot
 }

@@ -70,6 +70,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &vitessv1alpha1.VitessBackupLocationApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupRecord"):
 		return &vitessv1alpha1.VitessBackupRecordApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupRetention"):
+		return &vitessv1alpha1.VitessBackupRetentionApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupScheduleStrategy"):
 		return &vitessv1alpha1.VitessBackupScheduleStrategyApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("VitessBackupScheduleTemplate"):

@@ -58,6 +58,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.VitessBackupLocation{}.OpenAPIModelName():                       schema_pkg_apis_vitess_v1alpha1_VitessBackupLocation(ref),
 		v1alpha1.VitessBackupRecord{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessBackupRecord(ref),
 		v1alpha1.VitessBackupRequest{}.OpenAPIModelName():                        schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref),
+		v1alpha1.VitessBackupRetention{}.OpenAPIModelName():                      schema_pkg_apis_vitess_v1alpha1_VitessBackupRetention(ref),
 		v1alpha1.VitessBackupScheduleStrategy{}.OpenAPIModelName():               schema_pkg_apis_vitess_v1alpha1_VitessBackupScheduleStrategy(ref),
 		v1alpha1.VitessBackupScheduleTemplate{}.OpenAPIModelName():               schema_pkg_apis_vitess_v1alpha1_VitessBackupScheduleTemplate(ref),
 		v1alpha1.VitessBackupStatus{}.OpenAPIModelName():                         schema_pkg_apis_vitess_v1alpha1_VitessBackupStatus(ref),
@@ -525,6 +526,12 @@ func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallb
 							Format:      "",
 						},
 					},
+					"retention": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Retention, when set, prunes each shard's old backups from the first location, the one vtctld reads; a backup in another location is neither listed nor pruned.",
+							Ref:         ref(v1alpha1.VitessBackupRetention{}.OpenAPIModelName()),
+						},
+					},
 					"schedules": {
 						VendorExtensible: spec.VendorExtensible{
 							Extensions: spec.Extensions{
@@ -551,7 +558,7 @@ func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessBackupScheduleTemplate{}.OpenAPIModelName()},
+			v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessBackupRetention{}.OpenAPIModelName(), v1alpha1.VitessBackupScheduleTemplate{}.OpenAPIModelName()},
 	}
 }
 
@@ -1854,6 +1861,35 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupRequest(ref common.ReferenceCal
 		},
 		Dependencies: []string{
 			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_vitess_v1alpha1_VitessBackupRetention(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "VitessBackupRetention is which of a shard's backups are kept, as vtbackup's --min_retention_time and --min_retention_count decide: a backup is pruned only when it is older than minRetentionTime and at least minRetentionCount newer complete backups remain. Incremental backups count like full ones: a shard that takes one full backup a day and incremental ones every hour keeps as many full backups as fit in minRetentionTime, not minRetentionCount. A point-in-time restore needs a full backup from before the time restored to, so keep a count and a time that span one. No backup is pruned while a restore is pending on the shard.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"minRetentionTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MinRetentionTime: a backup younger than this is never pruned, e.g. 168h for a week.",
+							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+						},
+					},
+					"minRetentionCount": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MinRetentionCount: the newest this-many complete backups are never pruned, however old. The newest backup counts only if Vitess confirms it complete: v24 reports no backup's status, and it may be one still being made. At least 1. Default: 1.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
+				Required: []string{"minRetentionTime"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Duration{}.OpenAPIModelName()},
 	}
 }
 
@@ -5212,6 +5248,12 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 							Format:      "",
 						},
 					},
+					"backupRetention": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BackupRetention is the cluster's backup retention: which of the shard's backups are pruned.",
+							Ref:         ref(v1alpha1.VitessBackupRetention{}.OpenAPIModelName()),
+						},
+					},
 					"keyspaceSnapshot": {
 						SchemaProps: spec.SchemaProps{
 							Description: "KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace: its tablets restore the base keyspace's backups and serve them, with no primary.",
@@ -5223,7 +5265,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessShardSpec(ref common.ReferenceCallbac
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
+			v1alpha1.SecretSource{}.OpenAPIModelName(), v1alpha1.VitessBackupLocation{}.OpenAPIModelName(), v1alpha1.VitessBackupRetention{}.OpenAPIModelName(), v1alpha1.VitessClusterUpdateStrategy{}.OpenAPIModelName(), v1alpha1.VitessImagePullPolicies{}.OpenAPIModelName(), v1alpha1.VitessImages{}.OpenAPIModelName(), v1alpha1.VitessKeyRange{}.OpenAPIModelName(), v1alpha1.VitessKeyspaceSnapshot{}.OpenAPIModelName(), v1alpha1.VitessLockserverParams{}.OpenAPIModelName(), v1alpha1.VitessOrchestratorSpec{}.OpenAPIModelName(), v1alpha1.VitessReplicationSpec{}.OpenAPIModelName(), v1alpha1.VitessShardTabletPool{}.OpenAPIModelName(), v1.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 

@@ -107,6 +107,7 @@ func desiredChildren(cluster *v1alpha1.VitessCluster) (*children, error) {
 					VitessOrchestrator:  keyspace.VitessOrchestrator.DeepCopy(),
 					BackupLocations:     backup.DeepCopy().Locations,
 					BackupEngine:        backup.Engine,
+					BackupRetention:     backup.Retention.DeepCopy(),
 					KeyspaceSnapshot:    keyspace.Snapshot.DeepCopy(),
 				},
 			})

@@ -3,8 +3,11 @@ package cluster
 import (
 	"slices"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
@@ -40,14 +43,14 @@ func TestVtctld(t *testing.T) {
 }
 
 // vtctld reaches the first backup location, as the vitess-operator's does, and the cluster's shards
-// carry every location for their pools to choose from.
+// carry every location for their pools to choose from, and the retention that prunes their backups.
 func TestBackupLocationsReachVtctldAndShards(t *testing.T) {
 	cluster := exampleCluster()
 	cluster.Spec.Backup = &v1alpha1.ClusterBackupSpec{Engine: v1alpha1.VitessBackupEngineBuiltin, Locations: []v1alpha1.VitessBackupLocation{
 		{S3: &v1alpha1.S3BackupLocation{Region: "us-east-1", Bucket: "vitess", AuthSecret: &v1alpha1.SecretSource{Name: "s3-auth", Key: "credentials"}},
 			Annotations: map[string]string{"backup.example.com/tier": "hot"}},
 		{Name: "local", Volume: &corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-	}}
+	}, Retention: &v1alpha1.VitessBackupRetention{MinRetentionTime: &metav1.Duration{Duration: 24 * time.Hour}, MinRetentionCount: 2}}
 	pod := vtctldDeployment(cluster, "zone1").Spec.Template
 	container := pod.Spec.Containers[0]
 	for _, want := range []string{"--backup-storage-implementation=s3", "--s3-backup-storage-bucket=vitess", "--s3-backup-storage-root=example", "--backup-engine-implementation=builtin"} {
@@ -73,6 +76,9 @@ func TestBackupLocationsReachVtctldAndShards(t *testing.T) {
 		for _, shard := range shards {
 			if len(shard.Spec.BackupLocations) != 2 || shard.Spec.BackupLocations[1].Name != "local" || shard.Spec.BackupEngine != "builtin" {
 				t.Errorf("shard %s backup locations %+v, engine %q", shard.Name, shard.Spec.BackupLocations, shard.Spec.BackupEngine)
+			}
+			if !apiequality.Semantic.DeepEqual(shard.Spec.BackupRetention, cluster.Spec.Backup.Retention) || shard.Spec.BackupRetention == cluster.Spec.Backup.Retention {
+				t.Errorf("shard %s backup retention %+v, want a copy of the cluster's", shard.Name, shard.Spec.BackupRetention)
 			}
 		}
 	}

@@ -233,7 +233,8 @@ func (p *shardPass) backUp(ctx context.Context, client vitessShards, shard *v1al
 	return nil
 }
 
-// readBackups lists the shard's backups in vtctld's location, and records its newest complete one.
+// readBackups lists the shard's backups in vtctld's location, records its newest complete one,
+// and prunes those its retention, if any, removes.
 func (p *shardPass) readBackups(ctx context.Context, client vitessShards, shard *v1alpha1.VitessShard) error {
 	backups, err := client.Backups(ctx, shard.Spec.KeyspaceName, shard.Spec.Name)
 	if err != nil {
@@ -251,6 +252,7 @@ func (p *shardPass) readBackups(ctx context.Context, client vitessShards, shard 
 			state.latest, state.backedUp = latest, true
 		}
 	})
+	p.pruneBackups(ctx, client, shard, backups)
 	return nil
 }
 

@@ -93,6 +93,7 @@ type vitessShards interface {
 	ElectPrimary(ctx context.Context, keyspace, shard string, candidates []string) (string, error)
 	ReparentAwayFrom(ctx context.Context, keyspace, shard, alias string) (string, error)
 	Backups(ctx context.Context, keyspace, shard string) ([]vtctld.Backup, error)
+	RemoveBackup(ctx context.Context, keyspace, shard, name string) error
 	BackUp(ctx context.Context, alias string, options vtctld.BackupOptions) error
 	Restore(ctx context.Context, alias string, options vtctld.RestoreOptions) error
 	ReplicationStopped(ctx context.Context, alias string) (bool, error)

@@ -30,6 +30,11 @@ type fakeVitess struct {
 
 	backups   []vtctld.Backup
 	backupErr error
+	// removeErr fails the removal of the backups it names; removed are the backups removed.
+	removeErr map[string]error
+	removed   []string
+	// afterRemove, if set, runs after each removal, in the caller's goroutine.
+	afterRemove func()
 
 	mu         sync.Mutex
 	reparented []string
@@ -70,6 +75,23 @@ func (f *fakeVitess) Backups(context.Context, string, string) ([]vtctld.Backup, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.backups), nil
+}
+
+// RemoveBackup records the removal, and lists the backup no more unless it fails.
+func (f *fakeVitess) RemoveBackup(_ context.Context, _, _, name string) error {
+	f.mu.Lock()
+	if err := f.removeErr[name]; err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	f.removed = append(f.removed, name)
+	f.backups = slices.DeleteFunc(f.backups, func(b vtctld.Backup) bool { return b.Name == name })
+	afterRemove := f.afterRemove
+	f.mu.Unlock()
+	if afterRemove != nil {
+		afterRemove()
+	}
+	return nil
 }
 
 // BackUp records the backup, and lists it from then on unless it fails.

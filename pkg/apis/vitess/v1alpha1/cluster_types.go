@@ -122,6 +122,10 @@ type ClusterBackupSpec struct {
 	// needs an image that carries it: the default vitess/lite image does not.
 	// +optional
 	Engine VitessBackupEngine `json:"engine,omitempty" protobuf:"bytes,2,opt,name=engine,casttype=VitessBackupEngine"`
+	// Retention, when set, prunes each shard's old backups from the first location, the one
+	// vtctld reads; a backup in another location is neither listed nor pruned.
+	// +optional
+	Retention *VitessBackupRetention `json:"retention,omitempty" protobuf:"bytes,4,opt,name=retention"`
 	// Schedules take backups on a schedule, as the vitess-operator's backup.schedules: each
 	// strategy becomes one CronJob per shard it covers, owned by the cluster and named
 	// <cluster>-<schedule>-<keyspace>-<shard>-<hash> (kubectl get cronjobs -l
@@ -241,6 +245,24 @@ type VitessBackupScheduleStrategy struct {
 	// incremental-from-pos: "auto", upgrade-safe: "true".
 	// +optional
 	ExtraFlags map[string]string `json:"extraFlags,omitempty" protobuf:"bytes,5,rep,name=extraFlags"`
+}
+
+// VitessBackupRetention is which of a shard's backups are kept, as vtbackup's
+// --min_retention_time and --min_retention_count decide: a backup is pruned only when it is
+// older than minRetentionTime and at least minRetentionCount newer complete backups remain.
+// Incremental backups count like full ones: a shard that takes one full backup a day and
+// incremental ones every hour keeps as many full backups as fit in minRetentionTime, not
+// minRetentionCount. A point-in-time restore needs a full backup from before the time restored
+// to, so keep a count and a time that span one. No backup is pruned while a restore is pending
+// on the shard.
+type VitessBackupRetention struct {
+	// MinRetentionTime: a backup younger than this is never pruned, e.g. 168h for a week.
+	MinRetentionTime *metav1.Duration `json:"minRetentionTime" protobuf:"bytes,1,opt,name=minRetentionTime"`
+	// MinRetentionCount: the newest this-many complete backups are never pruned, however old.
+	// The newest backup counts only if Vitess confirms it complete: v24 reports no backup's
+	// status, and it may be one still being made. At least 1. Default: 1.
+	// +optional
+	MinRetentionCount int32 `json:"minRetentionCount,omitempty" protobuf:"varint,2,opt,name=minRetentionCount"`
 }
 
 // VitessBackupEngine is a Vitess backup implementation.

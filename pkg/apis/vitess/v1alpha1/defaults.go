@@ -50,6 +50,12 @@ func SetDefaults_ClusterBackupSpec(obj *ClusterBackupSpec) {
 	}
 }
 
+func SetDefaults_VitessBackupRetention(obj *VitessBackupRetention) {
+	if obj.MinRetentionCount == 0 {
+		obj.MinRetentionCount = 1
+	}
+}
+
 func SetDefaults_VitessKeyspaceTemplate(obj *VitessKeyspaceTemplate) {
 	if obj.DurabilityPolicy == "" {
 		obj.DurabilityPolicy = "none"

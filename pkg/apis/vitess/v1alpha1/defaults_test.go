@@ -8,7 +8,7 @@ func TestDefaults(t *testing.T) {
 	cluster := &VitessCluster{Spec: VitessClusterSpec{
 		Cells:     []VitessCellTemplate{{Name: "zone1"}},
 		Keyspaces: []VitessKeyspaceTemplate{{Name: "commerce"}},
-		Backup:    &ClusterBackupSpec{},
+		Backup:    &ClusterBackupSpec{Retention: &VitessBackupRetention{}},
 	}}
 	SetObjectDefaults_VitessCluster(cluster)
 	spec := cluster.Spec
@@ -29,6 +29,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if spec.Backup.Engine != VitessBackupEngineBuiltin {
 		t.Errorf("backup engine: %q", spec.Backup.Engine)
+	}
+	if spec.Backup.Retention.MinRetentionCount != 1 {
+		t.Errorf("backup retention count: %d", spec.Backup.Retention.MinRetentionCount)
 	}
 
 	// An external lockserver is not replaced by a deployed one.

@@ -82,6 +82,8 @@ func (m *VitessBackupRecord) Reset() { *m = VitessBackupRecord{} }
 
 func (m *VitessBackupRequest) Reset() { *m = VitessBackupRequest{} }
 
+func (m *VitessBackupRetention) Reset() { *m = VitessBackupRetention{} }
+
 func (m *VitessBackupScheduleStrategy) Reset() { *m = VitessBackupScheduleStrategy{} }
 
 func (m *VitessBackupScheduleTemplate) Reset() { *m = VitessBackupScheduleTemplate{} }
@@ -311,6 +313,18 @@ func (m *ClusterBackupSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Retention != nil {
+		{
+			size, err := m.Retention.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x22
+	}
 	if len(m.Schedules) > 0 {
 		for iNdEx := len(m.Schedules) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -1660,6 +1674,44 @@ func (m *VitessBackupRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	}
 	i--
 	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *VitessBackupRetention) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *VitessBackupRetention) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *VitessBackupRetention) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	i = encodeVarintGenerated(dAtA, i, uint64(m.MinRetentionCount))
+	i--
+	dAtA[i] = 0x10
+	if m.MinRetentionTime != nil {
+		{
+			size, err := m.MinRetentionTime.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -4394,6 +4446,20 @@ func (m *VitessShardSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i--
 		dAtA[i] = 0x9a
 	}
+	if m.BackupRetention != nil {
+		{
+			size, err := m.BackupRetention.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintGenerated(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x92
+	}
 	i -= len(m.BackupEngine)
 	copy(dAtA[i:], m.BackupEngine)
 	i = encodeVarintGenerated(dAtA, i, uint64(len(m.BackupEngine)))
@@ -6005,6 +6071,10 @@ func (m *ClusterBackupSpec) Size() (n int) {
 			n += 1 + l + sovGenerated(uint64(l))
 		}
 	}
+	if m.Retention != nil {
+		l = m.Retention.Size()
+		n += 1 + l + sovGenerated(uint64(l))
+	}
 	return n
 }
 
@@ -6471,6 +6541,20 @@ func (m *VitessBackupRequest) Size() (n int) {
 	n += 1 + l + sovGenerated(uint64(l))
 	n += 2
 	n += 2
+	return n
+}
+
+func (m *VitessBackupRetention) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.MinRetentionTime != nil {
+		l = m.MinRetentionTime.Size()
+		n += 1 + l + sovGenerated(uint64(l))
+	}
+	n += 1 + sovGenerated(uint64(m.MinRetentionCount))
 	return n
 }
 
@@ -7480,6 +7564,10 @@ func (m *VitessShardSpec) Size() (n int) {
 	}
 	l = len(m.BackupEngine)
 	n += 2 + l + sovGenerated(uint64(l))
+	if m.BackupRetention != nil {
+		l = m.BackupRetention.Size()
+		n += 2 + l + sovGenerated(uint64(l))
+	}
 	if m.KeyspaceSnapshot != nil {
 		l = m.KeyspaceSnapshot.Size()
 		n += 2 + l + sovGenerated(uint64(l))
@@ -8033,6 +8121,7 @@ func (this *ClusterBackupSpec) String() string {
 		`Locations:` + repeatedStringForLocations + `,`,
 		`Engine:` + fmt.Sprintf("%v", this.Engine) + `,`,
 		`Schedules:` + repeatedStringForSchedules + `,`,
+		`Retention:` + strings.Replace(this.Retention.String(), "VitessBackupRetention", "VitessBackupRetention", 1) + `,`,
 		`}`,
 	}, "")
 	return s
@@ -8436,6 +8525,17 @@ func (this *VitessBackupRequest) String() string {
 		`Tablet:` + fmt.Sprintf("%v", this.Tablet) + `,`,
 		`AllowPrimary:` + fmt.Sprintf("%v", this.AllowPrimary) + `,`,
 		`Incremental:` + fmt.Sprintf("%v", this.Incremental) + `,`,
+		`}`,
+	}, "")
+	return s
+}
+func (this *VitessBackupRetention) String() string {
+	if this == nil {
+		return "nil"
+	}
+	s := strings.Join([]string{`&VitessBackupRetention{`,
+		`MinRetentionTime:` + strings.Replace(fmt.Sprintf("%v", this.MinRetentionTime), "Duration", "v11.Duration", 1) + `,`,
+		`MinRetentionCount:` + fmt.Sprintf("%v", this.MinRetentionCount) + `,`,
 		`}`,
 	}, "")
 	return s
@@ -9245,6 +9345,7 @@ func (this *VitessShardSpec) String() string {
 		`VitessOrchestrator:` + strings.Replace(this.VitessOrchestrator.String(), "VitessOrchestratorSpec", "VitessOrchestratorSpec", 1) + `,`,
 		`BackupLocations:` + repeatedStringForBackupLocations + `,`,
 		`BackupEngine:` + fmt.Sprintf("%v", this.BackupEngine) + `,`,
+		`BackupRetention:` + strings.Replace(this.BackupRetention.String(), "VitessBackupRetention", "VitessBackupRetention", 1) + `,`,
 		`KeyspaceSnapshot:` + strings.Replace(this.KeyspaceSnapshot.String(), "VitessKeyspaceSnapshot", "VitessKeyspaceSnapshot", 1) + `,`,
 		`}`,
 	}, "")
@@ -10034,6 +10135,42 @@ func (m *ClusterBackupSpec) Unmarshal(dAtA []byte) error {
 			}
 			m.Schedules = append(m.Schedules, VitessBackupScheduleTemplate{})
 			if err := m.Schedules[len(m.Schedules)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Retention", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Retention == nil {
+				m.Retention = &VitessBackupRetention{}
+			}
+			if err := m.Retention.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
@@ -14419,6 +14556,111 @@ func (m *VitessBackupRequest) Unmarshal(dAtA []byte) error {
 				}
 			}
 			m.Incremental = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenerated(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *VitessBackupRetention) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenerated
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: VitessBackupRetention: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: VitessBackupRetention: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinRetentionTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.MinRetentionTime == nil {
+				m.MinRetentionTime = &v11.Duration{}
+			}
+			if err := m.MinRetentionTime.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinRetentionCount", wireType)
+			}
+			m.MinRetentionCount = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MinRetentionCount |= int32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenerated(dAtA[iNdEx:])
@@ -24065,6 +24307,42 @@ func (m *VitessShardSpec) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.BackupEngine = VitessBackupEngine(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 18:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BackupRetention", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenerated
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenerated
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.BackupRetention == nil {
+				m.BackupRetention = &VitessBackupRetention{}
+			}
+			if err := m.BackupRetention.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		case 19:
 			if wireType != 2 {

@@ -69,6 +69,9 @@ type VitessShardSpec struct {
 	// BackupEngine is the cluster's backup engine.
 	// +optional
 	BackupEngine VitessBackupEngine `json:"backupEngine,omitempty" protobuf:"bytes,17,opt,name=backupEngine,casttype=VitessBackupEngine"`
+	// BackupRetention is the cluster's backup retention: which of the shard's backups are pruned.
+	// +optional
+	BackupRetention *VitessBackupRetention `json:"backupRetention,omitempty" protobuf:"bytes,18,opt,name=backupRetention"`
 	// KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace: its tablets
 	// restore the base keyspace's backups and serve them, with no primary.
 	// +optional

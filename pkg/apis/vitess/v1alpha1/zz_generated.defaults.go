@@ -291,6 +291,9 @@ func SetObjectDefaults_VitessCluster(in *VitessCluster) {
 				}
 			}
 		}
+		if in.Spec.Backup.Retention != nil {
+			SetDefaults_VitessBackupRetention(in.Spec.Backup.Retention)
+		}
 	}
 	if in.Spec.GlobalLockserver.Etcd != nil {
 		SetDefaults_EtcdLockserverTemplate(in.Spec.GlobalLockserver.Etcd)
@@ -1547,6 +1550,9 @@ func SetObjectDefaults_VitessShard(in *VitessShard) {
 				}
 			}
 		}
+	}
+	if in.Spec.BackupRetention != nil {
+		SetDefaults_VitessBackupRetention(in.Spec.BackupRetention)
 	}
 }
 

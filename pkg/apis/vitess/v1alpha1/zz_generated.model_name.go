@@ -137,6 +137,11 @@ func (in VitessBackupRequest) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in VitessBackupRetention) OpenAPIModelName() string {
+	return "com.planetscale.vitess.v1alpha1.VitessBackupRetention"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in VitessBackupScheduleStrategy) OpenAPIModelName() string {
 	return "com.planetscale.vitess.v1alpha1.VitessBackupScheduleStrategy"
 }

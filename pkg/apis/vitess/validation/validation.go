@@ -293,7 +293,29 @@ func validateBackup(b *vitess.ClusterBackupSpec, path *field.Path) (sets.Set[str
 		errs = append(errs, field.Required(locsPath, "at least one backup location is required when backup is set"))
 	}
 	names, locErrs := validateBackupLocations(b.Locations, locsPath)
-	return names, append(errs, locErrs...)
+	errs = append(errs, locErrs...)
+	return names, append(errs, validateBackupRetention(b.Retention, path.Child("retention"))...)
+}
+
+// validateBackupRetention checks a retention, if any. A retention without a time would prune
+// nothing (a backup younger than minRetentionTime is never pruned), so the time is required.
+func validateBackupRetention(retention *vitess.VitessBackupRetention, path *field.Path) field.ErrorList {
+	if retention == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	timePath := path.Child("minRetentionTime")
+	switch {
+	case retention.MinRetentionTime == nil:
+		errs = append(errs, field.Required(timePath, "a backup younger than this is never pruned: without it, retention prunes nothing"))
+	case retention.MinRetentionTime.Duration <= 0:
+		errs = append(errs, field.Invalid(timePath, retention.MinRetentionTime.Duration.String(), "must be greater than 0"))
+	}
+	if retention.MinRetentionCount < 1 {
+		errs = append(errs, field.Invalid(path.Child("minRetentionCount"), retention.MinRetentionCount,
+			"must be at least 1: the newest complete backup is always kept"))
+	}
+	return errs
 }
 
 func validateBackupEngine(engine vitess.VitessBackupEngine, path *field.Path) field.ErrorList {
@@ -1161,6 +1183,7 @@ func validateVitessShardSpec(spec *vitess.VitessShardSpec, path *field.Path) fie
 	locations, locErrs := validateBackupLocations(spec.BackupLocations, path.Child("backupLocations"))
 	errs = append(errs, locErrs...)
 	errs = append(errs, validateBackupEngine(spec.BackupEngine, path.Child("backupEngine"))...)
+	errs = append(errs, validateBackupRetention(spec.BackupRetention, path.Child("backupRetention"))...)
 	errs = append(errs, validateShardTemplate(&spec.VitessShardTemplate, clusterContext{backupLocations: locations}, path)...)
 	errs = append(errs, validateImages(&spec.Images, path.Child("images"))...)
 	errs = append(errs, validateZoneMap(spec.ZoneMap, path.Child("zoneMap"))...)

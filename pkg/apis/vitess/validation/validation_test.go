@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -294,6 +295,18 @@ func TestValidateVitessCluster(t *testing.T) {
 			c.Spec.Backup.Locations[0].GCS = &vitess.GCSBackupLocation{Bucket: "backups"}
 		}, []want{e(forbidden, "spec.backup.locations[0].volume")}},
 		{"unknown backup engine", func(c *vitess.VitessCluster) { c.Spec.Backup.Engine = "mysqldump" }, []want{e(notSupported, "spec.backup.engine")}},
+		{"backup retention", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Retention = &vitess.VitessBackupRetention{MinRetentionTime: &metav1.Duration{Duration: 7 * 24 * time.Hour}, MinRetentionCount: 3}
+		}, nil},
+		{"backup retention without a time", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Retention = &vitess.VitessBackupRetention{MinRetentionCount: 3}
+		}, []want{e(required, "spec.backup.retention.minRetentionTime")}},
+		{"backup retention with no time and no count", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Retention = &vitess.VitessBackupRetention{MinRetentionTime: &metav1.Duration{}, MinRetentionCount: 0}
+		}, []want{e(invalid, "spec.backup.retention.minRetentionTime"), e(invalid, "spec.backup.retention.minRetentionCount")}},
+		{"backup retention with a negative time and count", func(c *vitess.VitessCluster) {
+			c.Spec.Backup.Retention = &vitess.VitessBackupRetention{MinRetentionTime: &metav1.Duration{Duration: -time.Hour}, MinRetentionCount: -1}
+		}, []want{e(invalid, "spec.backup.retention.minRetentionTime"), e(invalid, "spec.backup.retention.minRetentionCount")}},
 		{"duplicate backup location names", func(c *vitess.VitessCluster) {
 			c.Spec.Backup.Locations = append(c.Spec.Backup.Locations, vitess.VitessBackupLocation{GCS: &vitess.GCSBackupLocation{Bucket: "b"}})
 		}, []want{e(duplicate, "spec.backup.locations[1].name")}},
@@ -880,6 +893,12 @@ func TestValidateVitessShard(t *testing.T) {
 			s.Spec.BackupLocations = []vitess.VitessBackupLocation{{Name: "nightly"}}
 			s.Spec.BackupEngine = "mysqldump"
 		}, []want{e(required, "spec.backupLocations[0]"), e(notSupported, "spec.backupEngine")}},
+		{"backup retention", func(s *vitess.VitessShard) {
+			s.Spec.BackupRetention = &vitess.VitessBackupRetention{MinRetentionTime: &metav1.Duration{Duration: time.Hour}, MinRetentionCount: 1}
+		}, nil},
+		{"bad backup retention", func(s *vitess.VitessShard) {
+			s.Spec.BackupRetention = &vitess.VitessBackupRetention{MinRetentionCount: 0}
+		}, []want{e(required, "spec.backupRetention.minRetentionTime"), e(invalid, "spec.backupRetention.minRetentionCount")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

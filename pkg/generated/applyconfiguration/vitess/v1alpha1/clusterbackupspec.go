@@ -32,6 +32,9 @@ type ClusterBackupSpecApplyConfiguration struct {
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
 	// needs an image that carries it: the default vitess/lite image does not.
 	Engine *vitessv1alpha1.VitessBackupEngine `json:"engine,omitempty"`
+	// Retention, when set, prunes each shard's old backups from the first location, the one
+	// vtctld reads; a backup in another location is neither listed nor pruned.
+	Retention *VitessBackupRetentionApplyConfiguration `json:"retention,omitempty"`
 	// Schedules take backups on a schedule, as the vitess-operator's backup.schedules: each
 	// strategy becomes one CronJob per shard it covers, owned by the cluster and named
 	// <cluster>-<schedule>-<keyspace>-<shard>-<hash> (kubectl get cronjobs -l
@@ -65,6 +68,14 @@ func (b *ClusterBackupSpecApplyConfiguration) WithLocations(values ...*VitessBac
 // If called multiple times, the Engine field is set to the value of the last call.
 func (b *ClusterBackupSpecApplyConfiguration) WithEngine(value vitessv1alpha1.VitessBackupEngine) *ClusterBackupSpecApplyConfiguration {
 	b.Engine = &value
+	return b
+}
+
+// WithRetention sets the Retention field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Retention field is set to the value of the last call.
+func (b *ClusterBackupSpecApplyConfiguration) WithRetention(value *VitessBackupRetentionApplyConfiguration) *ClusterBackupSpecApplyConfiguration {
+	b.Retention = value
 	return b
 }
 

@@ -61,6 +61,8 @@ type VitessShardSpecApplyConfiguration struct {
 	BackupLocations []VitessBackupLocationApplyConfiguration `json:"backupLocations,omitempty"`
 	// BackupEngine is the cluster's backup engine.
 	BackupEngine *vitessv1alpha1.VitessBackupEngine `json:"backupEngine,omitempty"`
+	// BackupRetention is the cluster's backup retention: which of the shard's backups are pruned.
+	BackupRetention *VitessBackupRetentionApplyConfiguration `json:"backupRetention,omitempty"`
 	// KeyspaceSnapshot is the keyspace's snapshot, for a shard of a snapshot keyspace: its tablets
 	// restore the base keyspace's backups and serve them, with no primary.
 	KeyspaceSnapshot *VitessKeyspaceSnapshotApplyConfiguration `json:"keyspaceSnapshot,omitempty"`
@@ -273,6 +275,14 @@ func (b *VitessShardSpecApplyConfiguration) WithBackupLocations(values ...*Vites
 // If called multiple times, the BackupEngine field is set to the value of the last call.
 func (b *VitessShardSpecApplyConfiguration) WithBackupEngine(value vitessv1alpha1.VitessBackupEngine) *VitessShardSpecApplyConfiguration {
 	b.BackupEngine = &value
+	return b
+}
+
+// WithBackupRetention sets the BackupRetention field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the BackupRetention field is set to the value of the last call.
+func (b *VitessShardSpecApplyConfiguration) WithBackupRetention(value *VitessBackupRetentionApplyConfiguration) *VitessShardSpecApplyConfiguration {
+	b.BackupRetention = value
 	return b
 }
 
