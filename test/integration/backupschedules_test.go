@@ -133,7 +133,7 @@ func TestBackupSchedules(t *testing.T) {
 
 	// The operator's default method, vtbackup, is refused, saying why.
 	out, err := kubectlWithInput(t, scheduledCluster(namespace, strings.Replace(operatorSchedules, `      schedule: "* * * * *"`, "      schedule: \"* * * * *\"\n      backupMethod: vtbackup", 1)), "apply", "-f", "-")
-	if err == nil || !strings.Contains(out, "spec.backup.schedules[0].backupMethod") || !strings.Contains(out, "no vtbackup binary") {
+	if err == nil || !strings.Contains(out, "spec.backup.schedules[0].backupMethod") || !strings.Contains(out, "does not run vtbackup Jobs yet") {
 		t.Errorf("vtbackup: %v\n%s", err, out)
 	}
 	kubectl(t, "delete", "vitesscluster", "example", "-n", namespace)

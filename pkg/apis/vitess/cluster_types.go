@@ -80,7 +80,7 @@ type ClusterBackupSpec struct {
 	// Locations where backups are stored; at least one.
 	Locations []VitessBackupLocation
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
-	// needs an image that carries it: the default vitess/lite image does not.
+	// needs an image that carries it (the vitess/lite image built here for the tests does not).
 	Engine VitessBackupEngine
 	// Retention, when set, prunes each shard's old backups from vtctld's location (the first).
 	Retention *VitessBackupRetention

@@ -521,7 +521,7 @@ func schema_pkg_apis_vitess_v1alpha1_ClusterBackupSpec(ref common.ReferenceCallb
 					},
 					"engine": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup needs an image that carries it: the default vitess/lite image does not.",
+							Description: "Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup needs an image that carries it (the vitess/lite image built here for the tests does not).",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -1982,7 +1982,7 @@ func schema_pkg_apis_vitess_v1alpha1_VitessBackupScheduleTemplate(ref common.Ref
 					},
 					"backupMethod": {
 						SchemaProps: spec.SchemaProps{
-							Description: "BackupMethod is how each backup is taken. vtctldclient (the default here): a Job asks vtctld to back the shard up from one of its serving non-primary tablets. vtbackup, the vitess-operator's default, is refused: the vitess/lite images carry no vtbackup binary.",
+							Description: "BackupMethod is how each backup is taken. vtctldclient (the default here): a Job asks vtctld to back the shard up from one of its serving non-primary tablets. vtbackup, the vitess-operator's default, is refused: this server does not run vtbackup Jobs yet.",
 							Type:        []string{"string"},
 							Format:      "",
 						},

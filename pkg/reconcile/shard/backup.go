@@ -39,7 +39,7 @@ func backupKey(shardKey string) string { return shardKey + "/backup" }
 
 // initializeBackup gives a shard with a backup location its first backup, as the operator's
 // initializeBackup (default true) does, so that a tablet that later starts without data has one
-// to restore. The operator runs vtbackup for it, which the vitess/lite images do not carry; here a
+// to restore. The operator runs vtbackup for it, which the vitess/lite image built here for the tests does not carry; here a
 // tablet that is not the primary backs itself up (vtctld's Backup, see backupTablet), once the
 // shard has a primary and every tablet is ready. It is made once: vtctld's listing of the shard's
 // backups is read first, and a shard with a complete backup gets no other, now or after a restart.

@@ -119,7 +119,7 @@ type ClusterBackupSpec struct {
 	// +listType=atomic
 	Locations []VitessBackupLocation `json:"locations" protobuf:"bytes,1,rep,name=locations"`
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
-	// needs an image that carries it: the default vitess/lite image does not.
+	// needs an image that carries it (the vitess/lite image built here for the tests does not).
 	// +optional
 	Engine VitessBackupEngine `json:"engine,omitempty" protobuf:"bytes,2,opt,name=engine,casttype=VitessBackupEngine"`
 	// Retention, when set, prunes each shard's old backups from the first location, the one
@@ -153,7 +153,7 @@ type VitessBackupScheduleTemplate struct {
 	Frequency string `json:"frequency,omitempty" protobuf:"bytes,3,opt,name=frequency"`
 	// BackupMethod is how each backup is taken. vtctldclient (the default here): a Job asks
 	// vtctld to back the shard up from one of its serving non-primary tablets. vtbackup, the
-	// vitess-operator's default, is refused: the vitess/lite images carry no vtbackup binary.
+	// vitess-operator's default, is refused: this server does not run vtbackup Jobs yet.
 	// +optional
 	BackupMethod VitessBackupMethod `json:"backupMethod,omitempty" protobuf:"bytes,4,opt,name=backupMethod,casttype=VitessBackupMethod"`
 	// Strategies are what the schedule backs up; each is its own CronJob per shard.

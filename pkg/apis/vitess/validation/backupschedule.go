@@ -70,7 +70,7 @@ func validateBackupSchedule(schedule *vitess.VitessBackupScheduleTemplate, shard
 	switch method := schedule.BackupMethod; {
 	case method == vitess.VitessBackupMethodVtbackup:
 		errs = append(errs, field.Invalid(path.Child("backupMethod"), string(method),
-			"the vitess/lite images carry no vtbackup binary; use vtctldclient (the default), which backs the shard up from one of its serving non-primary tablets"))
+			"this server does not run vtbackup Jobs yet; use vtctldclient (the default here), which backs the shard up from one of its serving non-primary tablets"))
 	case method != "" && !slices.Contains(backupMethods, method):
 		errs = append(errs, field.NotSupported(path.Child("backupMethod"), string(method), backupMethods))
 	}

@@ -117,7 +117,7 @@ func TestVtbackupRefusalSaysWhy(t *testing.T) {
 	s.BackupMethod = vitess.VitessBackupMethodVtbackup
 	c.Spec.Backup.Schedules = []vitess.VitessBackupScheduleTemplate{s}
 	errs := ValidateVitessCluster(c)
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no vtbackup binary") || !strings.Contains(errs[0].Error(), "vtctldclient") {
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "does not run vtbackup Jobs yet") || !strings.Contains(errs[0].Error(), "vtctldclient") {
 		t.Errorf("errors %v", errs)
 	}
 }

@@ -30,7 +30,7 @@ type ClusterBackupSpecApplyConfiguration struct {
 	// Locations where backups are stored; at least one.
 	Locations []VitessBackupLocationApplyConfiguration `json:"locations,omitempty"`
 	// Engine is the Vitess backup engine: builtin or xtrabackup. Default: builtin. xtrabackup
-	// needs an image that carries it: the default vitess/lite image does not.
+	// needs an image that carries it (the vitess/lite image built here for the tests does not).
 	Engine *vitessv1alpha1.VitessBackupEngine `json:"engine,omitempty"`
 	// Retention, when set, prunes each shard's old backups from the first location, the one
 	// vtctld reads; a backup in another location is neither listed nor pruned.

@@ -39,7 +39,7 @@ type VitessBackupScheduleTemplateApplyConfiguration struct {
 	Frequency *string `json:"frequency,omitempty"`
 	// BackupMethod is how each backup is taken. vtctldclient (the default here): a Job asks
 	// vtctld to back the shard up from one of its serving non-primary tablets. vtbackup, the
-	// vitess-operator's default, is refused: the vitess/lite images carry no vtbackup binary.
+	// vitess-operator's default, is refused: this server does not run vtbackup Jobs yet.
 	BackupMethod *vitessv1alpha1.VitessBackupMethod `json:"backupMethod,omitempty"`
 	// Strategies are what the schedule backs up; each is its own CronJob per shard.
 	Strategies []VitessBackupScheduleStrategyApplyConfiguration `json:"strategies,omitempty"`
