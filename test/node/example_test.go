@@ -373,13 +373,10 @@ func (b backupTest) act(action string, request runtime.Object) {
 // went.
 func (b backupTest) request(action string, request runtime.Object) (reason, note string) {
 	b.t.Helper()
-	api, err := versioned.NewForConfig(b.cp.ImpersonatedConfig("backup-editor"))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	shards := api.VitessV1alpha1().VitessShards(b.namespace)
+	shards := b.asEditor().VitessV1alpha1().VitessShards(b.namespace)
 	shard := b.shard()
 	asked := time.Now()
+	var err error
 	switch request := request.(type) {
 	case *v1alpha1.VitessBackupRequest:
 		_, err = shards.Backup(b.ctx, shard.Name, request, metav1.CreateOptions{})
@@ -414,6 +411,16 @@ func (b backupTest) request(action string, request runtime.Object) (reason, note
 	}
 	b.t.Fatalf("no Event says the %s succeeded or failed: %+v", action, events.Items)
 	return "", ""
+}
+
+// asEditor is a client of the user backup-editor, bound to edit in the namespace.
+func (b backupTest) asEditor() versioned.Interface {
+	b.t.Helper()
+	api, err := versioned.NewForConfig(b.cp.ImpersonatedConfig("backup-editor"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return api
 }
 
 // shard is the commerce shard as stored.

@@ -17,7 +17,6 @@ import (
 
 	vitessapi "github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 )
 
 // scheduleBackups gives the cluster a backup schedule that fires every minute, as the
@@ -30,11 +29,7 @@ import (
 func scheduleBackups(b backupTest, clusterName string) {
 	ctx, t := b.ctx, b.t
 	t.Helper()
-	api, err := versioned.NewForConfig(b.cp.ImpersonatedConfig("backup-editor"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clusters := api.VitessV1alpha1().VitessClusters(b.namespace)
+	clusters := b.asEditor().VitessV1alpha1().VitessClusters(b.namespace)
 	patch := func(schedules string) {
 		t.Helper()
 		body := fmt.Sprintf(`{"spec":{"backup":{"schedules":%s}}}`, schedules)

@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/apis/vitess/v1alpha1"
-	"github.com/vitess-apiserver/vitess-apiserver/pkg/generated/clientset/versioned"
 	"github.com/vitess-apiserver/vitess-apiserver/pkg/reconcile/names"
 	"github.com/vitess-apiserver/vitess-apiserver/test/vitess"
 )
@@ -20,10 +19,7 @@ import (
 func snapshotKeyspace(b backupTest, clusterName, gatewayAddress string, fullBackup *v1alpha1.VitessBackup) {
 	ctx, t := b.ctx, b.t
 	t.Helper()
-	api, err := versioned.NewForConfig(b.cp.ImpersonatedConfig("backup-editor"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := b.asEditor()
 	clusters := api.VitessV1alpha1().VitessClusters(b.namespace)
 	cluster, err := clusters.Get(ctx, clusterName, metav1.GetOptions{})
 	if err != nil {
