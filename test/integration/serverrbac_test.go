@@ -41,6 +41,9 @@ var serverCalls = map[string][]string{
 	"/persistentvolumeclaims":     {"list", "watch", "create", "patch"},
 	"apps/deployments":            {"list", "watch", "create", "update", "delete"},
 	"policy/poddisruptionbudgets": {"list", "watch", "create", "update"},
+	// pkg/reconcile/cluster/backupschedule.go: backup schedules' CronJobs, and their Jobs read.
+	"batch/cronjobs": {"list", "watch", "create", "update", "delete"},
+	"batch/jobs":     {"list", "watch"},
 	// pkg/cmd/server: the events.k8s.io recorder.
 	"events.k8s.io/events": {"create", "patch"},
 	// OwnerReferencesPermissionEnforcement, for the blockOwnerDeletion references of what the loop
